@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# Builds the real test infrastructure (DESIGN.md section 6) once into a cache
+# folder outside the clone and reuses it on later runs.
+#
+#   scripts/build-test-tools.sh                 # everything
+#   scripts/build-test-tools.sh kube kwok       # a subset
+#
+# Tools: kube (kube-apiserver, kube-controller-manager, kube-scheduler,
+# kubectl), etcd, kwok, helm, jaeger, grpcurl. "kube" also builds etcd, since
+# a control plane is useless without it.
+# Output: $EDGESPLIT_TOOLS (default ~/.cache/edgesplit/tools)/bin, build logs in
+# logs/, one stamp per tool in stamps/ holding the pinned version it was built
+# from (a tool is rebuilt only when its stamp or a binary is missing/different).
+set -euo pipefail
+
+K8S_VERSION=v1.37.2
+KWOK_VERSION=v0.8.0
+HELM_VERSION=v3.22.0
+# Jaeger's Go module carries the v1 tag; v1.76.0 is the same commit as Jaeger v2.13.0.
+JAEGER_MODULE_VERSION=v1.76.0
+JAEGER_VERSION=v2.13.0
+GRPCURL_VERSION=v1.9.4
+
+DIR=${EDGESPLIT_TOOLS:-$HOME/.cache/edgesplit/tools}
+BIN=$DIR/bin
+mkdir -p "$BIN" "$DIR/stamps" "$DIR/logs" "$DIR/work"
+
+export CGO_ENABLED=0
+# No toolchain downloads: the machine's Go must be new enough (all pins need <= go1.26).
+export GOTOOLCHAIN=local
+
+NICE=(nice -n 10)
+log() { printf '[build-test-tools] %s\n' "$*" >&2; }
+
+# Module's go.mod file from the module proxy (downloaded into GOMODCACHE).
+gomod_of() {
+  (cd "$DIR/work" && go mod download -json "$1" | sed -n 's/^\s*"GoMod": "\(.*\)",\?$/\1/p')
+}
+
+up_to_date() { # tool stamp outputs... (paths relative to $DIR)
+  local tool=$1 stamp=$2; shift 2
+  [[ -f $DIR/stamps/$tool && $(cat "$DIR/stamps/$tool") == "$stamp" ]] || return 1
+  local f; for f in "$@"; do [[ -s $DIR/$f ]] || return 1; done
+}
+
+# Writes a wrapper module in $DIR/work/$1 requiring $2@$3; extra go.mod lines on stdin.
+wrapper_module() {
+  local dir=$DIR/work/$1 mod=$2 ver=$3 gomod goline
+  gomod=$(gomod_of "$mod@$ver")
+  goline=$(awk '$1 == "go" { print $2; exit }' "$gomod")
+  rm -rf "$dir" && mkdir -p "$dir"
+  {
+    printf 'module edgesplit.local/tools/%s\n\ngo %s\n\nrequire %s %s\n' "$1" "$goline" "$mod" "$ver"
+    cat
+  } >"$dir/go.mod"
+}
+
+build_kube() {
+  local gomod minor staging
+  gomod=$(gomod_of "k8s.io/kubernetes@$K8S_VERSION")
+  minor=$(echo "$K8S_VERSION" | cut -d. -f2)
+  # Staging modules are required at v0.0.0 and replaced by ./staging paths,
+  # which only apply inside the kubernetes repo: map each to its published v0.X.Y.
+  staging=$(awk '$1 ~ /^k8s\.io\// && $2 == "v0.0.0" { print $1 }' "$gomod" | sort -u)
+  [[ -n $staging ]] || { log "no staging modules found in $gomod"; return 1; }
+  for m in $staging; do
+    printf 'replace %s => %s v0%s\n' "$m" "$m" "${K8S_VERSION#v1}"
+  done | wrapper_module kube k8s.io/kubernetes "$K8S_VERSION"
+  local x="" p
+  for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    x+=" -X $p.gitVersion=$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor"
+    x+=" -X $p.gitTreeState=clean -X $p.buildDate=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  done
+  (cd "$DIR/work/kube" && GOFLAGS="$GOFLAGS -mod=mod" "${NICE[@]}" go build -trimpath \
+    -ldflags "-s -w$x" -o "$BIN/" \
+    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+    k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl)
+}
+
+etcd_version() {
+  awk '$1 == "go.etcd.io/etcd/server/v3" { print $2; exit }' "$(gomod_of "k8s.io/kubernetes@$K8S_VERSION")"
+}
+
+build_etcd() {
+  # etcd's go.mod has local replaces, so `go install @version` refuses it; its
+  # requires already name the matching released modules, so a plain wrapper works.
+  wrapper_module etcd go.etcd.io/etcd/server/v3 "$1" </dev/null
+  (cd "$DIR/work/etcd" && GOFLAGS="$GOFLAGS -mod=mod" "${NICE[@]}" go build -trimpath \
+    -ldflags "-s -w" -o "$BIN/etcd" go.etcd.io/etcd/server/v3)
+}
+
+build_jaeger() {
+  # Jaeger's go.mod has a replace (sarama), which `go install @version` refuses: copy it.
+  local gomod
+  gomod=$(gomod_of "github.com/jaegertracing/jaeger@$JAEGER_MODULE_VERSION")
+  awk '/^replace .*=> [^.\/]/ { print }' "$gomod" |
+    wrapper_module jaeger github.com/jaegertracing/jaeger "$JAEGER_MODULE_VERSION"
+  local p=github.com/jaegertracing/jaeger/internal/version
+  (cd "$DIR/work/jaeger" && GOFLAGS="$GOFLAGS -mod=mod" "${NICE[@]}" go build -trimpath \
+    -ldflags "-s -w -X $p.latestVersion=$JAEGER_VERSION -X $p.date=$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+    -o "$BIN/jaeger" github.com/jaegertracing/jaeger/cmd/jaeger)
+}
+
+go_install() { # pkg@version
+  GOBIN=$BIN "${NICE[@]}" go install -trimpath -ldflags "-s -w" "$1"
+}
+
+build_kwok() {
+  go_install "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
+  # The kwok controller alone has no built-in stages (kwokctl normally writes
+  # them): ship the upstream "fast" set of this same version for --config.
+  local src
+  src=$(cd "$DIR/work" && go mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" |
+    sed -n 's/^\s*"Dir": "\(.*\)",\?$/\1/p')/kustomize/stage
+  mkdir -p "$DIR/share/kwok"
+  local f first=1
+  for f in node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml \
+    pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml; do
+    [[ $first == 1 ]] || echo '---'
+    first=0
+    cat "$src/$f"
+  done >"$DIR/share/kwok/stages.yaml"
+}
+
+FAILED=()
+run_tool() { # tool stamp "outputs relative to \$DIR" command...
+  local tool=$1 stamp=$2 outs=$3; shift 3
+  # shellcheck disable=SC2086
+  if up_to_date "$tool" "$stamp" $outs; then
+    printf '%-8s %-45s cached\n' "$tool" "$stamp"
+    return 0
+  fi
+  local t0=$SECONDS logf=$DIR/logs/$tool.log
+  rm -f "$DIR/stamps/$tool"
+  # A subshell outside any `if` keeps errexit active inside the build function.
+  local rc=0
+  set +e
+  ("$@") >"$logf" 2>&1
+  rc=$?
+  set -e
+  if [[ $rc -eq 0 ]]; then
+    echo "$stamp" >"$DIR/stamps/$tool"
+    printf '%-8s %-45s built in %ds\n' "$tool" "$stamp" $((SECONDS - t0))
+  else
+    printf '%-8s %-45s FAILED after %ds (log: %s)\n' "$tool" "$stamp" $((SECONDS - t0)) "$logf"
+    tail -n 30 "$logf" | sed "s/^/  $tool| /" >&2
+    FAILED+=("$tool")
+  fi
+}
+
+ALL=(kube etcd kwok helm jaeger grpcurl)
+WANT=("$@")
+[[ ${#WANT[@]} -gt 0 ]] || WANT=("${ALL[@]}")
+for t in "${WANT[@]}"; do
+  [[ " ${ALL[*]} " == *" $t "* ]] || { log "unknown tool '$t' (known: ${ALL[*]})"; exit 2; }
+done
+want() { [[ " ${WANT[*]} " == *" $1 "* ]]; }
+
+GOFLAGS=${GOFLAGS:-$(go env GOFLAGS)}
+export GOFLAGS
+log "tools dir: $DIR ($(go version | awk '{print $3}'))"
+T0=$SECONDS
+
+if want kube; then
+  run_tool kube "k8s.io/kubernetes@$K8S_VERSION" \
+    "bin/kube-apiserver bin/kube-controller-manager bin/kube-scheduler bin/kubectl" build_kube
+fi
+if want kube || want etcd; then
+  if ETCD_VERSION=$(etcd_version) && [[ -n $ETCD_VERSION ]]; then
+    run_tool etcd "go.etcd.io/etcd/server/v3@$ETCD_VERSION" bin/etcd build_etcd "$ETCD_VERSION"
+  else
+    printf '%-8s FAILED: cannot read the etcd version from k8s.io/kubernetes@%s go.mod\n' etcd "$K8S_VERSION"
+    FAILED+=(etcd)
+  fi
+fi
+want kwok && run_tool kwok "sigs.k8s.io/kwok@$KWOK_VERSION" "bin/kwok share/kwok/stages.yaml" build_kwok
+want helm && run_tool helm "helm.sh/helm/v3@$HELM_VERSION" bin/helm \
+  go_install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+want jaeger && run_tool jaeger "github.com/jaegertracing/jaeger@$JAEGER_MODULE_VERSION" bin/jaeger build_jaeger
+want grpcurl && run_tool grpcurl "github.com/fullstorydev/grpcurl@$GRPCURL_VERSION" bin/grpcurl \
+  go_install "github.com/fullstorydev/grpcurl/cmd/grpcurl@$GRPCURL_VERSION"
+
+printf 'total    %ds\n' $((SECONDS - T0))
+if [[ ${#FAILED[@]} -gt 0 ]]; then
+  log "FAILED: ${FAILED[*]}"
+  exit 1
+fi

@@ -1,0 +1,1 @@
+"""edgesplit training: SepResNeXt, supernet NAS, fine-tuning and export of model packages."""

@@ -1,0 +1,148 @@
+"""Model packages (DESIGN.md section 2): per-partition ONNX units, head, manifest, test vectors."""
+from __future__ import annotations
+
+import base64
+import inspect
+import json
+import os
+import shutil
+from typing import Dict, List, Optional
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+from .codec import BYTES
+from .data import CLASSES
+from .model import Arch, SepResNeXt, flops_per_partition, partition_block, partition_stem
+from .policy import Policy, baseline, exchanged_bytes, to_json
+
+OPSET = 13
+
+
+class Head(nn.Module):
+    def __init__(self, linear: nn.Linear):
+        super().__init__()
+        self.fc = linear
+
+    def forward(self, features):  # features: [N,W3]
+        logits = self.fc(features)  # [N,10]
+        return logits, torch.softmax(logits, dim=1)
+
+
+def _export(module: nn.Module, example: torch.Tensor, path: str, in_name: str, out_names: List[str]) -> None:
+    kwargs = {}
+    if "dynamo" in inspect.signature(torch.onnx.export).parameters:
+        kwargs["dynamo"] = False  # the TorchScript exporter gives plain, stable graphs
+    axes = {in_name: {0: "N"}}
+    axes.update({o: {0: "N"} for o in out_names})
+    torch.onnx.export(module.eval(), (example,), path, input_names=[in_name], output_names=out_names,
+                      dynamic_axes=axes, opset_version=OPSET, do_constant_folding=True, **kwargs)
+
+
+def _param_bytes(m: nn.Module) -> int:
+    return int(sum(t.numel() * t.element_size() for t in list(m.parameters()) + list(m.buffers())
+                   if t.dtype.is_floating_point))
+
+
+def arch_json(arch: Arch) -> dict:
+    return {"stem": arch.stem, "widths": list(arch.widths), "blocksPerStage": arch.blocks_per_stage,
+            "cardinality": arch.cardinality}
+
+
+def export_package(model: SepResNeXt, policy: Policy, policy_id: str, out: str, name: str, metrics: dict,
+                   training: dict, sample_x: np.ndarray, sample_y: np.ndarray, n_vectors: int) -> dict:
+    """Writes one package directory and returns its manifest."""
+    model = model.cpu().eval()
+    arch = model.arch
+    P = arch.partitions
+    if os.path.isdir(out):
+        shutil.rmtree(out)
+    os.makedirs(out)
+    fl = flops_per_partition(arch)
+    blocks_meta = []
+    for i in range(P):
+        os.makedirs(os.path.join(out, "p%d" % i))
+        stem = partition_stem(model, i)
+        _export(stem, torch.zeros(2, 1, 28, 28), os.path.join(out, "p%d" % i, "stem.onnx"), "image", ["y"])
+        x = stem(torch.zeros(1, 1, 28, 28))
+        for (b, stage, cin, cout, stride, hw) in arch.block_specs():
+            blk = partition_block(model, b, i)
+            ex = torch.zeros(2, cin // P, hw, hw)
+            _export(blk, ex, os.path.join(out, "p%d" % i, "block%d.onnx" % b), "x", ["y"])
+            if i == 0:
+                blocks_meta.append({"index": b, "stage": stage, "inShape": [cin // P, hw, hw],
+                                    "outShape": [cout // P, hw // stride, hw // stride],
+                                    "flops": fl["blocks"][b], "paramBytes": _param_bytes(blk)})
+    head = Head(model.head)
+    _export(head, torch.zeros(2, arch.widths[-1]), os.path.join(out, "head.onnx"), "features",
+            ["logits", "probabilities"])
+    points = arch.points()
+    base_bytes = exchanged_bytes(baseline(len(points)), points, P) if P > 1 else 0
+    ex_bytes = exchanged_bytes(policy, points, P)
+    manifest = {
+        "name": name,
+        "dataset": "fashion-mnist",
+        "classes": CLASSES,
+        "input": {"shape": [1, 28, 28], "dtype": "uint8", "mean": arch.mean, "std": arch.std,
+                  "unitInput": "float32 [N,1,28,28] holding the 0..255 pixel values; the stem normalises"},
+        "partitions": P,
+        "architecture": arch_json(arch),
+        "stem": {"outShape": [arch.stem // P, 28, 28], "flops": fl["stem"],
+                 "paramBytes": _param_bytes(partition_stem(model, 0))},
+        "blocks": blocks_meta,
+        "head": {"inFeatures": arch.widths[-1], "classes": 10, "flops": fl["head"],
+                 "paramBytes": _param_bytes(head)},
+        "points": [{"afterBlock": p.after_block, "channels": p.channels, "height": p.height, "width": p.width}
+                   for p in points],
+        "policy": {"id": policy_id, "points": to_json(policy)},
+        "metrics": dict(metrics, exchangedBytes=ex_bytes, baselineBytes=base_bytes,
+                        reductionVsBaseline=(1 - ex_bytes / base_bytes) if base_bytes else 0.0),
+        "training": training,
+        "onnx": {"opset": OPSET, "stem": {"input": "image", "output": "y"}, "block": {"input": "x", "output": "y"},
+                 "head": {"input": "features", "outputs": ["logits", "probabilities"]}},
+    }
+    with open(os.path.join(out, "manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=2)
+    write_test_vectors(model, policy, policy_id, out, sample_x[:n_vectors], sample_y[:n_vectors])
+    return manifest
+
+
+@torch.no_grad()
+def write_test_vectors(model: SepResNeXt, policy: Policy, pid: str, out: str, x: np.ndarray, y: np.ndarray) -> None:
+    img = torch.from_numpy(x).float().unsqueeze(1)  # [n,1,28,28]
+    feats = model.features(img, policy, train_quant=False)  # [n,W3]
+    logits = model.head(feats)  # [n,10]
+    P = model.arch.partitions
+    per = feats.view(len(x), P, -1)  # [n,P,W3/P]
+    tv = {"policyId": pid, "count": int(len(x)), "imageShape": [28, 28],
+          "imagesBase64": base64.b64encode(np.ascontiguousarray(x, dtype=np.uint8).tobytes()).decode(),
+          "labels": [int(v) for v in y],
+          "features": [[[float(v) for v in per[n, i]] for i in range(P)] for n in range(len(x))],
+          "logits": [[float(v) for v in row] for row in logits]}
+    with open(os.path.join(out, "testvectors.json"), "w") as f:
+        json.dump(tv, f)
+
+
+def write_sample(models_dir: str, x: np.ndarray, y: np.ndarray) -> None:
+    d = os.path.join(models_dir, "data")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "images.bin"), "wb") as f:
+        f.write(np.ascontiguousarray(x, dtype=np.uint8).tobytes())
+    with open(os.path.join(d, "labels.bin"), "wb") as f:
+        f.write(np.ascontiguousarray(y, dtype=np.uint8).tobytes())
+    with open(os.path.join(d, "sample.json"), "w") as f:
+        json.dump({"count": int(len(x)), "imageShape": [28, 28], "images": "images.bin", "labels": "labels.bin",
+                   "dtype": "uint8", "classes": CLASSES,
+                   "source": "the first %d images of the Fashion-MNIST test set (t10k), in order" % len(x)},
+                  f, indent=2)
+
+
+def catalog_entry(manifest: dict, path: str) -> dict:
+    m = manifest["metrics"]
+    flops = manifest["stem"]["flops"] + sum(b["flops"] for b in manifest["blocks"])
+    return {"name": manifest["name"], "path": path, "partitions": manifest["partitions"],
+            "policyId": manifest["policy"]["id"], "testAccuracy": m["testAccuracy"],
+            "valAccuracy": m["valAccuracy"], "exchangedBytes": m["exchangedBytes"],
+            "reductionVsBaseline": m["reductionVsBaseline"], "flopsPerPartition": flops,
+            "headFlops": manifest["head"]["flops"], "sampleAccuracy": m.get("sampleAccuracy")}
