@@ -69,7 +69,7 @@ def fit(model: SepResNeXt, x: torch.Tensor, y: torch.Tensor, epochs: int, lr: fl
             seen += len(idx)
         ep += 1
         if ep == 1 and budget_s > 0 and (time.time() - t0) * epochs > budget_s:
-            epochs = max(2, int(budget_s / (time.time() - t0)))
+            epochs = min(epochs, max(2, int(budget_s / (time.time() - t0))))
             plan["total"] = epochs * steps_per_epoch
             prog.total = epochs
             print("[%s] budget %.0fs: cut to %d epochs" % (label, budget_s, epochs), file=sys.stderr, flush=True)
