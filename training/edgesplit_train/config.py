@@ -34,6 +34,8 @@ class Config:
     branch_dropout: float = 0.1  # probability that one partition's pooled features are zeroed
     supernet_budget_s: float = 0.0  # > 0: cut the epoch count after the first epoch to fit (GPU runs)
     finetune_budget_s: float = 0.0
+    only_policy: str = ""  # fine-tune just this policy id of a finished search (parallel fine-tunes)
+    skip_finetune: bool = False  # stop after the supernet and the search
     # search (NSGA-II)
     population: int = 48
     generations: int = 20

@@ -77,43 +77,59 @@ def train_stage(cfg: Config, command: str) -> None:
                                    ep, 0, pdir))
             _save_results(pdir, P, command, dev, cfg, results)
         else:
-            secs, sup_ep = fit(model, xtr, ytr, cfg.epochs, cfg.lr, cfg, "supernet P=%d" % P,
-                               supernet_policy_fn(len(points), P), cfg.branch_dropout, cfg.seed, cfg.supernet_budget_s)
-            torch.save(model.state_dict(), os.path.join(pdir, "supernet.pt"))
-            t0 = time.time()
-            base, none = baseline(len(points)), no_exchange(len(points))
-            seeds = [base, none, tuple(PointPolicy(1, 0.25, "uint8") for _ in points)]
-            evaluated = nsga2(lambda pol: evaluate(model, xva[:sv], yva[:sv], pol), points, P, cfg.population,
-                              cfg.generations, cfg.seed, seeds, log)
-            search_secs = time.time() - t0
-            base_acc = dict(evaluated)[base][0]
-            picks = pick_front(evaluated, base_acc, cfg.front_size, max_drop=0.01)
-            with open(os.path.join(pdir, "search.json"), "w") as f:
-                json.dump({"seconds": search_secs, "supernetSeconds": secs,
-                           "evaluated": [{"policyId": policy_id(p), "valAccuracy": s[0], "exchangedBytes": s[1]}
-                                         for p, s in evaluated],
-                           "front": [policy_id(p) for p, _ in pareto_front(evaluated)],
-                           "picked": [policy_id(p) for p, _ in picks]}, f, indent=1)
-            supernet_state = copy.deepcopy(model.state_dict())
-            todo = [(base, "baseline", "%s-p%d-baseline" % (cfg.name_prefix, P)),
-                    (none, "none", "%s-p%d-none" % (cfg.name_prefix, P))]
-            todo += [(p, policy_id(p), "%s-p%d-%s" % (cfg.name_prefix, P, policy_id(p))) for p, _ in picks
-                     if p not in (base, none)]
-            for n, (pol, pid, name) in enumerate(todo):
+            if not cfg.only_policy:
+                secs, sup_ep = fit(model, xtr, ytr, cfg.epochs, cfg.lr, cfg, "supernet P=%d" % P,
+                                   supernet_policy_fn(len(points), P), cfg.branch_dropout, cfg.seed,
+                                   cfg.supernet_budget_s)
+                torch.save(model.state_dict(), os.path.join(pdir, "supernet.pt"))
+                _search(cfg, model, points, P, xva[:sv], yva[:sv], pdir, secs, sup_ep)
+                if cfg.skip_finetune:
+                    continue
+            search = json.load(open(os.path.join(pdir, "search.json")))
+            supernet_state = torch.load(os.path.join(pdir, "supernet.pt"), map_location=dev)
+            todo = [(pid, name) for pid, name in search["todo"] if not cfg.only_policy or pid == cfg.only_policy]
+            if not todo:
+                raise ConfigError("only_policy: %r is not among the searched policies %s" % (
+                    cfg.only_policy, [t[0] for t in search["todo"]]))
+            for n, (pid, name) in enumerate(todo):
+                pol = {"baseline": baseline(len(points)), "none": no_exchange(len(points))}.get(pid) or \
+                    parse_policy_id(pid, len(points), P)
                 model.load_state_dict(supernet_state)
                 ft, ft_ep = fit(model, xtr, ytr, cfg.finetune_epochs, cfg.finetune_lr, cfg,
                                 "fine-tune P=%d %s (%d/%d)" % (P, pid, n + 1, len(todo)), lambda rng, pol=pol: pol,
-                                cfg.branch_dropout, cfg.seed + n + 1, cfg.finetune_budget_s)
-                results.append(_result(model, pol, pid, name, xva, yva, xte, yte, secs + search_secs + ft,
-                                       sup_ep, ft_ep, pdir))
-                _save_results(pdir, P, command, dev, cfg, results)
+                                cfg.branch_dropout, cfg.seed + 1 + [t[0] for t in search["todo"]].index(pid),
+                                cfg.finetune_budget_s)
+                results.append(_result(model, pol, pid, name, xva, yva, xte, yte,
+                                       search["supernetSeconds"] + search["seconds"] + ft,
+                                       search["supernetEpochs"], ft_ep, pdir))
+                _save_results(pdir, P, command, dev, cfg, results,
+                              "results-%s.json" % cfg.only_policy if cfg.only_policy else "results.json")
         log("P=%d done: %s" % (P, ", ".join("%s val %.4f test %.4f" % (r["policyId"], r["valAccuracy"],
                                                                         r["testAccuracy"]) for r in results)))
 
 
-def _save_results(pdir, P, command, dev, cfg, results) -> None:
+def _search(cfg, model, points, P, xv, yv, pdir, secs, sup_ep) -> None:
+    t0 = time.time()
+    base, none = baseline(len(points)), no_exchange(len(points))
+    seeds = [base, none, tuple(PointPolicy(1, 0.25, "uint8") for _ in points)]
+    evaluated = nsga2(lambda pol: evaluate(model, xv, yv, pol), points, P, cfg.population,
+                      cfg.generations, cfg.seed, seeds, log)
+    base_acc = dict(evaluated)[base][0]
+    picks = pick_front(evaluated, base_acc, cfg.front_size, max_drop=0.01)
+    todo = [("baseline", "%s-p%d-baseline" % (cfg.name_prefix, P)), ("none", "%s-p%d-none" % (cfg.name_prefix, P))]
+    todo += [(policy_id(p), "%s-p%d-%s" % (cfg.name_prefix, P, policy_id(p))) for p, _ in picks
+             if p not in (base, none)]
+    with open(os.path.join(pdir, "search.json"), "w") as f:
+        json.dump({"seconds": time.time() - t0, "supernetSeconds": secs, "supernetEpochs": sup_ep,
+                   "evaluated": [{"policyId": policy_id(p), "valAccuracy": s[0], "exchangedBytes": s[1]}
+                                 for p, s in evaluated],
+                   "front": [policy_id(p) for p, _ in pareto_front(evaluated)],
+                   "picked": [policy_id(p) for p, _ in picks], "todo": todo}, f, indent=1)
+
+
+def _save_results(pdir, P, command, dev, cfg, results, fname="results.json") -> None:
     """Rewritten after every package, so a run cut short still leaves what it finished."""
-    with open(os.path.join(pdir, "results.json"), "w") as f:
+    with open(os.path.join(pdir, fname), "w") as f:
         json.dump({"partitions": P, "command": command, "commit": git_commit(), "device": str(dev),
                    "config": cfg.__dict__, "packages": results}, f, indent=1)
 
@@ -137,12 +153,14 @@ def export_stage(cfg: Config) -> List[dict]:
     entries = []
     for P in cfg.partitions:
         pdir = os.path.join(cfg.out_dir, "p%d" % P)
-        res_path = os.path.join(pdir, "results.json")
-        if not os.path.isfile(res_path):
-            raise ConfigError("out_dir: %s is missing; run the train stage for P=%d first" % (res_path, P))
-        res = json.load(open(res_path))
+        files = sorted(f for f in os.listdir(pdir) if f.startswith("results")) if os.path.isdir(pdir) else []
+        if not files:
+            raise ConfigError("out_dir: no results in %s; run the train stage for P=%d first" % (pdir, P))
         arch = arch_for(cfg, P)
-        for r in res["packages"]:
+        runs = [json.load(open(os.path.join(pdir, f))) for f in files]
+        order = {"baseline": 0, "none": 1}
+        for res, r in sorted(((res, r) for res in runs for r in res["packages"]),
+                             key=lambda t: (order.get(t[1]["policyId"], 2), -t[1]["valAccuracy"])):
             model = SepResNeXt(arch)
             model.load_state_dict(torch.load(os.path.join(pdir, r["checkpoint"]), map_location="cpu"))
             pol = parse_policy_id(r["policy"], len(arch.points()), P)
