@@ -35,7 +35,8 @@ class Config:
     supernet_budget_s: float = 0.0  # > 0: cut the epoch count after the first epoch to fit (GPU runs)
     finetune_budget_s: float = 0.0
     only_policy: str = ""  # fine-tune just this policy id of a finished search (parallel fine-tunes)
-    skip_finetune: bool = False  # stop after the supernet and the search
+    skip_finetune: bool = False
+    init_from: str = ""  # continue fine-tuning from <init_from>/<package>.pt instead of the supernet  # stop after the supernet and the search
     # search (NSGA-II)
     population: int = 48
     generations: int = 20

@@ -86,7 +86,7 @@ def train_stage(cfg: Config, command: str) -> None:
                 if cfg.skip_finetune:
                     continue
             search = json.load(open(os.path.join(pdir, "search.json")))
-            supernet_state = torch.load(os.path.join(pdir, "supernet.pt"), map_location=dev)
+            supernet_state = None if cfg.init_from else torch.load(os.path.join(pdir, "supernet.pt"), map_location=dev)
             todo = [(pid, name) for pid, name in search["todo"] if not cfg.only_policy or pid == cfg.only_policy]
             if not todo:
                 raise ConfigError("only_policy: %r is not among the searched policies %s" % (
@@ -94,7 +94,8 @@ def train_stage(cfg: Config, command: str) -> None:
             for n, (pid, name) in enumerate(todo):
                 pol = {"baseline": baseline(len(points)), "none": no_exchange(len(points))}.get(pid) or \
                     parse_policy_id(pid, len(points), P)
-                model.load_state_dict(supernet_state)
+                model.load_state_dict(supernet_state if supernet_state is not None else
+                                      torch.load(os.path.join(cfg.init_from, "%s.pt" % name), map_location=dev))
                 ft, ft_ep = fit(model, xtr, ytr, cfg.finetune_epochs, cfg.finetune_lr, cfg,
                                 "fine-tune P=%d %s (%d/%d)" % (P, pid, n + 1, len(todo)), lambda rng, pol=pol: pol,
                                 cfg.branch_dropout, cfg.seed + 1 + [t[0] for t in search["todo"]].index(pid),
