@@ -101,8 +101,21 @@ build_jaeger() {
     -o "$BIN/jaeger" github.com/jaegertracing/jaeger/cmd/jaeger)
 }
 
-go_install() { # pkg@version
-  GOBIN=$BIN "${NICE[@]}" go install -trimpath -ldflags "-s -w" "$1"
+go_install() { # pkg@version [extra ldflags]
+  GOBIN=$BIN "${NICE[@]}" go install -trimpath -ldflags "-s -w ${2:-}" "$1"
+}
+
+build_helm() {
+  # As helm's Makefile does: without these, `helm version` says v3.22 and
+  # charts render against a default Kubernetes v1.20 instead of its client-go's.
+  local minor x
+  minor=$(awk '$1 == "k8s.io/client-go" { split($2, v, "."); print v[2]; exit }' \
+    "$(gomod_of "helm.sh/helm/v3@$HELM_VERSION")")
+  [[ -n $minor ]] || return 1
+  x="-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
+  x+=" -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$minor"
+  x+=" -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$minor"
+  go_install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" "$x"
 }
 
 build_kwok() {
@@ -174,11 +187,10 @@ if want kube || want etcd; then
   fi
 fi
 want kwok && run_tool kwok "sigs.k8s.io/kwok@$KWOK_VERSION" "bin/kwok share/kwok/stages.yaml" build_kwok
-want helm && run_tool helm "helm.sh/helm/v3@$HELM_VERSION" bin/helm \
-  go_install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+want helm && run_tool helm "helm.sh/helm/v3@$HELM_VERSION" bin/helm build_helm
 want jaeger && run_tool jaeger "github.com/jaegertracing/jaeger@$JAEGER_MODULE_VERSION" bin/jaeger build_jaeger
 want grpcurl && run_tool grpcurl "github.com/fullstorydev/grpcurl@$GRPCURL_VERSION" bin/grpcurl \
-  go_install "github.com/fullstorydev/grpcurl/cmd/grpcurl@$GRPCURL_VERSION"
+  go_install "github.com/fullstorydev/grpcurl/cmd/grpcurl@$GRPCURL_VERSION" "-X main.version=$GRPCURL_VERSION"
 
 printf 'total    %ds\n' $((SECONDS - T0))
 if [[ ${#FAILED[@]} -gt 0 ]]; then
