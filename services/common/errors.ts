@@ -1,0 +1,70 @@
+import { status as Status, type ServiceError, Metadata } from '@grpc/grpc-js';
+
+/** Base of every edgesplit error; `code` is the gRPC status it maps to. */
+export class EdgesplitError extends Error {
+  constructor(message: string, readonly code: Status) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** Thrown when a request or file field is malformed; the message names the field. */
+export class InvalidArgumentError extends EdgesplitError {
+  constructor(readonly field: string, detail: string) {
+    super(`${field}: ${detail}`, Status.INVALID_ARGUMENT);
+  }
+}
+
+/** Thrown when a bounded resource (batch, message size, in-flight requests, buffers) is full. */
+export class ResourceExhaustedError extends EdgesplitError {
+  constructor(message: string) {
+    super(message, Status.RESOURCE_EXHAUSTED);
+  }
+}
+
+/** Thrown when the system is not in a state to serve the call (wrong package, no plan, not ready). */
+export class FailedPreconditionError extends EdgesplitError {
+  constructor(message: string) {
+    super(message, Status.FAILED_PRECONDITION);
+  }
+}
+
+/** Thrown when a named model, request or object does not exist. */
+export class NotFoundError extends EdgesplitError {
+  constructor(message: string) {
+    super(message, Status.NOT_FOUND);
+  }
+}
+
+/** Thrown when a dependency (a partition, the API server) cannot be reached. */
+export class UnavailableError extends EdgesplitError {
+  constructor(message: string) {
+    super(message, Status.UNAVAILABLE);
+  }
+}
+
+/** Thrown when the caller's deadline passes before the work is done. */
+export class DeadlineExceededError extends EdgesplitError {
+  constructor(message: string) {
+    super(message, Status.DEADLINE_EXCEEDED);
+  }
+}
+
+/** Thrown when a package on disk is unusable (bad manifest, missing unit): a deployment problem. */
+export class PackageError extends EdgesplitError {
+  constructor(message: string) {
+    super(message, Status.FAILED_PRECONDITION);
+  }
+}
+
+function isServiceError(err: unknown): err is ServiceError {
+  return typeof err === 'object' && err !== null && 'code' in err && 'details' in err && 'metadata' in err;
+}
+
+/** The one mapping from anything thrown to a gRPC status; unknown errors become INTERNAL. */
+export function toGrpcStatus(err: unknown): { code: Status; details: string; metadata: Metadata } {
+  if (err instanceof EdgesplitError) return { code: err.code, details: err.message, metadata: new Metadata() };
+  if (isServiceError(err)) return { code: err.code, details: err.details, metadata: new Metadata() };
+  const message = err instanceof Error ? err.message : String(err);
+  return { code: Status.INTERNAL, details: `internal error: ${message}`, metadata: new Metadata() };
+}

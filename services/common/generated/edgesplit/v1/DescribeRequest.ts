@@ -1,0 +1,8 @@
+// Original file: /work/main/protos/edgesplit/v1/partition.proto
+
+
+export interface DescribeRequest {
+}
+
+export interface DescribeRequest__Output {
+}

@@ -1,0 +1,10 @@
+// Original file: /work/main/protos/edgesplit/v1/partition.proto
+
+
+export interface PushResponse {
+  'accepted'?: (boolean);
+}
+
+export interface PushResponse__Output {
+  'accepted': (boolean);
+}

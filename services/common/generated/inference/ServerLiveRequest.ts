@@ -1,0 +1,8 @@
+// Original file: /work/main/protos/inference/grpc_predict_v2.proto
+
+
+export interface ServerLiveRequest {
+}
+
+export interface ServerLiveRequest__Output {
+}

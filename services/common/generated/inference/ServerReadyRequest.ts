@@ -1,0 +1,8 @@
+// Original file: /work/main/protos/inference/grpc_predict_v2.proto
+
+
+export interface ServerReadyRequest {
+}
+
+export interface ServerReadyRequest__Output {
+}

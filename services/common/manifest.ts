@@ -1,0 +1,119 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { PackageError } from './errors.ts';
+
+const shape3 = z.array(z.number().int().positive()).length(3);
+const precision = z.enum(['fp32', 'fp16', 'uint8']);
+
+export const manifestSchema = z.object({
+  name: z.string().min(1),
+  dataset: z.string(),
+  classes: z.array(z.string()).length(10),
+  input: z.object({ shape: z.array(z.number().int()), dtype: z.literal('uint8'), mean: z.number(), std: z.number() }),
+  partitions: z.number().int().positive(),
+  architecture: z.object({ stem: z.number().int(), widths: z.array(z.number().int()).length(3),
+    blocksPerStage: z.number().int(), cardinality: z.number().int() }),
+  stem: z.object({ outShape: shape3, flops: z.number().nonnegative(), paramBytes: z.number().nonnegative() }),
+  blocks: z.array(z.object({ index: z.number().int().nonnegative(), stage: z.number().int(), inShape: shape3,
+    outShape: shape3, flops: z.number().nonnegative(), paramBytes: z.number().nonnegative() })).min(1),
+  head: z.object({ inFeatures: z.number().int().positive(), classes: z.number().int().positive(),
+    flops: z.number().nonnegative(), paramBytes: z.number().nonnegative() }),
+  points: z.array(z.object({ afterBlock: z.number().int().nonnegative(), channels: z.number().int().positive(),
+    height: z.number().int().positive(), width: z.number().int().positive() })),
+  policy: z.object({ id: z.string().min(1), points: z.array(z.object({ shift: z.number().int().nonnegative(),
+    fraction: z.number().positive().max(1), precision })) }),
+  metrics: z.object({ valAccuracy: z.number(), testAccuracy: z.number(), exchangedBytes: z.number().int().nonnegative(),
+    reductionVsBaseline: z.number(), baselineBytes: z.number().optional(), sampleAccuracy: z.number().optional() })
+    .passthrough(),
+  training: z.record(z.string(), z.unknown()),
+}).passthrough();
+
+export type Manifest = z.infer<typeof manifestSchema>;
+
+export interface ModelPackage {
+  dir: string;
+  manifest: Manifest;
+  stemPath(partition: number): string;
+  blockPath(partition: number, block: number): string;
+  headPath(): string;
+  testVectorsPath(): string;
+}
+
+function formatZod(err: z.ZodError): string {
+  const i = err.issues[0];
+  return `${i.path.join('.') || '(root)'}: ${i.message}`;
+}
+
+/** Loads and validates a package directory; every inconsistency names the manifest field. */
+export function loadPackage(dir: string): ModelPackage {
+  const path = join(dir, 'manifest.json');
+  if (!existsSync(path)) throw new PackageError(`package ${dir}: manifest.json not found`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new PackageError(`package ${dir}: manifest.json is not JSON (${(e as Error).message})`);
+  }
+  const parsed = manifestSchema.safeParse(raw);
+  if (!parsed.success) throw new PackageError(`package ${dir}: manifest ${formatZod(parsed.error)}`);
+  const m = parsed.data;
+  const P = m.partitions;
+  if (m.policy.points.length !== m.points.length) {
+    throw new PackageError(`package ${dir}: manifest policy.points has ${m.policy.points.length} entries for ${m.points.length} points`);
+  }
+  m.policy.points.forEach((p, j) => {
+    if (p.shift >= P) throw new PackageError(`package ${dir}: manifest policy.points.${j}.shift ${p.shift} >= partitions ${P}`);
+  });
+  m.blocks.forEach((b, i) => {
+    if (b.index !== i) throw new PackageError(`package ${dir}: manifest blocks.${i}.index is ${b.index}`);
+  });
+  if (m.head.inFeatures !== m.blocks[m.blocks.length - 1].outShape[0] * P) {
+    throw new PackageError(`package ${dir}: manifest head.inFeatures does not match the last block x partitions`);
+  }
+  const pkg: ModelPackage = {
+    dir,
+    manifest: m,
+    stemPath: (i) => join(dir, `p${i}`, 'stem.onnx'),
+    blockPath: (i, b) => join(dir, `p${i}`, `block${b}.onnx`),
+    headPath: () => join(dir, 'head.onnx'),
+    testVectorsPath: () => join(dir, 'testvectors.json'),
+  };
+  return pkg;
+}
+
+/** Checks that one partition's unit files are present (a partition loads only its own). */
+export function checkPartitionFiles(pkg: ModelPackage, partition: number): void {
+  if (partition < 0 || partition >= pkg.manifest.partitions) {
+    throw new PackageError(`partition index ${partition} is outside 0..${pkg.manifest.partitions - 1}`);
+  }
+  const files = [pkg.stemPath(partition), ...pkg.manifest.blocks.map((b) => pkg.blockPath(partition, b.index))];
+  for (const f of files) if (!existsSync(f)) throw new PackageError(`package ${pkg.dir}: unit ${f} is missing`);
+}
+
+export const catalogEntrySchema = z.object({
+  name: z.string(), path: z.string(), partitions: z.number().int().positive(), policyId: z.string(),
+  testAccuracy: z.number(), valAccuracy: z.number(), exchangedBytes: z.number().nonnegative(),
+  reductionVsBaseline: z.number(), flopsPerPartition: z.number().nonnegative(),
+}).passthrough();
+export const catalogSchema = z.object({ dataset: z.string(), packages: z.array(catalogEntrySchema) });
+export type Catalog = z.infer<typeof catalogSchema>;
+export type CatalogEntry = z.infer<typeof catalogEntrySchema>;
+
+export const MODELS_DIR = fileURLToPath(new URL('../../models/', import.meta.url));
+
+export function loadCatalog(path = join(MODELS_DIR, 'catalog.json')): Catalog {
+  if (!existsSync(path)) throw new PackageError(`catalog ${path} not found`);
+  const parsed = catalogSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
+  if (!parsed.success) throw new PackageError(`catalog ${path}: ${formatZod(parsed.error)}`);
+  return parsed.data;
+}
+
+/** A package by name (looked up in models/) or by directory path. */
+export function resolvePackageDir(nameOrDir: string): string {
+  if (existsSync(join(nameOrDir, 'manifest.json'))) return resolve(nameOrDir);
+  const dir = join(MODELS_DIR, nameOrDir);
+  if (existsSync(join(dir, 'manifest.json'))) return dir;
+  throw new PackageError(`package ${nameOrDir}: not a package directory nor a package in ${MODELS_DIR}`);
+}

@@ -1,0 +1,34 @@
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import type { ProtoGrpcType as PartitionProto } from './generated/partition.ts';
+import type { ProtoGrpcType as InferenceProto } from './generated/grpc_predict_v2.ts';
+
+export const PROTO_DIR = fileURLToPath(new URL('../../protos/', import.meta.url));
+
+/** The one set of loader options; scripts/gen-proto-types.mjs generates the types with the same file. */
+export function loaderOptions(): protoLoader.Options {
+  const opts = JSON.parse(readFileSync(join(PROTO_DIR, 'loader-options.json'), 'utf8'));
+  return { ...opts, includeDirs: [PROTO_DIR] };
+}
+
+const cache = new Map<string, grpc.GrpcObject>();
+
+export function loadProto<T>(file: string): T {
+  let pkg = cache.get(file);
+  if (!pkg) {
+    pkg = grpc.loadPackageDefinition(protoLoader.loadSync(join(PROTO_DIR, file), loaderOptions()));
+    cache.set(file, pkg);
+  }
+  return pkg as unknown as T;
+}
+
+export const partitionProto = (): PartitionProto => loadProto<PartitionProto>('edgesplit/v1/partition.proto');
+export const inferenceProto = (): InferenceProto => loadProto<InferenceProto>('inference/grpc_predict_v2.proto');
+
+/** Proto files for gRPC server reflection. */
+export function protoFiles(): string[] {
+  return ['edgesplit/v1/partition.proto', 'inference/grpc_predict_v2.proto'].map((f) => join(PROTO_DIR, f));
+}
