@@ -1,0 +1,27 @@
+"""The whole pipeline in --quick mode end to end; checks export parity and the catalog, not accuracy."""
+import json
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_should_run_quick_pipeline_and_export_matching_onnx(tmp_path):
+    out, models = tmp_path / "out", tmp_path / "models"
+    r = subprocess.run([sys.executable, os.path.join(HERE, "pipeline.py"), "all", "--quick",
+                        "--out_dir=%s" % out, "--models_dir=%s" % models], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    cat = json.load(open(models / "catalog.json"))
+    names = {e["name"] for e in cat["packages"]}
+    assert {"fmnist-p1", "fmnist-p2-baseline", "fmnist-p2-none"} <= names
+    for e in cat["packages"]:
+        man = json.load(open(models / e["path"] / "manifest.json"))
+        par = man["metrics"]["onnxParity"]
+        fp32_only = all(p["shift"] == 0 or p["precision"] == "fp32" for p in man["policy"]["points"])
+        assert par["maxAbsDiffLogits"] <= (1e-4 if fp32_only else 1e-3), (e["name"], par)
+        for i in range(man["partitions"]):
+            assert (models / e["path"] / ("p%d" % i) / "stem.onnx").is_file()
+        assert man["training"]["commit"] and man["training"]["command"].startswith("python3 training/pipeline.py")
+    assert (models / "data" / "images.bin").stat().st_size == 64 * 784
+    assert (out / "report.md").is_file()
