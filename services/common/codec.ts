@@ -1,4 +1,9 @@
+import { endianness } from 'node:os';
 import { InvalidArgumentError } from './errors.ts';
+
+// On little-endian hosts (every target we know of) fp32 tensors are copied as whole typed arrays;
+// the per-element DataView path stays for big-endian hosts.
+const LITTLE_ENDIAN = endianness() === 'LE';
 
 /** Wire precisions of DESIGN.md section 1 (names as in manifests). */
 export type Precision = 'fp32' | 'fp16' | 'uint8';
@@ -73,13 +78,19 @@ export function encode(values: Float32Array, images: number, precision: Precisio
     if (!Number.isFinite(values[i])) throw new InvalidArgumentError('tensor.data', `non-finite value at element ${i}`);
   }
   if (precision === 'fp32') {
+    if (LITTLE_ENDIAN) return { data: Buffer.from(new Uint8Array(values.buffer, values.byteOffset, values.byteLength)), scales: [] };
     const data = Buffer.alloc(values.length * 4);
     for (let i = 0; i < values.length; i++) data.writeFloatLE(values[i], i * 4);
     return { data, scales: [] };
   }
   if (precision === 'fp16') {
     const data = Buffer.alloc(values.length * 2);
-    for (let i = 0; i < values.length; i++) data.writeUInt16LE(f32ToF16(values[i]), i * 2);
+    if (LITTLE_ENDIAN) {
+      const h = new Uint16Array(data.buffer, data.byteOffset, values.length);
+      for (let i = 0; i < values.length; i++) h[i] = f32ToF16(values[i]);
+    } else {
+      for (let i = 0; i < values.length; i++) data.writeUInt16LE(f32ToF16(values[i]), i * 2);
+    }
     return { data, scales: [] };
   }
   const per = values.length / images;
@@ -105,7 +116,8 @@ export function decode(data: Buffer, scales: readonly number[], elements: number
   }
   const out = new Float32Array(elements);
   if (precision === 'fp32') {
-    for (let i = 0; i < elements; i++) out[i] = data.readFloatLE(i * 4);
+    if (LITTLE_ENDIAN) new Uint8Array(out.buffer).set(data);
+    else for (let i = 0; i < elements; i++) out[i] = data.readFloatLE(i * 4);
   } else if (precision === 'fp16') {
     for (let i = 0; i < elements; i++) out[i] = f16ToF32(data.readUInt16LE(i * 2));
   } else {

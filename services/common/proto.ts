@@ -11,7 +11,11 @@ export const PROTO_DIR = fileURLToPath(new URL('../../protos/', import.meta.url)
 /** The one set of loader options; scripts/gen-proto-types.mjs generates the types with the same file. */
 export function loaderOptions(): protoLoader.Options {
   const opts = JSON.parse(readFileSync(join(PROTO_DIR, 'loader-options.json'), 'utf8'));
-  return { ...opts, includeDirs: [PROTO_DIR] };
+  // JSON holds the names; protobufjs compares against the constructors themselves (`enums === String`),
+  // so the strings must be mapped back or enums arrive as numbers and int64 as Long objects.
+  const ctor = (v: unknown): unknown => (v === 'String' ? String : v === 'Number' ? Number : v === 'Array' ? Array : v);
+  const mapped = { ...opts, longs: ctor(opts.longs), enums: ctor(opts.enums), bytes: ctor(opts.bytes), includeDirs: [PROTO_DIR] };
+  return mapped as protoLoader.Options;
 }
 
 const cache = new Map<string, grpc.GrpcObject>();

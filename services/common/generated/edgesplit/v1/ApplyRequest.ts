@@ -1,0 +1,14 @@
+// Original file: /work/main/protos/edgesplit/v1/planner.proto
+
+
+export interface ApplyRequest {
+  'planJson'?: (string);
+  'accuracyFloor'?: (number | string);
+  'sloMs'?: (number | string);
+}
+
+export interface ApplyRequest__Output {
+  'planJson': (string);
+  'accuracyFloor': (number);
+  'sloMs': (number);
+}

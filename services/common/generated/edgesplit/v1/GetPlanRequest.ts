@@ -1,0 +1,8 @@
+// Original file: /work/main/protos/edgesplit/v1/planner.proto
+
+
+export interface GetPlanRequest {
+}
+
+export interface GetPlanRequest__Output {
+}

@@ -1,0 +1,64 @@
+import type * as grpc from '@grpc/grpc-js';
+import { FailedPreconditionError, InvalidArgumentError, toGrpcStatus } from '../common/errors.ts';
+import { callDeadlineMs, callSignal } from '../common/grpc-server.ts';
+import type { RunRequest__Output } from '../common/generated/edgesplit/v1/RunRequest.ts';
+import type { RunResponse } from '../common/generated/edgesplit/v1/RunResponse.ts';
+import type { Tensor__Output } from '../common/generated/edgesplit/v1/Tensor.ts';
+import type { PointStat as ProtoPointStat } from '../common/generated/edgesplit/v1/PointStat.ts';
+import type { HandlerDeps } from './server.ts';
+import type { PointStat } from './runner.ts';
+
+/** The router's image batch: UINT8 [N,28,28], raw pixels. */
+export function decodeImages(t: Tensor__Output | null): { data: Uint8Array; n: number } {
+  if (!t) throw new InvalidArgumentError('images', 'missing');
+  if (t.precision !== 'UINT8' || !t.rawUint8) {
+    throw new InvalidArgumentError('images.precision', `expected raw UINT8 pixels, got ${t.precision}${t.rawUint8 ? '' : ' (raw_uint8 unset)'}`);
+  }
+  const s = t.shape;
+  if (s.length !== 3 || s[1] !== 28 || s[2] !== 28 || !Number.isInteger(s[0]) || s[0] < 1) {
+    throw new InvalidArgumentError('images.shape', `expected [N,28,28] with N >= 1, got [${s.join(',')}]`);
+  }
+  const n = s[0];
+  if (t.data.length !== n * 784) {
+    throw new InvalidArgumentError('images.data', `expected ${n * 784} bytes for ${n} images, got ${t.data.length}`);
+  }
+  return { data: t.data, n };
+}
+
+function checkMissing(missing: number[], partitions: number, self: number): number[] {
+  for (const m of missing) {
+    if (!Number.isInteger(m) || m < 0 || m >= partitions || m === self) {
+      throw new InvalidArgumentError('missing_partitions', `${m} is not another partition of 0..${partitions - 1}`);
+    }
+  }
+  return missing;
+}
+
+const toProtoStat = (s: PointStat): ProtoPointStat => ({ point: s.point, peer: s.peer, bytes: s.bytes,
+  transferMs: s.transferMs, merged: s.merged, waitMs: s.waitMs });
+
+export function runHandler(d: HandlerDeps): grpc.handleUnaryCall<RunRequest__Output, RunResponse> {
+  return (call, callback) => {
+    const signal = callSignal(call);
+    const req = call.request;
+    (async (): Promise<RunResponse> => {
+      if (req.package !== d.runner.packageName) {
+        throw new FailedPreconditionError(`package: request is for ${JSON.stringify(req.package)}, this partition serves ${d.runner.packageName}`);
+      }
+      const { data, n } = decodeImages(req.images);
+      const desc = d.runner.describe();
+      const missing = checkMissing(req.missingPartitions, desc.partitions, desc.index);
+      const r = await d.runner.run(req.requestId, data, n,
+        { deadlineMs: callDeadlineMs(call, d.defaultTimeoutMs), missing, signal });
+      const f = r.features;
+      return {
+        requestId: req.requestId,
+        // Float32Array memory is little-endian on every platform Node supports here, as the wire wants.
+        features: { shape: [n, f.length / n], precision: 'FP32', data: Buffer.from(f.buffer, f.byteOffset, f.byteLength),
+          scales: [], rawUint8: false },
+        computeMs: r.computeMs, sent: r.sent.map(toProtoStat), received: r.received.map(toProtoStat),
+        missedPoints: r.missedPoints,
+      };
+    })().then((res) => callback(null, res), (err) => callback(toGrpcStatus(err)));
+  };
+}

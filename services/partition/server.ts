@@ -1,0 +1,52 @@
+import type * as grpc from '@grpc/grpc-js';
+import type { HealthImplementation } from 'grpc-health-check';
+import { addHealth, addReflection, createGrpcServer, setServing, shutdownServer } from '../common/grpc-server.ts';
+import { partitionProto } from '../common/proto.ts';
+import { describeHandler } from './describe.ts';
+import { pushHandler } from './push.ts';
+import type { PartitionRunner } from './runner.ts';
+import { runHandler } from './run.ts';
+
+export const PARTITION_SERVICE = 'edgesplit.v1.Partition';
+
+/** What the handlers need of a runner (PartitionRunner satisfies it). */
+export type RunnerApi = Pick<PartitionRunner, 'run' | 'acceptPush' | 'stats' | 'describe' | 'packageName' | 'drain'>;
+
+export interface HandlerDeps {
+  runner: RunnerApi;
+  /** Peer addresses as currently configured (Describe reports them). */
+  peers: () => string[];
+  /** Deadline for a Run whose caller set none. */
+  defaultTimeoutMs: number;
+}
+
+export interface PartitionServerDeps extends HandlerDeps {
+  maxMessageBytes: number;
+}
+
+export interface PartitionServer {
+  server: grpc.Server;
+  health: HealthImplementation;
+  /** Health SERVING once bound and ready. */
+  ready(): void;
+  /** Health NOT_SERVING, drain in-flight Runs (at most drainMs), tryShutdown, forceShutdown after timeoutMs. */
+  shutdown(opts?: { drainMs?: number; timeoutMs?: number }): Promise<void>;
+}
+
+export function createServer(deps: PartitionServerDeps): PartitionServer {
+  const server = createGrpcServer({ maxMessageBytes: deps.maxMessageBytes });
+  server.addService(partitionProto().edgesplit.v1.Partition.service, {
+    Run: runHandler(deps),
+    Push: pushHandler(deps),
+    Describe: describeHandler(deps),
+  });
+  const health = addHealth(server, [PARTITION_SERVICE]);
+  addReflection(server);
+  return {
+    server,
+    health,
+    ready: () => setServing(health, [PARTITION_SERVICE], 'SERVING'),
+    shutdown: (opts = {}) => shutdownServer(server, { health, services: [PARTITION_SERVICE],
+      drain: () => deps.runner.drain(opts.drainMs ?? 10_000), timeoutMs: opts.timeoutMs }),
+  };
+}

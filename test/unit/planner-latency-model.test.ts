@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { predictLatency } from '../../services/planner/core/latency-model.ts';
+import { exchangeBytes, packageModel, roundHalfEven } from '../../services/planner/core/package-model.ts';
+import type { Cluster, NodeSpec, Prediction } from '../../services/planner/core/types.ts';
+import { EXCHANGE_AFTER_BLOCK0, syntheticPackage } from '../../services/planner/testing/packages.ts';
+
+// Hand-computed cases. Units: 1e6 FLOPs = 1 ms at 1 GFLOPS; 125 B = 0.1 ms at 10 Mbit/s.
+const node = (name: string, over: Partial<NodeSpec> = {}): NodeSpec => ({
+  name, gflops: 1, bandwidthMbps: 10, latencyMs: 0.5, perCallOverheadMs: 0, labels: {}, ...over,
+});
+const cluster = (nodes: NodeSpec[], sharedMedium = false): Cluster => ({
+  nodes, sharedMedium, router: { kind: 'own', gflops: 1, bandwidthMbps: 10, latencyMs: 0, perCallOverheadMs: 0 },
+});
+const p2 = syntheticPackage({ partitions: 2, exchanges: [EXCHANGE_AFTER_BLOCK0] });
+
+function rounded(p: Prediction) {
+  const r = (x: number) => Math.round(x * 1e9) / 1e9;
+  return {
+    latencyMs: r(p.latencyMs), computeMs: r(p.computeMs), transferMs: r(p.transferMs), exchangedBytes: p.exchangedBytes,
+    criticalPath: p.criticalPath.map((s) => `${s.label} ${r(s.startMs)}-${r(s.endMs)}`),
+  };
+}
+
+describe('planner latency model', () => {
+  it('should hide a fast exchange behind the next block (delayed merge)', () => {
+    // image 0.1+0.5; stem 1; block0 2 (output at 3.6); exchange 1+0.5 arrives 5.1 < block1 done 5.6;
+    // block2 5.6-7.6; features 0.2+0.5; head 1.
+    assert.deepEqual(rounded(predictLatency(p2, cluster([node('a'), node('b')]), [0, 1])), {
+      latencyMs: 9.3, computeMs: 8, transferMs: 1.3, exchangedBytes: 2500,
+      criticalPath: [
+        'image→p0 0-0.6', 'p0 stem@a 0.6-1.6', 'p0 block0@a 1.6-3.6', 'p0 block1@a 3.6-5.6', 'p0 block2@a 5.6-7.6',
+        'features p0→router 7.6-8.3', 'head@router 8.3-9.3',
+      ],
+    });
+  });
+
+  it('should make the receiver wait for a slow exchange', () => {
+    // At 1 Mbit/s: image 1.5, exchange 10.5 sent at 4.5 arrives 15, block2 15-17, features 2.5, head 1.
+    const slow = cluster([node('a', { bandwidthMbps: 1 }), node('b', { bandwidthMbps: 1 })]);
+    assert.deepEqual(rounded(predictLatency(p2, slow, [0, 1])), {
+      latencyMs: 20.5, computeMs: 6, transferMs: 14.5, exchangedBytes: 2500,
+      criticalPath: [
+        'image→p1 0-1.5', 'p1 stem@b 1.5-2.5', 'p1 block0@b 2.5-4.5', 'p1→p0 point0 4.5-15', 'p0 block2@a 15-17',
+        'features p0→router 17-19.5', 'head@router 19.5-20.5',
+      ],
+    });
+  });
+
+  it('should serialise partitions that share a node and skip transfers between them', () => {
+    // All 8 units on one node back to back: 0.6 + 2*(1+2+2+2) = 14.6, features 0.7, head 1.
+    const p = rounded(predictLatency(p2, cluster([node('a'), node('b')]), [0, 0]));
+    assert.equal(p.latencyMs, 16.3);
+    assert.equal(p.computeMs, 15);
+    assert.equal(p.transferMs, 1.3);
+    assert.deepEqual(p.criticalPath, [
+      'image→p0 0-0.6', 'p0 stem@a 0.6-1.6', 'p1 stem@a 1.6-2.6', 'p0 block0@a 2.6-4.6', 'p1 block0@a 4.6-6.6',
+      'p0 block1@a 6.6-8.6', 'p1 block1@a 8.6-10.6', 'p0 block2@a 10.6-12.6', 'p1 block2@a 12.6-14.6',
+      'features p1→router 14.6-15.3', 'head@router 15.3-16.3',
+    ]);
+  });
+
+  it('should take turns on a shared medium', () => {
+    // image→p1 waits 0.1 for image→p0; p1→p0 waits for p0→p1 (medium busy 3.6-4.6) and arrives 6.1.
+    assert.deepEqual(rounded(predictLatency(p2, cluster([node('a'), node('b')], true), [0, 1])), {
+      latencyMs: 9.8, computeMs: 6, transferMs: 3.8, exchangedBytes: 2500,
+      criticalPath: [
+        'image→p0 0-0.6', 'p0 stem@a 0.6-1.6', 'p0 block0@a 1.6-3.6', 'p0→p1 point0 3.6-5.1', 'p1→p0 point0 4.6-6.1',
+        'p0 block2@a 6.1-8.1', 'features p0→router 8.1-8.8', 'head@router 8.8-9.8',
+      ],
+    });
+  });
+
+  it('should add the per-call overhead to every unit and run the head on the router node', () => {
+    const p1 = syntheticPackage({ partitions: 1 });
+    const c: Cluster = { nodes: [node('a', { perCallOverheadMs: 0.25 })], sharedMedium: false, router: { kind: 'node', node: 'a' } };
+    // 5 units of 1,2,2,2,1 ms + 0.25 each, nothing on the network.
+    assert.deepEqual(rounded(predictLatency(p1, c, [0])), {
+      latencyMs: 9.25, computeMs: 9.25, transferMs: 0, exchangedBytes: 0,
+      criticalPath: ['p0 stem@a 0-1.25', 'p0 block0@a 1.25-3.5', 'p0 block1@a 3.5-5.75', 'p0 block2@a 5.75-8', 'head@a 8-9.25'],
+    });
+  });
+
+  it('should size exchanges like the catalog (k = round half even, uint8 scale included)', () => {
+    assert.deepEqual([0.5, 1.5, 2.5, 3.49, 3.5].map(roundHalfEven), [0, 2, 2, 3, 4]);
+    assert.equal(exchangeBytes(16, 7, 7, 'uint8'), 788);
+    assert.equal(exchangeBytes(16, 28, 28, 'fp16'), 25088);
+    const pts = [{ afterBlock: 0, channels: 64, height: 7, width: 7 }, { afterBlock: 1, channels: 2, height: 7, width: 7 }];
+    const m = packageModel({
+      name: 'x', partitions: 4, stem: { flops: 1, paramBytes: 10 },
+      blocks: [0, 1, 2].map((index) => ({ index, flops: 2, paramBytes: 5, outShape: [64, 7, 7] })),
+      head: { flops: 3, inFeatures: 256 }, points: pts,
+      policy: { id: 'x', points: [{ shift: 1, fraction: 0.25, precision: 'uint8' }, { shift: 2, fraction: 0.25, precision: 'fp32' }] },
+      metrics: { testAccuracy: 0.9 },
+    });
+    assert.deepEqual(m.exchanges.map((x) => [x.channels, x.bytes]), [[16, 788], [1, 196]]);
+    assert.equal(m.exchangedBytes, 4 * 788 + 4 * 196);
+    assert.equal(m.featureBytes, 256);
+    assert.equal(m.paramBytes, 25);
+  });
+});
