@@ -1,0 +1,77 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import type { Io } from '../main.ts';
+import { UsageError, parseFlags } from '../../common/cli-args.ts';
+import { withUsage } from '../usage.ts';
+import { DEFAULT_WIDE_DIR, EMULATOR, REPO, formatTable, runBench, runPlot, writeResults } from '../../bench/run.ts';
+
+const HELP = `usage: edgesplit bench [--quick] [--json] [--bandwidths 10,100,1000] [--cpu 0.25] [--no-wide]
+                       [--wide-dir DIR] [--out DIR] [--plot]
+
+Benchmarks every configuration (P=1 on one device, the P=4 baseline, no-exchange and searched policies,
+the planner's pick, and the same architecture at 4x width with random weights) on an emulated edge
+cluster: 4 network namespaces with tbf-shaped links and a cgroup CPU quota each (scripts/edge-emulator.sh,
+needs root). Prints a table; --json prints {"rows":[...]} as the last line of stdout.
+  --quick        fewer requests, one searched policy, bandwidths 10,1000 unless given (< 5 minutes)
+  --bandwidths   link speeds in Mbit/s (default 10,100,1000)
+  --cpu          each device's share of a core (default 0.25)
+  --no-wide      skip the 4x-width packages
+  --wide-dir     where the 4x-width random-weight packages are built/reused (default ${DEFAULT_WIDE_DIR})
+  --out          where cluster files, logs and bench.json go (default: bench/results, or a temp dir with --quick)
+  --plot         also draw latency-vs-bandwidth.png into --out (python3 + matplotlib)`;
+
+const FLAGS = {
+  quick: { type: 'boolean' }, json: { type: 'boolean' }, bandwidths: { type: 'string' }, cpu: { type: 'string' },
+  'no-wide': { type: 'boolean' }, 'wide-dir': { type: 'string' }, out: { type: 'string' }, plot: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export async function run(argv: string[], io: Io): Promise<number> {
+  return withUsage('bench', io, async () => {
+    const { values: v } = parseFlags(argv, FLAGS);
+    if (v.help) { io.stdout(HELP); return 0; }
+    const quick = v.quick === true;
+    const bwText = (v.bandwidths as string | undefined) ?? (quick ? '10,1000' : '10,100,1000');
+    const bandwidths = bwText.split(',').map((s) => s.trim());
+    for (const b of bandwidths) {
+      if (!/^\d+$/.test(b) || Number(b) < 1 || Number(b) > 10000) throw new UsageError('--bandwidths', `expected integers 1..10000 Mbit/s separated by commas, got '${bwText}'`);
+    }
+    const cpuText = (v.cpu as string | undefined) ?? '0.25';
+    const cpu = Number(cpuText);
+    if (!/^\d*\.?\d+$/.test(cpuText) || !(cpu >= 0.05 && cpu <= 1)) throw new UsageError('--cpu', `expected a share of one core in 0.05..1, got '${cpuText}'`);
+    const outDir = (v.out as string | undefined) ?? (quick ? join(tmpdir(), `edgesplit-bench-${process.pid}`) : join(REPO, 'bench', 'results'));
+
+    // Preflight: root and kernel features, before anything is created.
+    const check = spawnSync(EMULATOR, ['check'], { encoding: 'utf8', env: { ...process.env, ES_QUIET: '1', ES_PREFIX: 'esemuchk' } });
+    if (check.status !== 0) {
+      io.stderr(`edgesplit bench: cannot emulate the edge cluster on this machine:\n${(check.stderr || check.error?.message || '').trim()}`);
+      return 1;
+    }
+    const log = (s: string) => io.stderr(s);
+    const started = new Date().toISOString();
+    const rows = await runBench({
+      quick, bandwidths: bandwidths.map(Number), cpu, devices: 4, wide: v['no-wide'] !== true,
+      wideDir: (v['wide-dir'] as string | undefined) ?? DEFAULT_WIDE_DIR, outDir, log,
+    });
+    const file = writeResults(outDir, rows, {
+      command: `edgesplit bench ${argv.join(' ')}`.trim(), started, finished: new Date().toISOString(), cpuPerDevice: cpu,
+      devices: 4, note: 'link latency is not emulated (no netem); 4x-width rows use random weights (latency only)',
+    });
+    log(`results: ${file}`);
+    if (v.plot) {
+      const code = await runPlot(file, join(outDir, 'latency-vs-bandwidth.png'));
+      if (code !== 0) log('edgesplit bench: the plot failed (python3 with matplotlib needed); the numbers are in bench.json');
+    }
+    if (v.json) {
+      io.stdout(formatTable(rows));
+      io.stdout(JSON.stringify({ rows: rows.map((r) => ({ config: r.config, package: r.package, bandwidthMbps: r.bandwidthMbps, p50Ms: r.p50Ms,
+        p95Ms: r.p95Ms, throughput: r.throughput, predictedMs: r.predictedMs, exchangedBytesPerImage: r.exchangedBytesPerImage,
+        accuracy: r.accuracy, speedupVsP1: r.speedupVsP1, measuredOverPredicted: r.measuredOverPredicted, wireBytesPerImage: r.wireBytesPerImage,
+        idealSpeedup: r.idealSpeedup, model: r.model, assignment: r.assignment })) }));
+    } else {
+      io.stdout(formatTable(rows));
+    }
+    return 0;
+  });
+}

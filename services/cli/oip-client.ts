@@ -1,0 +1,82 @@
+import * as grpc from '@grpc/grpc-js';
+import { inferenceProto } from '../common/proto.ts';
+import type { GRPCInferenceServiceClient } from '../common/generated/inference/GRPCInferenceService.ts';
+import type { ModelInferResponse__Output } from '../common/generated/inference/ModelInferResponse.ts';
+import type { ModelMetadataResponse__Output } from '../common/generated/inference/ModelMetadataResponse.ts';
+
+export interface Classified {
+  probabilities: Float32Array;
+  logits?: Float32Array;
+  labels: string[];
+  package: string;
+  policyId: string;
+  degraded: boolean;
+  exchangedBytes: number;
+}
+
+function f32(buf: Buffer): Float32Array {
+  const out = new Float32Array(buf.length / 4);
+  new Uint8Array(out.buffer).set(buf);
+  return out;
+}
+
+export function decodeBytesTensor(buf: Buffer): string[] {
+  const out: string[] = [];
+  for (let o = 0; o < buf.length;) {
+    const len = buf.readUInt32LE(o);
+    out.push(buf.subarray(o + 4, o + 4 + len).toString('utf8'));
+    o += 4 + len;
+  }
+  return out;
+}
+
+/** A client of the router's Open Inference Protocol API (the same calls a Triton or KServe client makes). */
+export class OipClient {
+  private readonly stub: GRPCInferenceServiceClient;
+
+  constructor(readonly address: string) {
+    const Svc = inferenceProto().inference.GRPCInferenceService;
+    this.stub = new Svc(address, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': 16 << 20 });
+  }
+
+  /** Raw call, for tests that check status codes. */
+  inferRaw(req: Parameters<GRPCInferenceServiceClient['ModelInfer']>[0], timeoutMs = 10_000): Promise<ModelInferResponse__Output> {
+    return new Promise((resolve, reject) => {
+      this.stub.ModelInfer(req, { deadline: Date.now() + timeoutMs }, (err, res) => (err ? reject(err) : resolve(res!)));
+    });
+  }
+
+  metadata(timeoutMs = 5000): Promise<ModelMetadataResponse__Output> {
+    return new Promise((resolve, reject) => {
+      this.stub.ModelMetadata({ name: 'edgesplit' }, { deadline: Date.now() + timeoutMs }, (err, res) => (err ? reject(err) : resolve(res!)));
+    });
+  }
+
+  serverReady(timeoutMs = 5000): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      this.stub.ServerReady({}, { deadline: Date.now() + timeoutMs }, (err, res) => (err ? reject(err) : resolve(res!.ready)));
+    });
+  }
+
+  /** Classifies N uint8 28x28 images in one request. */
+  async classify(images: Uint8Array, n: number, opts: { logits?: boolean; timeoutMs?: number } = {}): Promise<Classified> {
+    const outputs = ['probabilities', 'label', ...(opts.logits ? ['logits'] : [])].map((name) => ({ name }));
+    const res = await this.inferRaw({
+      modelName: 'edgesplit', inputs: [{ name: 'image', datatype: 'UINT8', shape: [n, 28, 28] }],
+      outputs, rawInputContents: [Buffer.from(images.buffer, images.byteOffset, n * 784)],
+    }, opts.timeoutMs);
+    const byName = new Map(res.outputs.map((o, i) => [o.name, res.rawOutputContents[i]]));
+    const p = res.parameters;
+    return {
+      probabilities: f32(byName.get('probabilities')!),
+      logits: byName.has('logits') ? f32(byName.get('logits')!) : undefined,
+      labels: decodeBytesTensor(byName.get('label')!),
+      package: p.edgesplit_package?.stringParam ?? '', policyId: p.edgesplit_policy?.stringParam ?? '',
+      degraded: p.edgesplit_degraded?.boolParam ?? false, exchangedBytes: Number(p.edgesplit_exchanged_bytes?.int64Param ?? 0),
+    };
+  }
+
+  close(): void {
+    this.stub.close();
+  }
+}

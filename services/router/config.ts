@@ -1,0 +1,85 @@
+import { z } from 'zod';
+import { loadPackage, resolvePackageDir, type ModelPackage } from '../common/manifest.ts';
+import { UsageError, parseFlags, boolText } from '../common/cli-args.ts';
+
+export interface RouterConfig {
+  pkg: ModelPackage;
+  /** Partition addresses in partition order (host:port), exactly P of them. */
+  partitions: string[];
+  host: string;
+  port: number;
+  maxBatch: number;
+  /** Applied when the client sets no deadline. */
+  defaultTimeoutMs: number;
+  /** gRPC receive limit; a larger request is answered RESOURCE_EXHAUSTED by grpc-js itself. */
+  maxMessageBytes: number;
+  /** true: any partition failure fails the request; false: answer from the partitions left (degraded). */
+  strict: boolean;
+  headThreads: number;
+  healthIntervalMs: number;
+}
+
+const FLAGS = {
+  package: { type: 'string' }, partitions: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' },
+  'max-batch': { type: 'string' }, 'timeout-ms': { type: 'string' }, 'max-message-bytes': { type: 'string' },
+  strict: { type: 'string' }, 'head-threads': { type: 'string' }, 'health-interval-ms': { type: 'string' },
+} as const;
+
+const address = z.string().regex(/^[^\s,]+:\d{1,5}$/, 'expected host:port');
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const schema = z.object({
+  package: z.string().min(1),
+  partitions: z.array(address).min(1),
+  host: z.string().min(1),
+  port: int(0, 65535),
+  'max-batch': int(1, 4096),
+  'timeout-ms': int(1, 600_000),
+  'max-message-bytes': int(1024, 1 << 30),
+  'head-threads': int(1, 64),
+  'health-interval-ms': int(50, 60_000),
+});
+
+/**
+ * Flags win over EDGESPLIT_* environment variables (the container form). Validated once, here, at start-up;
+ * every problem is a UsageError naming the flag.
+ */
+export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): RouterConfig {
+  const { values } = parseFlags(argv, FLAGS);
+  const pick = (flag: keyof typeof FLAGS, envName: string, def?: string): string | undefined =>
+    (values[flag] as string | undefined) ?? env[envName] ?? def;
+  const raw = {
+    package: pick('package', 'EDGESPLIT_PACKAGE'),
+    partitions: (pick('partitions', 'EDGESPLIT_PARTITIONS') ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    host: pick('host', 'EDGESPLIT_HOST', '0.0.0.0'),
+    port: pick('port', 'EDGESPLIT_PORT', '8001'),
+    'max-batch': pick('max-batch', 'EDGESPLIT_MAX_BATCH', '64'),
+    'timeout-ms': pick('timeout-ms', 'EDGESPLIT_TIMEOUT_MS', '5000'),
+    'max-message-bytes': pick('max-message-bytes', 'EDGESPLIT_MAX_MESSAGE_BYTES', String(4 * 1024 * 1024)),
+    'head-threads': pick('head-threads', 'EDGESPLIT_HEAD_THREADS', '1'),
+    'health-interval-ms': pick('health-interval-ms', 'EDGESPLIT_HEALTH_INTERVAL_MS', '1000'),
+  };
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const value = raw[issue.path[0] as keyof typeof raw];
+    throw new UsageError(`--${String(issue.path[0])}`, `${issue.message} (got '${Array.isArray(value) ? value.join(',') : value ?? ''}')`);
+  }
+  const c = parsed.data;
+  let pkg: ModelPackage;
+  try {
+    pkg = loadPackage(resolvePackageDir(c.package));
+  } catch (e) {
+    throw new UsageError('--package', (e as Error).message);
+  }
+  const P = pkg.manifest.partitions;
+  if (c.partitions.length !== P) {
+    throw new UsageError('--partitions', `package ${pkg.manifest.name} has ${P} partitions, got ${c.partitions.length} addresses`);
+  }
+  return {
+    pkg, partitions: c.partitions, host: c.host, port: c.port, maxBatch: c['max-batch'],
+    defaultTimeoutMs: c['timeout-ms'], maxMessageBytes: c['max-message-bytes'],
+    strict: boolText('--strict', pick('strict', 'EDGESPLIT_STRICT'), true), headThreads: c['head-threads'],
+    healthIntervalMs: c['health-interval-ms'],
+  };
+}

@@ -1,0 +1,102 @@
+import * as grpc from '@grpc/grpc-js';
+import { partitionProto } from '../common/proto.ts';
+import { EdgesplitError, DeadlineExceededError } from '../common/errors.ts';
+import { HealthChecker } from '../common/health-client.ts';
+import type { PartitionClient as PartitionStub } from '../common/generated/edgesplit/v1/Partition.ts';
+import type { RunResponse__Output } from '../common/generated/edgesplit/v1/RunResponse.ts';
+
+export interface PartitionRunRequest {
+  requestId: string;
+  /** N x 28 x 28 raw pixels. */
+  images: Buffer;
+  n: number;
+  package: string;
+  missing: number[];
+}
+
+export interface PartitionRunResult {
+  /** [N, W3/P] */
+  features: Float32Array;
+  /** Bytes this partition put on the wire at its points, as it counted them. */
+  sentBytes: number;
+  missedPoints: number[];
+  computeMs: number;
+}
+
+/** The router's view of one partition; the gRPC one below, in-memory fakes in services/testing. */
+export interface PartitionClient {
+  readonly index: number;
+  readonly address: string;
+  run(req: PartitionRunRequest, deadlineMs: number, signal?: AbortSignal): Promise<PartitionRunResult>;
+  /** true when the partition's health service answers SERVING within `timeoutMs`. */
+  healthy(timeoutMs: number): Promise<boolean>;
+  close(): void;
+}
+
+/** Copies into an aligned buffer (gRPC buffers may start at any offset); data are little-endian, as is every host we run on. */
+function toFloat32(buf: Buffer): Float32Array {
+  const out = new Float32Array(buf.length / 4);
+  new Uint8Array(out.buffer).set(buf);
+  return out;
+}
+
+export class GrpcPartitionClient implements PartitionClient {
+  private readonly stub: PartitionStub;
+  private readonly health: HealthChecker;
+
+  constructor(readonly index: number, readonly address: string, readonly width: number, maxMessageBytes: number) {
+    const Partition = partitionProto().edgesplit.v1.Partition;
+    this.stub = new Partition(address, grpc.credentials.createInsecure(), {
+      'grpc.keepalive_time_ms': 60_000,
+      'grpc.keepalive_timeout_ms': 10_000,
+      'grpc.max_receive_message_length': maxMessageBytes,
+      'grpc.max_send_message_length': maxMessageBytes,
+    });
+    // Share the stub's channel: one connection per partition.
+    this.health = new HealthChecker(address, this.stub.getChannel() as grpc.Channel);
+  }
+
+  run(req: PartitionRunRequest, deadlineMs: number, signal?: AbortSignal): Promise<PartitionRunResult> {
+    return new Promise((resolve, reject) => {
+      if (signal?.aborted) return reject(new EdgesplitError(`partition ${this.index}: cancelled`, grpc.status.CANCELLED));
+      const call = this.stub.Run({
+        requestId: req.requestId, package: req.package, missingPartitions: req.missing,
+        images: { shape: [req.n, 28, 28], precision: 'UINT8', rawUint8: true, data: req.images },
+      }, { deadline: deadlineMs, waitForReady: false } as grpc.CallOptions, (err, res) => {
+        signal?.removeEventListener('abort', onAbort);
+        if (err) {
+          const where = `partition ${this.index} at ${this.address}`;
+          if (err.code === grpc.status.DEADLINE_EXCEEDED) return reject(new DeadlineExceededError(`${where}: deadline exceeded`));
+          return reject(new EdgesplitError(`${where}: ${err.details}`, err.code));
+        }
+        try {
+          resolve(this.decode(res!, req.n));
+        } catch (e) {
+          reject(e);
+        }
+      });
+      const onAbort = () => call.cancel();
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  private decode(res: RunResponse__Output, n: number): PartitionRunResult {
+    const f = res.features;
+    const shape = f?.shape ?? [];
+    if (!f || f.precision !== 'FP32' || shape.length !== 2 || shape[0] !== n || shape[1] !== this.width ||
+      f.data.length !== n * this.width * 4) {
+      throw new Error(`partition ${this.index} returned features ${f?.precision} [${shape.join(',')}] (${f?.data.length ?? 0} bytes), expected FP32 [${n},${this.width}]`);
+    }
+    const sentBytes = res.sent.reduce((s, p) => s + Number(p.bytes), 0);
+    return { features: toFloat32(f.data), sentBytes, missedPoints: res.missedPoints, computeMs: res.computeMs };
+  }
+
+  async healthy(timeoutMs: number): Promise<boolean> {
+    return (await this.health.check('', timeoutMs)) === 'SERVING';
+  }
+
+  close(): void {
+    this.health.close();
+    this.stub.close();
+  }
+}

@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const CLI = `${REPO}bin/edgesplit.mjs`;
+const EMU = `${REPO}scripts/edge-emulator.sh`;
+const canEmulate = process.getuid?.() === 0 && spawnSync(EMU, ['check'], { env: { ...process.env, ES_QUIET: '1' } }).status === 0;
+const leftovers = () => execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').filter((l) => l.startsWith('esemub'));
+
+describe('edgesplit bench (e2e, emulated edge cluster)', function () {
+  this.timeout(300_000);
+
+  it('rejects bad input with exit code 2 and a message naming the flag', () => {
+    const r = spawnSync('node', [CLI, 'bench', '--bandwidths', '10,fast'], { encoding: 'utf8' });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /--bandwidths/);
+    const c = spawnSync('node', [CLI, 'bench', '--cpu', '3'], { encoding: 'utf8' });
+    assert.equal(c.status, 2);
+    assert.match(c.stderr, /--cpu/);
+  });
+
+  it('emulator: bad input and missing prefix are reported, nothing left behind', () => {
+    const r = spawnSync(EMU, ['--prefix', 'esemutest', 'up', '--mbps', 'fast'], { encoding: 'utf8' });
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /--mbps/);
+    const p = spawnSync(EMU, ['--prefix', 'evil', 'check'], { encoding: 'utf8' });
+    assert.notEqual(p.status, 0);
+    assert.match(p.stderr, /--prefix/);
+    if (canEmulate) assert.deepEqual(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').filter((l) => l.startsWith('esemutest')), []);
+  });
+
+  it('emulator: tbf shapes a link between two device namespaces', function () {
+    if (!canEmulate) this.skip();
+    const env = { ...process.env, ES_QUIET: '1' };
+    try {
+      execFileSync(EMU, ['--prefix', 'esemutest', 'up', '--devices', '2', '--mbps', '20'], { env });
+      const out = execFileSync(EMU, ['--prefix', 'esemutest', 'iperf', 'dev0', 'dev1', '--bytes', '2500000'], { env, encoding: 'utf8' });
+      const r = JSON.parse(out.trim().split('\n').pop()!);
+      assert.ok(r.mbps > 20 * 0.85 && r.mbps < 20 * 1.05, `goodput ${r.mbps} Mbit/s on a 20 Mbit/s link`);
+    } finally {
+      execFileSync(EMU, ['--prefix', 'esemutest', 'down'], { env });
+    }
+    assert.deepEqual(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').filter((l) => l.startsWith('esemutest')), []);
+  });
+
+  it('--quick --json: one row per configuration, last line is the JSON object, cleans up', function () {
+    if (!canEmulate) this.skip();
+    const r = spawnSync('node', [CLI, 'bench', '--quick', '--json', '--no-wide', '--bandwidths', '1000'], { encoding: 'utf8', timeout: 280_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const last = r.stdout.trim().split('\n').pop()!;
+    const { rows } = JSON.parse(last) as { rows: Record<string, unknown>[] };
+    const configs = rows.map((x) => x.config as string);
+    for (const c of ['P=1', 'P=4 baseline', 'P=4 none']) assert.ok(configs.includes(c), `missing ${c} in ${configs}`);
+    assert.ok(configs.some((c) => c.startsWith('P=4 searched')));
+    assert.ok(configs.some((c) => c.startsWith('planner')));
+    for (const row of rows) {
+      for (const k of ['config', 'package', 'bandwidthMbps', 'p50Ms', 'p95Ms', 'throughput', 'predictedMs', 'exchangedBytesPerImage', 'accuracy', 'speedupVsP1']) {
+        assert.ok(k in row, `row ${row.config} lacks ${k}`);
+      }
+      assert.ok((row.p50Ms as number) > 0 && (row.p95Ms as number) >= (row.p50Ms as number));
+    }
+    const base = rows.find((x) => x.config === 'P=4 baseline')!;
+    assert.equal(base.exchangedBytesPerImage, 702464);
+    assert.deepEqual(leftovers(), []);
+  });
+});

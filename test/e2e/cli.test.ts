@@ -1,0 +1,147 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { loadPackage, MODELS_DIR, resolvePackageDir } from '../../services/common/manifest.ts';
+import { loadSample } from '../../services/common/sample.ts';
+import { encodePngGray } from '../../services/cli/png.ts';
+import { BIN } from '../../services/cli/stack.ts';
+
+const PACKAGE = 'fmnist-p4-x-x-x-x-1au-x';
+
+function cli(args: string[], timeoutMs = 240_000) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: timeoutMs });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, last: r.stdout.trim().split('\n').pop() ?? '' };
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+async function waitGone(pids: number[], ms: number): Promise<number[]> {
+  const until = Date.now() + ms;
+  while (Date.now() < until && pids.some(alive)) await new Promise((r) => setTimeout(r, 100));
+  return pids.filter(alive);
+}
+
+describe('edgesplit CLI', function () {
+  this.timeout(300_000);
+  const pkg = loadPackage(resolvePackageDir(PACKAGE));
+
+  it('should run the demo through the router and print the JSON summary last', () => {
+    const r = cli(['demo', '--json', '--images', '50', '--package', PACKAGE]);
+    assert.equal(r.code, 0, r.stderr);
+    const s = JSON.parse(r.last);
+    assert.deepEqual(Object.keys(s), ['package', 'partitions', 'policyId', 'images', 'accuracy', 'exchangedBytesPerImage',
+      'p50Ms', 'p99Ms', 'maxAbsDiffVsReference']);
+    assert.equal(s.package, PACKAGE);
+    assert.equal(s.partitions, 4);
+    assert.equal(s.images, 50);
+    assert.ok(s.accuracy >= 0.8, `accuracy ${s.accuracy}`);
+    assert.equal(s.exchangedBytesPerImage, pkg.manifest.metrics.exchangedBytes);
+    assert.ok(s.maxAbsDiffVsReference <= 1e-3, `max diff ${s.maxAbsDiffVsReference}`);
+    assert.ok(s.p50Ms > 0 && s.p99Ms >= s.p50Ms);
+  });
+
+  it('should evaluate a package in one process with the same fields', () => {
+    const r = cli(['eval', '--json', '--images', '30', '--package', 'fmnist-p2-x-1bu-x-1au-x-x']);
+    assert.equal(r.code, 0, r.stderr);
+    const s = JSON.parse(r.last);
+    assert.equal(s.partitions, 2);
+    assert.equal(s.exchangedBytesPerImage, loadPackage(resolvePackageDir('fmnist-p2-x-1bu-x-1au-x-x')).manifest.metrics.exchangedBytes);
+    assert.ok(s.maxAbsDiffVsReference <= 1e-3);
+  });
+
+  for (const [args, flag] of [[['demo', '--images', 'many'], '--images'], [['eval', '--package', 'no-such'], '--package'],
+    [['classify', '--samples', '0:5'], '--router'], [['classify', '--router', '127.0.0.1:1', '--samples', '9:2'], '--samples'],
+    [['up', '--bogus'], '--bogus'], [['serve', 'router', '--package', PACKAGE, '--partitions', 'a:1'], '--partitions']] as const) {
+    it(`should reject '${args.join(' ')}' with one line naming ${flag} and exit code 2`, () => {
+      const r = cli([...args], 60_000);
+      assert.equal(r.code, 2);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.ok(r.stderr.includes(flag), r.stderr);
+    });
+  }
+
+  describe('up', () => {
+    let up: ChildProcess | undefined;
+    let ready: { router: string; partitions: { index: number; address: string; pid: number }[]; routerPid: number };
+    const tmp = mkdtempSync(join(tmpdir(), 'edgesplit-cli-'));
+
+    before(async () => {
+      up = spawn(process.execPath, [BIN, 'up', '--json', '--package', PACKAGE], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let err = '';
+      up.stderr!.on('data', (d) => { err += d; });
+      const line = await new Promise<string>((resolve, reject) => {
+        createInterface({ input: up!.stdout! }).once('line', resolve);
+        up!.once('exit', (c) => reject(new Error(`up exited with ${c}: ${err}`)));
+      });
+      ready = JSON.parse(line);
+    });
+
+    after(() => {
+      if (up && up.exitCode === null) up.kill('SIGKILL');
+      rmSync(tmp, { recursive: true, force: true });
+    });
+
+    it('should print the router and one address and pid per partition', () => {
+      assert.match(ready.router, /^127\.0\.0\.1:\d+$/);
+      assert.deepEqual(ready.partitions.map((p) => p.index), [0, 1, 2, 3]);
+      for (const p of ready.partitions) {
+        assert.match(p.address, /^127\.0\.0\.1:\d+$/);
+        assert.ok(alive(p.pid));
+      }
+    });
+
+    it('should classify sample images and a PNG through the running router', () => {
+      const r = cli(['classify', '--router', ready.router, '--samples', '0:20', '--json']);
+      assert.equal(r.code, 0, r.stderr);
+      const s = JSON.parse(r.last);
+      assert.equal(s.images, 20);
+      assert.equal(s.labels.length, 20);
+      assert.ok(s.accuracy >= 0.75);
+      assert.equal(s.degraded, 0);
+      const sample = loadSample();
+      const png = join(tmp, 'sample1.png');
+      writeFileSync(png, encodePngGray(28, 28, sample.images.subarray(784, 2 * 784)));
+      const one = cli(['classify', '--router', ready.router, '--png', png, '--json']);
+      assert.equal(one.code, 0, one.stderr);
+      const j = JSON.parse(one.last);
+      assert.equal(j.images, 1);
+      assert.equal(j.accuracy, null);
+      assert.deepEqual(j.labels, [JSON.parse(r.last).labels[1]]);
+    });
+
+    it('should stop every child on SIGTERM and leave no process behind', async () => {
+      const pids = [...ready.partitions.map((p) => p.pid), ready.routerPid];
+      const exited = new Promise<number | null>((resolve) => up!.once('exit', (c) => resolve(c)));
+      up!.kill('SIGTERM');
+      assert.equal(await exited, 0);
+      assert.deepEqual(await waitGone(pids, 5000), []);
+    });
+  });
+
+  it('should exit non-zero with a clear error and stop everything when a partition dies at start', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'edgesplit-broken-'));
+    try {
+      cpSync(join(MODELS_DIR, PACKAGE), dir, { recursive: true });
+      writeFileSync(join(dir, 'p2', 'block3.onnx'), 'not an onnx model');
+      const before = new Set(spawnSync('pgrep', ['-f', dir], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean));
+      const r = cli(['up', '--json', '--package', dir], 120_000);
+      assert.notEqual(r.code, 0);
+      assert.equal(r.stdout.trim(), '');
+      assert.match(r.stderr, /partition 2 \(pid \d+\) exited/);
+      const left = spawnSync('pgrep', ['-f', dir], { encoding: 'utf8' }).stdout.split('\n').filter((p) => p && !before.has(p));
+      assert.deepEqual(left, []);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
