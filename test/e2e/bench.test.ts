@@ -6,6 +6,7 @@ const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = `${REPO}bin/edgesplit.mjs`;
 const EMU = `${REPO}scripts/edge-emulator.sh`;
 const canEmulate = process.getuid?.() === 0 && spawnSync(EMU, ['check'], { env: { ...process.env, ES_QUIET: '1' } }).status === 0;
+const TP = `esemut${process.pid}`;
 const leftovers = () => execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').filter((l) => l.startsWith('esemub'));
 
 describe('edgesplit bench (e2e, emulated edge cluster)', function () {
@@ -21,27 +22,27 @@ describe('edgesplit bench (e2e, emulated edge cluster)', function () {
   });
 
   it('emulator: bad input and missing prefix are reported, nothing left behind', () => {
-    const r = spawnSync(EMU, ['--prefix', 'esemutest', 'up', '--mbps', 'fast'], { encoding: 'utf8' });
+    const r = spawnSync(EMU, ['--prefix', TP, 'up', '--mbps', 'fast'], { encoding: 'utf8' });
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, /--mbps/);
     const p = spawnSync(EMU, ['--prefix', 'evil', 'check'], { encoding: 'utf8' });
     assert.notEqual(p.status, 0);
     assert.match(p.stderr, /--prefix/);
-    if (canEmulate) assert.deepEqual(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').filter((l) => l.startsWith('esemutest')), []);
+    if (canEmulate) assert.deepEqual(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').filter((l) => l.startsWith(TP)), []);
   });
 
   it('emulator: tbf shapes a link between two device namespaces', function () {
     if (!canEmulate) this.skip();
     const env = { ...process.env, ES_QUIET: '1' };
     try {
-      execFileSync(EMU, ['--prefix', 'esemutest', 'up', '--devices', '2', '--mbps', '20'], { env });
-      const out = execFileSync(EMU, ['--prefix', 'esemutest', 'iperf', 'dev0', 'dev1', '--bytes', '2500000'], { env, encoding: 'utf8' });
+      execFileSync(EMU, ['--prefix', TP, 'up', '--devices', '2', '--mbps', '20'], { env });
+      const out = execFileSync(EMU, ['--prefix', TP, 'iperf', 'dev0', 'dev1', '--bytes', '2500000'], { env, encoding: 'utf8' });
       const r = JSON.parse(out.trim().split('\n').pop()!);
       assert.ok(r.mbps > 20 * 0.85 && r.mbps < 20 * 1.05, `goodput ${r.mbps} Mbit/s on a 20 Mbit/s link`);
     } finally {
-      execFileSync(EMU, ['--prefix', 'esemutest', 'down'], { env });
+      execFileSync(EMU, ['--prefix', TP, 'down'], { env });
     }
-    assert.deepEqual(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').filter((l) => l.startsWith('esemutest')), []);
+    assert.deepEqual(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').filter((l) => l.startsWith(TP)), []);
   });
 
   it('--quick --json: one row per configuration, last line is the JSON object, cleans up', function () {

@@ -1,0 +1,347 @@
+// The benchmark: one emulated edge cluster (scripts/edge-emulator.sh), every configuration side by side at
+// every bandwidth, measured through the real router and partition services, next to the planner's prediction.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { homedir } from 'node:os';
+import { loadPackage, resolvePackageDir, MODELS_DIR } from '../common/manifest.ts';
+import { parseClusterYaml } from '../planner/cluster/cluster-file.ts';
+import { predictLatency } from '../planner/core/latency-model.ts';
+import { packageModel } from '../planner/core/package-model.ts';
+import { plan as planSearch } from '../planner/core/search.ts';
+import { loadCatalog } from '../planner/catalog.ts';
+import type { Cluster, PackageModel } from '../planner/core/types.ts';
+
+export const REPO = fileURLToPath(new URL('../../', import.meta.url));
+export const EMULATOR = join(REPO, 'scripts', 'edge-emulator.sh');
+export const DEFAULT_WIDE_DIR = join(homedir(), '.cache', 'edgesplit', 'wide-packages');
+
+export interface BenchOptions {
+  quick: boolean;
+  bandwidths: number[];
+  cpu: number;
+  devices: number;
+  wide: boolean;
+  wideDir: string;
+  /** Directory for the cluster files and the raw results JSON (bench/results in the full run). */
+  outDir: string;
+  log: (s: string) => void;
+}
+
+export interface Row {
+  config: string;
+  package: string;
+  model: 'fmnist' | 'wide4x';
+  bandwidthMbps: number;
+  assignment: string[];
+  p50Ms: number;
+  p95Ms: number;
+  throughput: number;
+  predictedMs: number;
+  measuredOverPredicted: number;
+  exchangedBytesPerImage: number | null;
+  wireBytesPerImage: number;
+  expectedBytesPerImage: number;
+  accuracy: number | null;
+  accuracyN: number;
+  speedupVsP1: number | null;
+  idealSpeedup: number;
+}
+
+interface Config {
+  config: string;
+  pkgDir: string;
+  model: 'fmnist' | 'wide4x';
+  /** Device index of each partition. */
+  assignment: number[];
+  /** When set, this configuration is measured only at these bandwidths (the planner's pick). */
+  only?: number;
+}
+
+const quantile = (a: number[], q: number): number => {
+  const s = [...a].sort((x, y) => x - y);
+  if (s.length === 0) return NaN;
+  const pos = (s.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return s[lo] + (s[hi] - s[lo]) * (pos - lo);
+};
+
+export class Emulator {
+  readonly prefix = `esemub${process.pid}`;
+  private upDone = false;
+  private readonly pids = new Set<number>();
+  constructor(private readonly log: (s: string) => void) {}
+
+  sh(args: string[], opts: { input?: string; timeoutMs?: number } = {}): string {
+    return execFileSync(EMULATOR, ['--prefix', this.prefix, ...args], {
+      encoding: 'utf8', timeout: opts.timeoutMs ?? 300_000, env: { ...process.env, ES_QUIET: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  }
+
+  up(devices: number, mbps: number, cpu: number): void {
+    this.upDone = true;
+    this.sh(['up', '--devices', String(devices), '--mbps', String(mbps), '--cpu', String(cpu)]);
+  }
+
+  setBandwidth(mbps: number): void { this.sh(['set-bandwidth', '--mbps', String(mbps)]); }
+
+  addr(node: string): string { return this.sh(['addr', node]).trim(); }
+
+  /** Starts a long-running command inside a node (own process group); returns its pid. */
+  spawn(node: string, logFile: string, cmd: string[]): number {
+    const pid = Number(this.sh(['spawn', node, logFile, '--', ...cmd]).trim());
+    this.pids.add(pid);
+    return pid;
+  }
+
+  async stop(pid: number): Promise<void> {
+    try { process.kill(-pid, 'SIGTERM'); } catch { /* gone */ }
+    for (let i = 0; i < 50; i++) {
+      try { process.kill(pid, 0); } catch { this.pids.delete(pid); return; }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ }
+    this.pids.delete(pid);
+  }
+
+  counters(): Map<string, { tx: number; rx: number }> {
+    const m = new Map<string, { tx: number; rx: number }>();
+    for (const line of this.sh(['counters']).trim().split('\n')) {
+      const [n, tx, rx] = line.split(/\s+/);
+      m.set(n, { tx: Number(tx), rx: Number(rx) });
+    }
+    return m;
+  }
+
+  /** Runs a bounded command in a node and returns its stdout. */
+  execIn(node: string, cmd: string[], timeoutMs: number): string {
+    return this.sh(['exec', node, '--', ...cmd], { timeoutMs });
+  }
+
+  /** Removes everything (processes, namespaces, cgroups); synchronous so it also works from an exit handler. */
+  down(): void {
+    if (!this.upDone) return;
+    for (const pid of this.pids) { try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ } }
+    spawnSync(EMULATOR, ['--prefix', this.prefix, 'down'], { stdio: 'ignore', timeout: 60_000, env: { ...process.env, ES_QUIET: '1' } });
+    this.upDone = false;
+  }
+}
+
+function clusterAt(base: Cluster, mbps: number): Cluster {
+  return {
+    ...base,
+    nodes: base.nodes.map((n) => ({ ...n, bandwidthMbps: mbps })),
+    router: base.router.kind === 'own' ? { ...base.router, bandwidthMbps: mbps } : base.router,
+  };
+}
+
+function modelOf(dir: string): PackageModel {
+  const m = loadPackage(dir).manifest;
+  return packageModel(m as unknown as Parameters<typeof packageModel>[0], dir);
+}
+
+export async function runBench(o: BenchOptions): Promise<Row[]> {
+  const emu = new Emulator(o.log);
+  const onSignal = (sig: NodeJS.Signals) => { emu.down(); process.kill(process.pid, sig); };
+  const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const s of sigs) process.once(s, onSignal);
+  const onExit = () => emu.down();
+  process.once('exit', onExit);
+  try {
+    return await benchInside(emu, o);
+  } finally {
+    emu.down();
+    for (const s of sigs) process.removeListener(s, onSignal);
+    process.removeListener('exit', onExit);
+  }
+}
+
+async function benchInside(emu: Emulator, o: BenchOptions): Promise<Row[]> {
+  mkdirSync(o.outDir, { recursive: true });
+  const logDir = join(o.outDir, 'logs');
+  mkdirSync(logDir, { recursive: true });
+  const t0 = Date.now();
+  const stamp = () => `${((Date.now() - t0) / 1000).toFixed(0)}s`;
+  o.log(`[${stamp()}] emulator up: ${o.devices} devices, ${o.cpu} core each (prefix ${emu.prefix})`);
+  emu.up(o.devices, o.bandwidths[0], o.cpu);
+
+  // --- the configurations
+  const catalog = JSON.parse(readFileSync(join(MODELS_DIR, 'catalog.json'), 'utf8')) as { packages: { name: string; path: string; partitions: number; policyId: string; testAccuracy: number }[] };
+  const byName = (n: string) => join(MODELS_DIR, catalog.packages.find((p) => p.name === n)?.path ?? n);
+  const p4 = catalog.packages.filter((p) => p.partitions === 4);
+  const searched = p4.filter((p) => p.policyId !== 'baseline' && p.policyId !== 'none').sort((a, b) => b.testAccuracy - a.testAccuracy);
+  const all4 = [0, 1, 2, 3].slice(0, Math.min(4, o.devices));
+  const configs: Config[] = [
+    { config: 'P=1', pkgDir: byName('fmnist-p1'), model: 'fmnist', assignment: [0] },
+    { config: 'P=4 baseline', pkgDir: byName(p4.find((p) => p.policyId === 'baseline')!.name), model: 'fmnist', assignment: all4 },
+    { config: 'P=4 none', pkgDir: byName(p4.find((p) => p.policyId === 'none')!.name), model: 'fmnist', assignment: all4 },
+    ...(o.quick ? searched.slice(0, 1) : searched).map((p) => ({ config: `P=4 searched ${p.policyId}`, pkgDir: byName(p.name), model: 'fmnist' as const, assignment: all4 })),
+  ];
+  const wideIndex = join(o.wideDir, 'index.json');
+  if (o.wide) {
+    if (!existsSync(wideIndex)) {
+      o.log(`[${stamp()}] building the 4x-width random-weight packages in ${o.wideDir}`);
+      const py = join(REPO, 'training', '.venv', 'bin', 'python');
+      if (!existsSync(py)) throw new Error(`the 4x-width packages need ${py} (run: bash training/setup-venv.sh) or --no-wide`);
+      execFileSync(py, [join(REPO, 'scripts', 'make-wide-packages.py'), '--out', o.wideDir], { stdio: ['ignore', 'ignore', 'inherit'], timeout: 600_000 });
+    }
+    const idx = JSON.parse(readFileSync(wideIndex, 'utf8')) as { sparsePolicy: string; packages: string[] };
+    const w = (n: string) => join(o.wideDir, n);
+    configs.push(
+      { config: '4x P=1', pkgDir: w('wide4x-p1'), model: 'wide4x', assignment: [0] },
+      { config: '4x P=4 baseline', pkgDir: w('wide4x-p4-baseline'), model: 'wide4x', assignment: all4 },
+      { config: '4x P=4 none', pkgDir: w('wide4x-p4-none'), model: 'wide4x', assignment: all4 },
+      { config: `4x P=4 searched ${idx.sparsePolicy}`, pkgDir: w(`wide4x-p4-${idx.sparsePolicy}`), model: 'wide4x', assignment: all4 },
+    );
+  }
+
+  // --- the measured cluster: GFLOPS inside each device's quota, on the units of each model family
+  const measureReps = o.quick ? 8 : 20;
+  emu.sh(['measure', '--out', join(o.outDir, 'cluster.yaml'), '--package', byName('fmnist-p1'), '--package', byName('fmnist-p4-none'), '--reps', String(measureReps)], { timeoutMs: 600_000 });
+  const base: Record<string, Cluster> = { fmnist: parseClusterYaml(readFileSync(join(o.outDir, 'cluster.yaml'), 'utf8'), 'cluster.yaml') };
+  if (o.wide) {
+    emu.sh(['measure', '--out', join(o.outDir, 'cluster-wide4x.yaml'), '--package', join(o.wideDir, 'wide4x-p1'), '--package', join(o.wideDir, 'wide4x-p4-none'), '--reps', String(o.quick ? 3 : 6)], { timeoutMs: 600_000 });
+    base.wide4x = parseClusterYaml(readFileSync(join(o.outDir, 'cluster-wide4x.yaml'), 'utf8'), 'cluster-wide4x.yaml');
+  }
+  o.log(`[${stamp()}] measured GFLOPS per device: fmnist units ${base.fmnist.nodes.map((n) => n.gflops.toFixed(1)).join(', ')}` +
+    (base.wide4x ? `; 4x-width units ${base.wide4x.nodes.map((n) => n.gflops.toFixed(1)).join(', ')}` : ''));
+
+  // Goodput of a link at each bandwidth (TCP over the tbf-shaped veth pair), used as the planner's bandwidth.
+  const goodput = new Map<number, number>();
+  for (const b of o.bandwidths) {
+    emu.setBandwidth(b);
+    const bytes = Math.min(50_000_000, Math.round((b * 1e6) / 8 * (o.quick ? 0.3 : 1)));
+    const r = JSON.parse(emu.sh(['iperf', 'dev0', 'dev1', '--bytes', String(bytes)]).trim().split('\n').pop()!);
+    goodput.set(b, r.mbps);
+    o.log(`[${stamp()}] link ${b} Mbit/s: TCP goodput ${r.mbps.toFixed(1)} Mbit/s, RTT ${r.rttMs.toFixed(3)} ms`);
+  }
+  const clusterFor = (model: string, b: number) => clusterAt(base[model], goodput.get(b)!);
+
+  // --- the planner's pick at every bandwidth (in-process planner core, the catalog and the measured cluster)
+  const loaded = await loadCatalog(join(MODELS_DIR, 'catalog.json'));
+  for (const b of o.bandwidths) {
+    const r = planSearch(loaded.packages, clusterFor('fmnist', b));
+    const pkgDir = join(loaded.root, r.chosen.pkg.path);
+    const assignment = r.chosen.assignment;
+    const same = configs.find((c) => c.model === 'fmnist' && c.pkgDir === pkgDir && c.only === undefined
+      && new Set(c.assignment).size === c.assignment.length && new Set(assignment).size === assignment.length && c.assignment.length === assignment.length);
+    o.log(`[${stamp()}] planner at ${b} Mbit/s picks ${r.chosen.pkg.name} on ${assignment.map((i) => base.fmnist.nodes[i].name).join(',')} (predicted ${r.chosen.prediction.latencyMs.toFixed(2)} ms)`);
+    configs.push({ config: `planner -> ${r.chosen.pkg.name}`, pkgDir, model: 'fmnist', assignment, only: b, ...(same ? { reuse: same.config } : {}) } as Config);
+  }
+
+  // --- measure
+  const sizes = o.quick
+    ? { latencyN: 20, throughputN: 24, concurrency: 4, accuracyN: 100, maxSeconds: 25 }
+    : { latencyN: 100, throughputN: 160, concurrency: 4, accuracyN: 1000, maxSeconds: 90 };
+  const wideSizes = o.quick
+    ? { latencyN: 6, throughputN: 8, concurrency: 4, accuracyN: 0, maxSeconds: 25 }
+    : { latencyN: 30, throughputN: 40, concurrency: 4, accuracyN: 0, maxSeconds: 90 };
+  const rows: Row[] = [];
+  const accuracyOf = new Map<string, { acc: number | null; n: number }>();
+  const routerIp = emu.addr('ctl');
+  const ips = Array.from({ length: o.devices }, (_, i) => emu.addr(`dev${i}`));
+  for (const c of configs) {
+    const reuse = (c as Config & { reuse?: string }).reuse;
+    const bws = c.only !== undefined ? [c.only] : o.bandwidths;
+    if (reuse) {
+      for (const b of bws) {
+        const r = rows.find((x) => x.config === reuse && x.bandwidthMbps === b);
+        if (r) rows.push({ ...r, config: c.config });
+      }
+      continue;
+    }
+    const pkg = loadPackage(resolvePackageDir(c.pkgDir));
+    const P = pkg.manifest.partitions;
+    const model = modelOf(pkg.dir);
+    const portOf = (i: number) => 7100 + i;
+    const addrs = c.assignment.map((d, i) => `${ips[d]}:${portOf(i)}`);
+    const tag = `${c.config.replace(/[^A-Za-z0-9]+/g, '_')}`;
+    o.log(`[${stamp()}] ${c.config}: starting ${P} partition(s) on ${c.assignment.map((d) => `dev${d}`).join(',')}`);
+    const pids: number[] = [];
+    try {
+      for (let i = 0; i < P; i++) {
+        pids.push(emu.spawn(`dev${c.assignment[i]}`, join(logDir, `${tag}-p${i}.log`), ['node', join(REPO, 'bin', 'edgesplit.mjs'), 'serve', 'partition',
+          '--package', pkg.dir, '--index', String(i), '--host', ips[c.assignment[i]], '--port', String(portOf(i)),
+          '--peers', addrs.join(','), '--measure', 'false', '--default-timeout-ms', '60000']));
+      }
+      pids.push(emu.spawn('ctl', join(logDir, `${tag}-router.log`), ['node', join(REPO, 'bin', 'edgesplit.mjs'), 'serve', 'router',
+        '--package', pkg.dir, '--partitions', addrs.join(','), '--host', routerIp, '--port', '8001', '--timeout-ms', '60000']));
+      const sz = c.model === 'wide4x' ? wideSizes : sizes;
+      for (const b of bws) {
+        emu.setBandwidth(b);
+        const wantAcc = c.model === 'fmnist' && !accuracyOf.has(c.pkgDir);
+        const before = emu.counters();
+        const lat = JSON.parse(lastLine(emu.execIn('ctl', ['node', '--import', 'tsx', join(REPO, 'services', 'bench', 'loadgen.ts'),
+          '--router', `${routerIp}:8001`, '--latency-n', String(sz.latencyN), '--throughput-n', '0', '--accuracy-n', '0',
+          '--max-seconds', String(sz.maxSeconds), '--warmup', '3'], (sz.maxSeconds + 120) * 1000)));
+        const after = emu.counters();
+        const thr = JSON.parse(lastLine(emu.execIn('ctl', ['node', '--import', 'tsx', join(REPO, 'services', 'bench', 'loadgen.ts'),
+          '--router', `${routerIp}:8001`, '--latency-n', '0', '--throughput-n', String(sz.throughputN), '--concurrency', String(sz.concurrency),
+          '--accuracy-n', String(wantAcc ? sz.accuracyN : 0), '--max-seconds', String(sz.maxSeconds), '--warmup', '0'], (sz.maxSeconds + 120) * 1000)));
+        if (wantAcc) accuracyOf.set(c.pkgDir, { acc: thr.accuracy.n ? thr.accuracy.correct / thr.accuracy.n : null, n: thr.accuracy.n });
+        const requests = lat.latencyMs.length + 3;
+        let devTx = 0;
+        for (let d = 0; d < o.devices; d++) devTx += after.get(`dev${d}`)!.tx - before.get(`dev${d}`)!.tx;
+        const toRouter = after.get('ctl')!.rx - before.get('ctl')!.rx;
+        const pred = predictLatency(model, clusterFor(c.model, b), c.assignment);
+        const p50 = quantile(lat.latencyMs, 0.5);
+        const acc = accuracyOf.get(c.pkgDir);
+        rows.push({
+          config: c.config, package: pkg.manifest.name, model: c.model, bandwidthMbps: b,
+          assignment: c.assignment.map((d) => `dev${d}`),
+          p50Ms: round(p50), p95Ms: round(quantile(lat.latencyMs, 0.95)), throughput: round(thr.throughput.perSecond),
+          predictedMs: round(pred.latencyMs), measuredOverPredicted: round(p50 / pred.latencyMs, 3),
+          exchangedBytesPerImage: lat.exchangedBytes.length ? quantile(lat.exchangedBytes, 0.5) : null,
+          wireBytesPerImage: Math.round(Math.max(0, devTx - toRouter) / requests),
+          expectedBytesPerImage: model.exchangedBytes,
+          accuracy: acc?.acc == null ? null : round(acc.acc, 4), accuracyN: acc?.n ?? 0,
+          speedupVsP1: null, idealSpeedup: P,
+        });
+        const r = rows[rows.length - 1];
+        o.log(`[${stamp()}]   ${b} Mbit/s: p50 ${r.p50Ms} ms, p95 ${r.p95Ms} ms, ${r.throughput} img/s, predicted ${r.predictedMs} ms (x${r.measuredOverPredicted}), exchanged ${r.exchangedBytesPerImage ?? '-'} B/img (wire ${r.wireBytesPerImage})`);
+      }
+    } finally {
+      for (const pid of pids) await emu.stop(pid);
+    }
+  }
+  // speedup vs P=1 of the same model family at the same bandwidth
+  for (const r of rows) {
+    const ref = rows.find((x) => x.model === r.model && x.bandwidthMbps === r.bandwidthMbps && (x.config === 'P=1' || x.config === '4x P=1'));
+    r.speedupVsP1 = ref ? round(ref.p50Ms / r.p50Ms, 3) : null;
+  }
+  o.log(`[${stamp()}] done`);
+  return rows;
+}
+
+const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
+const lastLine = (s: string) => s.trim().split('\n').pop() ?? '';
+
+export function formatTable(rows: Row[]): string {
+  const head = ['config', 'Mbit/s', 'p50 ms', 'p95 ms', 'img/s', 'pred ms', 'meas/pred', 'B/img', 'wire B/img', 'accuracy', 'speedup'];
+  const body = rows.map((r) => [r.config, String(r.bandwidthMbps), r.p50Ms.toFixed(1), r.p95Ms.toFixed(1), r.throughput.toFixed(1),
+    r.predictedMs.toFixed(1), r.measuredOverPredicted.toFixed(2), r.exchangedBytesPerImage == null ? '-' : String(r.exchangedBytesPerImage),
+    String(r.wireBytesPerImage), r.accuracy == null ? (r.model === 'wide4x' ? 'n/a (random)' : '-') : (r.accuracy * 100).toFixed(1) + '%',
+    r.speedupVsP1 == null ? '-' : `${r.speedupVsP1.toFixed(2)}x / ${r.idealSpeedup}`]);
+  const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ');
+  return [line(head), ...body.map(line)].join('\n');
+}
+
+export function writeResults(dir: string, rows: Row[], meta: Record<string, unknown>): string {
+  mkdirSync(dir, { recursive: true });
+  const f = join(dir, 'bench.json');
+  writeFileSync(f, JSON.stringify({ ...meta, rows }, null, 2) + '\n');
+  return f;
+}
+
+/** Spawns a process and resolves with its exit code (for the plot). */
+export function runPlot(json: string, png: string): Promise<number> {
+  return new Promise((res) => {
+    const p = spawn('/usr/bin/python3', [join(REPO, 'services', 'bench', 'plot.py'), json, png], { stdio: 'inherit' });
+    p.on('exit', (c) => res(c ?? 1));
+    p.on('error', () => res(1));
+  });
+}
