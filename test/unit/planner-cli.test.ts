@@ -14,7 +14,8 @@ const file = (name: string, text: string) => {
 async function cli(cmd: typeof plan, args: string[]) {
   let stdout = '';
   let stderr = '';
-  const code = await cmd(args, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) });
+  // Like services/cli/main.ts: every call is one line.
+  const code = await cmd(args, { stdout: (s) => (stdout += `${s}\n`), stderr: (s) => (stderr += `${s}\n`) });
   return { code, stdout, stderr, json: () => JSON.parse(stdout.trim().split('\n').at(-1)!) };
 }
 const fixture = (f: string) => `test/fixtures/clusters/${f}.yaml`;

@@ -39,15 +39,15 @@ export async function run(argv: string[], io: Io): Promise<number> {
       },
     }));
   } catch (e) {
-    io.stderr(`edgesplit apply: ${oneLine(e)}\n${USAGE}\n`);
+    io.stderr(`edgesplit apply: ${oneLine(e)}\n${USAGE}`);
     return 2;
   }
   if (values.help) {
-    io.stdout(`${USAGE}\n`);
+    io.stdout(`${USAGE}`);
     return 0;
   }
   if ([values.plan, values.cluster, values.kube].filter(Boolean).length !== 1) {
-    io.stderr(`edgesplit apply: give exactly one of --plan FILE, --cluster FILE or --kube\n${USAGE}\n`);
+    io.stderr(`edgesplit apply: give exactly one of --plan FILE, --cluster FILE or --kube\n${USAGE}`);
     return 2;
   }
   try {
@@ -67,7 +67,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     }
     const objects = desiredObjects(doc, deploy);
     if (values['dry-run']) {
-      io.stdout(`${JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }, null, 2)}\n`);
+      io.stdout(`${JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }, null, 2)}`);
       return 0;
     }
     const live = new Set(clusterFromNodes(await (await kube()).listNodes()).nodes.map((n) => n.name));
@@ -76,11 +76,11 @@ export async function run(argv: string[], io: Io): Promise<number> {
       throw new InvalidArgumentError('assignments', `node ${missing[0].node} (partition ${missing[0].partition}) is not a Ready edge node of the cluster`);
     }
     const r = await reconcile(api!, deploy.namespace, objects);
-    io.stdout(`applied plan ${planHash(doc)}: ${doc.package} ${doc.assignments.map((a) => `p${a.partition}→${a.node}`).join(', ')}\n`);
-    if (r.deleted.length) io.stdout(`deleted ${r.deleted.join(', ')}\n`);
+    io.stdout(`applied plan ${planHash(doc)}: ${doc.package} ${doc.assignments.map((a) => `p${a.partition}→${a.node}`).join(', ')}`);
+    if (r.deleted.length) io.stdout(`deleted ${r.deleted.join(', ')}`);
     return 0;
   } catch (e) {
-    io.stderr(`edgesplit apply: ${oneLine(e)}\n`);
+    io.stderr(`edgesplit apply: ${oneLine(e)}`);
     return 1;
   }
 }

@@ -40,15 +40,15 @@ export async function run(argv: string[], io: Io): Promise<number> {
       },
     }));
   } catch (e) {
-    io.stderr(`edgesplit plan: ${oneLine(e)}\n${USAGE}\n`);
+    io.stderr(`edgesplit plan: ${oneLine(e)}\n${USAGE}`);
     return 2;
   }
   if (values.help) {
-    io.stdout(`${USAGE}\n`);
+    io.stdout(`${USAGE}`);
     return 0;
   }
   if (!values.cluster === !values.kube) {
-    io.stderr(`edgesplit plan: give exactly one of --cluster FILE or --kube\n${USAGE}\n`);
+    io.stderr(`edgesplit plan: give exactly one of --cluster FILE or --kube\n${USAGE}`);
     return 2;
   }
   try {
@@ -60,11 +60,11 @@ export async function run(argv: string[], io: Io): Promise<number> {
         : values.strategy === undefined || values.strategy === 'auto' ? undefined
           : (() => { throw new Error(`--strategy: unknown strategy "${values.strategy}" (auto, exact, greedy-local)`); })();
     const doc = planDocument(plan(packages, cluster, objective, strategy), cluster);
-    io.stdout(`${describePlan(doc).join('\n')}\n`);
-    if (values.json) io.stdout(`${JSON.stringify(doc)}\n`);
+    io.stdout(`${describePlan(doc).join('\n')}`);
+    if (values.json) io.stdout(`${JSON.stringify(doc)}`);
     return 0;
   } catch (e) {
-    io.stderr(`edgesplit plan: ${oneLine(e)}\n`);
+    io.stderr(`edgesplit plan: ${oneLine(e)}`);
     return 1;
   }
 }

@@ -1,0 +1,58 @@
+// The planner process: config -> catalog -> controller (or local planner) -> gRPC server.
+import * as grpc from '@grpc/grpc-js';
+import { readFile } from 'node:fs/promises';
+import { loadCatalog } from './catalog.ts';
+import { parseClusterYaml } from './cluster/cluster-file.ts';
+import type { PlannerConfig } from './config.ts';
+import { PlannerController } from './controller.ts';
+import { KubeClusterApi } from './k8s/kube-cluster-api.ts';
+import type { ClusterApi } from './k8s/cluster-api.ts';
+import { LocalPlanner } from './local-planner.ts';
+import type { PlannerService } from './planner-service.ts';
+import { createServer } from './server.ts';
+
+export class PlannerApp {
+  private closed = false;
+
+  private constructor(readonly planner: PlannerService, readonly port: number, private readonly server: grpc.Server,
+    private readonly closers: (() => Promise<void>)[]) {}
+
+  /** api: inject a ClusterApi (tests); otherwise one is made from the config's kubeconfig or in-cluster credentials. */
+  static async create(cfg: PlannerConfig, opts: { api?: ClusterApi; log?: (s: string) => void } = {}): Promise<PlannerApp> {
+    const closers: (() => Promise<void>)[] = [];
+    try {
+      const { packages } = await loadCatalog(cfg.catalog);
+      let planner: PlannerService;
+      if (cfg.clusterFile) {
+        planner = new LocalPlanner(packages, parseClusterYaml(await readFile(cfg.clusterFile, 'utf8'), cfg.clusterFile), cfg.objective);
+      } else {
+        let api = opts.api;
+        if (!api) {
+          const kube = await KubeClusterApi.create({ kubeconfig: cfg.kubeconfig });
+          closers.push(() => kube.shutdown());
+          api = kube;
+        }
+        const controller = await PlannerController.create({
+          api, packages, objective: cfg.objective, debounceMs: cfg.debounceMs, sharedMedium: cfg.sharedMedium, log: opts.log,
+          deploy: { namespace: cfg.namespace, image: cfg.image, modelsDir: cfg.modelsDir },
+        });
+        closers.unshift(() => controller.shutdown());
+        planner = controller;
+      }
+      const { server } = createServer({ planner });
+      const port = await new Promise<number>((resolve, reject) =>
+        server.bindAsync(`0.0.0.0:${cfg.port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+      return new PlannerApp(planner, port, server, closers);
+    } catch (e) {
+      for (const c of closers) await c();
+      throw e;
+    }
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
+    for (const c of this.closers) await c();
+  }
+}

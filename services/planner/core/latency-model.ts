@@ -1,0 +1,106 @@
+// Predicted end-to-end latency of one image through a package placed on a cluster.
+//
+// Assumptions (the "why" of the numbers):
+// - A node computes one unit at a time: partitions sharing a node serialise
+//   their units on it (ONNX Runtime sessions of one small device compete for
+//   the same cores), in the order the units become ready.
+// - Unit time = flops / GFLOPS + the node's per-call overhead.
+// - A transfer between two machines takes bytes*8 / min(bandwidth of both ends)
+//   plus the larger of their link latencies (each node's latency is its access
+//   link; the slower end decides, like the narrower end decides bandwidth).
+//   Transfers on one machine are free. Without a shared medium, links are
+//   switched and full duplex: concurrent transfers do not slow each other.
+// - With a shared medium every transfer between machines (image broadcast,
+//   exchanges, feature gather) takes turns on it for its serialisation time;
+//   the propagation latency overlaps with the next sender's turn.
+// - A partition forwards its block output after its own merge (the tensor that
+//   feeds its next block), so chained points wait for the earlier merge.
+// - The delayed merge itself costs nothing; the block after it waits for
+//   max(own block done, peer's tensor arrived).
+// - The router sends the uint8 image to every partition, gathers the fp32 pooled
+//   features and runs the head: on a node (sharing its compute and link) or on
+//   its own machine with its own link.
+import { criticalChain, schedule, type Task } from './schedule.ts';
+import type { Assignment, Cluster, PackageModel, Prediction } from './types.ts';
+
+const ROUTER = -1;
+
+export function predictLatency(pkg: PackageModel, cluster: Cluster, assignment: Assignment): Prediction {
+  const P = pkg.partitions;
+  if (assignment.length !== P) throw new Error(`assignment has ${assignment.length} entries for ${P} partitions`);
+  const { nodes, router } = cluster;
+  const routerNode = router.kind === 'node' ? nodes.findIndex((n) => n.name === router.node) : ROUTER;
+  if (router.kind === 'node' && routerNode < 0) throw new Error(`router node ${router.node} is not in the cluster`);
+
+  // Resources: one per node index, then the router's own machine, then the medium.
+  const routerResource = nodes.length;
+  const mediumResource = nodes.length + 1;
+  const at = (loc: number) => (loc === ROUTER && routerNode >= 0 ? routerNode : loc);
+  const link = (loc: number) => (loc === ROUTER ? (router as Extract<typeof router, { kind: 'own' }>) : nodes[loc]);
+  const nameOf = (loc: number) => (loc === ROUTER ? 'router' : nodes[loc].name);
+
+  const tasks: Task[] = [];
+  const add = (t: Task) => tasks.push(t) - 1;
+
+  /** Adds a transfer and returns what the receiver waits for: the transfer, or the sender's output on one machine. */
+  const transfer = (from: number, to: number, bytes: number, deps: number[], label: string): number[] => {
+    const a = at(from);
+    const b = at(to);
+    if (a === b) return deps;
+    const la = link(a);
+    const lb = link(b);
+    const serialiseMs = (bytes * 8) / (Math.min(la.bandwidthMbps, lb.bandwidthMbps) * 1000);
+    const latencyMs = Math.max(la.latencyMs, lb.latencyMs);
+    return [add({
+      kind: 'transfer', label, deps,
+      resource: cluster.sharedMedium ? mediumResource : -1,
+      occupancyMs: serialiseMs, tailMs: latencyMs,
+    })];
+  };
+  const compute = (loc: number, flops: number, deps: number[], label: string): number => {
+    const spec = link(loc);
+    return add({
+      kind: 'compute', label: `${label}@${nameOf(loc)}`, deps,
+      resource: loc === ROUTER ? routerResource : loc,
+      occupancyMs: flops / (spec.gflops * 1e6) + spec.perCallOverheadMs, tailMs: 0,
+    });
+  };
+
+  const unitFlops = [pkg.stemFlops, ...pkg.blockFlops];
+  const unitName = (u: number) => (u === 0 ? 'stem' : `block${u - 1}`);
+  // out[i][u]: what must be done before partition i's unit u output (merged) is usable.
+  const out: number[][][] = Array.from({ length: P }, () => []);
+  const input = assignment.map((n, i) => transfer(ROUTER, n, pkg.imageBytes, [], `image→p${i}`));
+  for (let u = 0; u < unitFlops.length; u++) {
+    for (let i = 0; i < P; i++) {
+      const deps = u === 0 ? input[i] : out[i][u - 1];
+      out[i][u] = [compute(assignment[i], unitFlops[u], deps, `p${i} ${unitName(u)}`)];
+    }
+    for (const x of pkg.exchanges) {
+      if (x.afterBlock + 2 !== u) continue;
+      const sent = out.map((o) => o[x.afterBlock + 1]);
+      for (let r = 0; r < P; r++) {
+        const s = (((r - x.shift) % P) + P) % P;
+        const arrived = transfer(assignment[s], assignment[r], x.bytes, sent[s], `p${s}→p${r} point${x.point}`);
+        out[r][u] = [...out[r][u], ...arrived];
+      }
+    }
+  }
+  const last = unitFlops.length - 1;
+  const gathered = assignment.flatMap((n, i) => transfer(n, ROUTER, pkg.featureBytes, out[i][last], `features p${i}→router`));
+  const head = compute(routerNode, pkg.headFlops, gathered, 'head');
+
+  const result = schedule(tasks, nodes.length + 2);
+  const chain = criticalChain(result, head);
+  let computeMs = 0;
+  let transferMs = 0;
+  const criticalPath = chain.map((t, k) => {
+    // A transfer that held the shared medium delays the next one only for its serialisation time.
+    const until = k + 1 < chain.length ? result[chain[k + 1]].startMs : result[t].endMs;
+    const d = until - result[t].startMs;
+    if (tasks[t].kind === 'compute') computeMs += d;
+    else transferMs += d;
+    return { kind: tasks[t].kind, label: tasks[t].label, startMs: result[t].startMs, endMs: result[t].endMs };
+  });
+  return { latencyMs: result[head].endMs, computeMs, transferMs, exchangedBytes: pkg.exchangedBytes, criticalPath };
+}

@@ -1,0 +1,95 @@
+/** One machine the planner may place partitions on. */
+export interface NodeSpec {
+  name: string;
+  /** Sustained compute for the model's convolutions, in GFLOPS. */
+  gflops: number;
+  /** Access-link bandwidth in Mbit/s. */
+  bandwidthMbps: number;
+  /** One-way latency of the node's access link in ms. */
+  latencyMs: number;
+  /** Fixed cost of running one ONNX unit (session call, copies), in ms. */
+  perCallOverheadMs: number;
+  /** Memory a node offers to partitions; undefined = not limited. */
+  memoryMiB?: number;
+  labels: Record<string, string>;
+}
+
+/** Where the router runs: on one of the nodes, or on its own machine with its own link. */
+export type RouterSpec =
+  | { kind: 'node'; node: string }
+  | { kind: 'own'; gflops: number; bandwidthMbps: number; latencyMs: number; perCallOverheadMs: number };
+
+export interface Cluster {
+  nodes: NodeSpec[];
+  /** One collision domain (a Wi-Fi access point): every transfer between machines takes turns on it. */
+  sharedMedium: boolean;
+  router: RouterSpec;
+}
+
+export type Precision = 'fp32' | 'fp16' | 'uint8';
+
+/** One transmission point of a package with a non-zero shift, with its per-tensor size worked out. */
+export interface Exchange {
+  point: number;
+  afterBlock: number;
+  shift: number;
+  fraction: number;
+  precision: Precision;
+  /** Channels each partition sends. */
+  channels: number;
+  height: number;
+  width: number;
+  /** Bytes of one partition's tensor for one image, scale included. */
+  bytes: number;
+}
+
+/** What the latency model needs to know about one model package. */
+export interface PackageModel {
+  name: string;
+  path: string;
+  partitions: number;
+  policyId: string;
+  accuracy: number;
+  stemFlops: number;
+  /** FLOPs of each block of one partition, in block order. */
+  blockFlops: number[];
+  headFlops: number;
+  exchanges: Exchange[];
+  /** Image bytes the router sends to each partition. */
+  imageBytes: number;
+  /** Pooled-feature bytes each partition returns to the router. */
+  featureBytes: number;
+  /** Parameter bytes of one partition's units. */
+  paramBytes: number;
+  exchangedBytes: number;
+}
+
+/** assignment[i] = index into cluster.nodes of partition i's node. */
+export type Assignment = number[];
+
+export interface PathStep {
+  kind: 'compute' | 'transfer';
+  label: string;
+  startMs: number;
+  endMs: number;
+}
+
+export interface Prediction {
+  latencyMs: number;
+  /** Compute on the critical path. */
+  computeMs: number;
+  /** Transfers on the critical path (serialisation + link latency). */
+  transferMs: number;
+  exchangedBytes: number;
+  criticalPath: PathStep[];
+}
+
+export type Objective =
+  | { mode: 'latency'; accuracyFloor?: number }
+  | { mode: 'slo'; sloMs: number };
+
+export interface Candidate {
+  pkg: PackageModel;
+  assignment: Assignment;
+  prediction: Prediction;
+}

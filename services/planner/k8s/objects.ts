@@ -1,0 +1,112 @@
+// Desired Kubernetes objects for a plan. Pure, so tests can compare exact output
+// and the reconciler only has to apply and prune.
+import { planHash, type PlanDocument } from '../plan-document.ts';
+
+export const FIELD_MANAGER = 'edgesplit-planner';
+export const PLAN_CONFIGMAP = 'edgesplit-plan';
+export const GRPC_PORT = 50051;
+export const PLAN_MOUNT = '/etc/edgesplit/plan';
+export const MANAGED_SELECTOR = 'app.kubernetes.io/name=edgesplit,app.kubernetes.io/managed-by=edgesplit-planner';
+/** Kinds the planner owns; pruning looks only at these. */
+export const OWNED_KINDS = [
+  { apiVersion: 'apps/v1', kind: 'Deployment' },
+  { apiVersion: 'v1', kind: 'Service' },
+  { apiVersion: 'v1', kind: 'ConfigMap' },
+] as const;
+
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string>; resourceVersion?: string; uid?: string };
+  [k: string]: unknown;
+}
+
+export interface DeployOptions {
+  namespace: string;
+  image: string;
+  /** Where packages live inside the image. */
+  modelsDir?: string;
+}
+
+export const partitionName = (i: number) => `edgesplit-p${i}`;
+
+/** The ConfigMap's plan.json: the plan plus what router and partitions need to find each other. */
+export function configPlan(doc: PlanDocument, namespace: string) {
+  return {
+    planHash: planHash(doc),
+    package: doc.package,
+    packagePath: doc.packagePath,
+    policyId: doc.policyId,
+    partitions: doc.partitions,
+    accuracy: doc.accuracy,
+    peers: doc.assignments.map((a) => `${partitionName(a.partition)}.${namespace}.svc:${GRPC_PORT}`),
+    assignments: doc.assignments,
+    predicted: doc.predicted,
+  };
+}
+
+export function desiredObjects(doc: PlanDocument, opts: DeployOptions): KubeObject[] {
+  const ns = opts.namespace;
+  const hash = planHash(doc);
+  const modelsDir = opts.modelsDir ?? '/opt/edgesplit/models';
+  const common = {
+    'app.kubernetes.io/name': 'edgesplit',
+    'app.kubernetes.io/managed-by': FIELD_MANAGER,
+    'edgesplit.io/plan': hash,
+  };
+  const objects: KubeObject[] = [{
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: PLAN_CONFIGMAP, namespace: ns, labels: { ...common, 'app.kubernetes.io/component': 'plan' } },
+    data: { 'plan.json': `${JSON.stringify(configPlan(doc, ns), null, 2)}\n` },
+  }];
+  for (const { partition: i, node } of doc.assignments) {
+    const selector = { 'app.kubernetes.io/name': 'edgesplit', 'app.kubernetes.io/component': 'partition', 'edgesplit.io/partition': String(i) };
+    const labels = { ...common, 'app.kubernetes.io/component': 'partition', 'edgesplit.io/partition': String(i) };
+    objects.push({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: partitionName(i), namespace: ns, labels },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: selector },
+        template: {
+          // No plan hash here: a new plan that keeps this partition's package and node must not restart it.
+          metadata: { labels: { ...selector, 'edgesplit.io/package': doc.package } },
+          spec: {
+            affinity: {
+              nodeAffinity: {
+                requiredDuringSchedulingIgnoredDuringExecution: {
+                  nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [node] }] }],
+                },
+              },
+            },
+            containers: [{
+              name: 'partition',
+              image: opts.image,
+              args: ['serve', 'partition', '--index', String(i), '--package', `${modelsDir}/${doc.packagePath}`,
+                '--plan', `${PLAN_MOUNT}/plan.json`, '--port', String(GRPC_PORT)],
+              env: [
+                { name: 'EDGESPLIT_PARTITION_INDEX', value: String(i) },
+                { name: 'EDGESPLIT_PACKAGE', value: `${modelsDir}/${doc.packagePath}` },
+                { name: 'EDGESPLIT_PLAN', value: `${PLAN_MOUNT}/plan.json` },
+              ],
+              ports: [{ name: 'grpc', containerPort: GRPC_PORT }],
+              readinessProbe: { grpc: { port: GRPC_PORT } },
+              resources: { requests: { cpu: '100m', memory: '128Mi' } },
+              volumeMounts: [{ name: 'plan', mountPath: PLAN_MOUNT, readOnly: true }],
+            }],
+            volumes: [{ name: 'plan', configMap: { name: PLAN_CONFIGMAP } }],
+          },
+        },
+      },
+    });
+    objects.push({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: partitionName(i), namespace: ns, labels },
+      spec: { selector, ports: [{ name: 'grpc', port: GRPC_PORT, targetPort: 'grpc', protocol: 'TCP' }] },
+    });
+  }
+  return objects;
+}

@@ -1,0 +1,20 @@
+import type { NodeReading } from './cluster/from-nodes.ts';
+import type { Objective } from './core/types.ts';
+import type { PlanDocument } from './plan-document.ts';
+
+export interface PlanStatus {
+  doc?: PlanDocument;
+  hash?: string;
+  lastReason: string;
+  lastError: string;
+  updatedAt?: Date;
+}
+
+/** What the gRPC server serves; the Kubernetes controller and the local (file) planner both provide it. */
+export interface PlannerService {
+  /** clusterYaml undefined: the live cluster. */
+  plan(clusterYaml: string | undefined, objective: Objective | undefined): Promise<PlanDocument>;
+  apply(doc: PlanDocument | undefined, objective: Objective | undefined): Promise<{ doc: PlanDocument; hash: string; applied: string[]; deleted: string[] }>;
+  status(): PlanStatus;
+  nodes(): NodeReading[];
+}
