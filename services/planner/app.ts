@@ -1,3 +1,4 @@
+import type { DeployOptions } from './k8s/objects.ts';
 // The planner process: config -> catalog -> controller (or local planner) -> gRPC server.
 import * as grpc from '@grpc/grpc-js';
 import { readFile } from 'node:fs/promises';
@@ -32,9 +33,15 @@ export class PlannerApp {
           closers.push(() => kube.shutdown());
           api = kube;
         }
+        let owner: DeployOptions['owner'];
+        if (cfg.ownerDeployment) {
+          const d = await api.getObject({ apiVersion: 'apps/v1', kind: 'Deployment', name: cfg.ownerDeployment, namespace: cfg.namespace });
+          owner = { apiVersion: 'apps/v1', kind: 'Deployment', name: cfg.ownerDeployment, uid: String(d.metadata.uid) };
+        }
         const controller = await PlannerController.create({
           api, packages, objective: cfg.objective, debounceMs: cfg.debounceMs, sharedMedium: cfg.sharedMedium, log: opts.log,
-          deploy: { namespace: cfg.namespace, image: cfg.image, modelsDir: cfg.modelsDir },
+          deploy: { namespace: cfg.namespace, image: cfg.image, modelsDir: cfg.modelsDir,
+            ...(cfg.partitionTemplate ? { podTemplate: cfg.partitionTemplate } : {}), ...(owner ? { owner } : {}) },
         });
         closers.unshift(() => controller.shutdown());
         planner = controller;

@@ -18,6 +18,10 @@ const schema = z.object({
   /** Local mode: plan this cluster file instead of watching Kubernetes. */
   EDGESPLIT_CLUSTER_FILE: z.string().min(1).optional(),
   KUBECONFIG: z.string().min(1).optional(),
+  /** Pod settings (JSON {metadata, spec}) merged into every partition Deployment's pod template (the chart's). */
+  EDGESPLIT_PARTITION_TEMPLATE: z.string().min(1).optional(),
+  /** The planner's own Deployment: owner of everything it creates, so deleting it garbage-collects them. */
+  EDGESPLIT_OWNER_DEPLOYMENT: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/).optional(),
 }).refine((e) => e.EDGESPLIT_ACCURACY_FLOOR === undefined || e.EDGESPLIT_SLO_MS === undefined, {
   message: 'set EDGESPLIT_ACCURACY_FLOOR or EDGESPLIT_SLO_MS, not both', path: ['EDGESPLIT_SLO_MS'],
 });
@@ -33,6 +37,26 @@ export interface PlannerConfig {
   sharedMedium: boolean;
   clusterFile?: string;
   kubeconfig?: string;
+  partitionTemplate?: PodTemplate;
+  ownerDeployment?: string;
+}
+
+export interface PodTemplate {
+  metadata?: { labels?: Record<string, string> };
+  spec?: Record<string, unknown> & { containers?: Record<string, unknown>[] };
+}
+
+function parseTemplate(raw: string): PodTemplate {
+  let v: unknown;
+  try {
+    v = JSON.parse(raw);
+  } catch (e) {
+    throw new InvalidArgumentError('EDGESPLIT_PARTITION_TEMPLATE', `not JSON (${(e as Error).message})`);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+    throw new InvalidArgumentError('EDGESPLIT_PARTITION_TEMPLATE', 'expected a JSON object {metadata, spec}');
+  }
+  return v as PodTemplate;
 }
 
 export function loadConfig(env: Record<string, string | undefined>): PlannerConfig {
@@ -58,5 +82,7 @@ export function loadConfig(env: Record<string, string | undefined>): PlannerConf
     sharedMedium: e.EDGESPLIT_SHARED_MEDIUM === 'true',
     ...(e.EDGESPLIT_CLUSTER_FILE ? { clusterFile: e.EDGESPLIT_CLUSTER_FILE } : {}),
     ...(e.KUBECONFIG ? { kubeconfig: e.KUBECONFIG } : {}),
+    ...(e.EDGESPLIT_PARTITION_TEMPLATE ? { partitionTemplate: parseTemplate(e.EDGESPLIT_PARTITION_TEMPLATE) } : {}),
+    ...(e.EDGESPLIT_OWNER_DEPLOYMENT ? { ownerDeployment: e.EDGESPLIT_OWNER_DEPLOYMENT } : {}),
   };
 }

@@ -23,6 +23,8 @@ export interface ClusterApi {
   /** Server-side apply (field manager edgesplit-planner, forced); returns the object as stored. */
   applyObject(obj: KubeObject): Promise<KubeObject>;
   deleteObject(ref: { apiVersion: string; kind: string; name: string; namespace: string }): Promise<void>;
+  /** One object by name; NotFoundError when it does not exist. */
+  getObject(ref: { apiVersion: string; kind: string; name: string; namespace: string }): Promise<KubeObject>;
   listOwned(namespace: string, labelSelector: string): Promise<KubeObject[]>;
   createEvent(e: EventSpec): Promise<void>;
 }

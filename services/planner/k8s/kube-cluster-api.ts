@@ -91,6 +91,11 @@ export class KubeClusterApi implements ClusterApi {
     }
   }
 
+  async getObject(ref: { apiVersion: string; kind: string; name: string; namespace: string }): Promise<KubeObject> {
+    return await this.call(`get ${ref.kind}/${ref.name}`, () => this.objects.read(
+      { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } })) as KubeObject;
+  }
+
   async listOwned(namespace: string, labelSelector: string): Promise<KubeObject[]> {
     const out: KubeObject[] = [];
     for (const { apiVersion, kind } of OWNED_KINDS) {

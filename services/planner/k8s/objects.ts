@@ -1,6 +1,7 @@
 // Desired Kubernetes objects for a plan. Pure, so tests can compare exact output
 // and the reconciler only has to apply and prune.
 import { planHash, type PlanDocument } from '../plan-document.ts';
+import type { PodTemplate } from '../config.ts';
 
 export const FIELD_MANAGER = 'edgesplit-planner';
 export const PLAN_CONFIGMAP = 'edgesplit-plan';
@@ -17,7 +18,8 @@ export const OWNED_KINDS = [
 export interface KubeObject {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string>; resourceVersion?: string; uid?: string };
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string>; resourceVersion?: string; uid?: string;
+    ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string }[] };
   [k: string]: unknown;
 }
 
@@ -26,6 +28,32 @@ export interface DeployOptions {
   image: string;
   /** Where packages live inside the image. */
   modelsDir?: string;
+  /** Pod settings from the chart (security contexts, resources, node selector, volumes, env). */
+  podTemplate?: PodTemplate;
+  /** Owner of every object, so that deleting the planner's Deployment removes what it created. */
+  owner?: { apiVersion: string; kind: string; name: string; uid: string };
+}
+
+type Obj = Record<string, unknown>;
+
+/** Merges the chart's pod settings under ours: lists (env, volumes, mounts) are joined, our fields win. */
+function withTemplate(pod: Obj, tpl: PodTemplate | undefined): Obj {
+  if (!tpl?.spec) return pod;
+  const { containers: tplContainers, ...tplSpec } = tpl.spec;
+  const ours = pod.spec as Obj & { containers: Obj[]; volumes?: Obj[] };
+  const tc = (tplContainers?.[0] ?? {}) as Obj;
+  const join = (a: unknown, b: unknown) => [...((a as Obj[] | undefined) ?? []), ...((b as Obj[] | undefined) ?? [])];
+  const container = ours.containers[0];
+  const merged: Obj = {
+    ...tc, ...container,
+    env: join(container.env, tc.env),
+    volumeMounts: join(container.volumeMounts, tc.volumeMounts),
+    ...(container.resources && tc.resources ? { resources: tc.resources } : {}),
+  };
+  return {
+    metadata: { ...(pod.metadata as Obj), labels: { ...(tpl.metadata?.labels ?? {}), ...((pod.metadata as Obj).labels as Obj) } },
+    spec: { ...tplSpec, ...ours, volumes: join(ours.volumes, tplSpec.volumes), containers: [merged] },
+  };
 }
 
 export const partitionName = (i: number) => `edgesplit-p${i}`;
@@ -70,7 +98,7 @@ export function desiredObjects(doc: PlanDocument, opts: DeployOptions): KubeObje
       spec: {
         replicas: 1,
         selector: { matchLabels: selector },
-        template: {
+        template: withTemplate({
           // No plan hash here: a new plan that keeps this partition's package and node must not restart it.
           metadata: { labels: { ...selector, 'edgesplit.io/package': doc.package } },
           spec: {
@@ -98,7 +126,7 @@ export function desiredObjects(doc: PlanDocument, opts: DeployOptions): KubeObje
             }],
             volumes: [{ name: 'plan', configMap: { name: PLAN_CONFIGMAP } }],
           },
-        },
+        }, opts.podTemplate),
       },
     });
     objects.push({
@@ -107,6 +135,10 @@ export function desiredObjects(doc: PlanDocument, opts: DeployOptions): KubeObje
       metadata: { name: partitionName(i), namespace: ns, labels },
       spec: { selector, ports: [{ name: 'grpc', port: GRPC_PORT, targetPort: 'grpc', protocol: 'TCP' }] },
     });
+  }
+  if (opts.owner) {
+    const ref = { ...opts.owner, blockOwnerDeletion: false, controller: false };
+    for (const o of objects) o.metadata = { ...o.metadata, ownerReferences: [ref] } as KubeObject['metadata'];
   }
   return objects;
 }

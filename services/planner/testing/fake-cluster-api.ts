@@ -1,3 +1,4 @@
+import { NotFoundError } from '../../common/errors.ts';
 // In-memory ClusterApi for unit tests: objects keyed by kind/name, node events pushed by the test.
 import type { KubeNode } from '../cluster/from-nodes.ts';
 import type { ClusterApi, EventSpec, NodeEvent } from '../k8s/cluster-api.ts';
@@ -53,6 +54,12 @@ export class FakeClusterApi implements ClusterApi {
   async deleteObject(ref: { kind: string; name: string }): Promise<void> {
     this.calls.push(`delete ${ref.kind}/${ref.name}`);
     this.objects.delete(`${ref.kind}/${ref.name}`);
+  }
+
+  async getObject(ref: { kind: string; name: string }): Promise<KubeObject> {
+    const o = this.objects.get(`${ref.kind}/${ref.name}`);
+    if (!o) throw new NotFoundError(`${ref.kind}/${ref.name} not found`);
+    return o;
   }
 
   async listOwned(): Promise<KubeObject[]> {
