@@ -1,0 +1,80 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { InvalidArgumentError } from './errors.ts';
+
+/** What router and partitions need from the planner's plan.json (the edgesplit-plan ConfigMap). */
+export const planFileSchema = z.object({
+  planHash: z.string().min(1),
+  package: z.string().min(1),
+  packagePath: z.string().min(1),
+  partitions: z.number().int().positive(),
+  peers: z.array(z.string().regex(/^[^\s,]+:\d{1,5}$/, 'expected host:port')).min(1),
+}).passthrough().refine((p) => p.peers.length === p.partitions, { message: 'needs one peer per partition', path: ['peers'] });
+
+export type PlanFile = z.infer<typeof planFileSchema>;
+
+export function parsePlanFile(text: string, source = 'plan.json'): PlanFile {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new InvalidArgumentError(source, `not JSON (${(e as Error).message})`);
+  }
+  const r = planFileSchema.safeParse(raw);
+  if (!r.success) {
+    const i = r.error.issues[0];
+    throw new InvalidArgumentError(`${source}: ${i.path.join('.') || '(root)'}`, i.message);
+  }
+  return r.data;
+}
+
+export function readPlanFile(path: string): PlanFile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new InvalidArgumentError('--plan', `cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  return parsePlanFile(text, path);
+}
+
+/**
+ * Polls a plan file (a ConfigMap volume is updated by an atomic symlink swap, which fs.watch misses) and
+ * calls onChange with each new valid plan. An unreadable or invalid file keeps the last good plan.
+ */
+export class PlanWatcher {
+  private timer: NodeJS.Timeout | undefined;
+  private last: string;
+
+  private constructor(private readonly path: string, first: PlanFile, private readonly onChange: (p: PlanFile) => void,
+    private readonly warn: (msg: string) => void) {
+    this.last = first.planHash;
+  }
+
+  static start(path: string, current: PlanFile, onChange: (p: PlanFile) => void,
+    opts: { intervalMs?: number; warn?: (msg: string) => void } = {}): PlanWatcher {
+    const w = new PlanWatcher(path, current, onChange, opts.warn ?? ((m) => process.stderr.write(m + '\n')));
+    w.timer = setInterval(() => w.poll(), opts.intervalMs ?? 2000);
+    w.timer.unref();
+    return w;
+  }
+
+  /** Exposed for tests: one poll now. */
+  poll(): void {
+    let plan: PlanFile;
+    try {
+      plan = readPlanFile(this.path);
+    } catch (e) {
+      this.warn(`plan ${this.path}: keeping plan ${this.last}: ${(e as Error).message}`);
+      return;
+    }
+    if (plan.planHash === this.last) return;
+    this.last = plan.planHash;
+    this.onChange(plan);
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}
