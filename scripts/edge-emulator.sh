@@ -22,7 +22,11 @@
 #   addr NODE                              print NODE's address
 #   counters                               "node tx_bytes rx_bytes" per node (eth0 inside each namespace)
 #   iperf FROM TO [--bytes B]              timed TCP transfer FROM -> TO, prints JSON {bytes, seconds, mbps, rttMs}
-#   measure --out FILE [--package DIR]...  per-device GFLOPS/per-call overhead (timed ONNX units inside the quota),
+#   measure --out FILE [--package DIR]... [--service-package DIR] [--service-n N]
+#                                          per-device GFLOPS/per-call overhead (timed ONNX units inside the quota),
+#                                          per-message and per-MB exchange CPU (real push path, both ends inside the
+#                                          quota), per-request overhead (a no-exchange package's partitions answering
+#                                          Runs from ctl; the router's own cost from a real router in front of them),
 #                                          link latency; writes the planner's cluster YAML
 #   down                                   remove this prefix's cluster
 #   cleanup [--all]                        remove leftovers of this prefix (or of every esemu* prefix)
@@ -309,20 +313,70 @@ iperf() { # from to [--bytes B]
 }
 
 measure() {
-  local out="" pkgs=() reps=""
+  local out="" pkgs=() reps="" svc="" svcn=20
   while [ $# -gt 0 ]; do
-    case "$1" in --out) out=$2; shift 2 ;; --package) pkgs+=(--package "$2"); shift 2 ;; --reps) reps=$2; shift 2 ;; *) die "measure: unknown option '$1'" ;; esac
+    case "$1" in
+      --out) out=$2; shift 2 ;; --package) pkgs+=(--package "$2"); shift 2 ;; --reps) reps=$2; shift 2 ;;
+      --service-package) svc=$2; shift 2 ;; --service-n) svcn=$2; shift 2 ;;
+      *) die "measure: unknown option '$1'" ;;
+    esac
   done
   [ -n "$out" ] || die "measure: --out FILE is required"
   load_state
-  local i res=()
+  local i res=() dev ex
   for ((i = 0; i < ES_DEVICES; i++)); do
-    res+=("$( "$0" --prefix "$PREFIX" exec "dev$i" -- node --import tsx "$REPO/services/bench/measure-device.ts" "${pkgs[@]}" ${reps:+--reps "$reps"} )") \
+    dev="$( "$0" --prefix "$PREFIX" exec "dev$i" -- node --import tsx "$REPO/services/bench/measure-device.ts" "${pkgs[@]}" ${reps:+--reps "$reps"} )" \
       || die "measure: the GFLOPS measurement failed on dev$i"
+    ex="$( "$0" --prefix "$PREFIX" exec "dev$i" -- node --import tsx "$REPO/services/bench/measure-exchange.ts" )" \
+      || die "measure: the exchange-cost measurement failed on dev$i"
+    res+=("$(node -e 'const [a, b] = process.argv.slice(1).map((s) => JSON.parse(s)); console.log(JSON.stringify({ ...a, exchange: b }))' "$dev" "$ex")")
   done
   local lat; lat=$(iperf ctl dev0 --bytes 0) || die "measure: the latency probe ctl -> dev0 failed"
+  local service="{}"
+  if [ -n "$svc" ]; then service=$(measure_service "$svc" "$svcn") || die "measure: the per-request measurement failed"; fi
   node "$REPO/services/bench/write-cluster.mjs" --out "$out" --mbps "$ES_MBPS" --router-mbps "$ES_ROUTER_MBPS" --cpu "$ES_CPU" \
-    --latency-json "$lat" "${res[@]}"
+    --latency-json "$lat" --service-json "$service" "${res[@]}"
+}
+
+# Per-request cost of the service path: partition i of a no-exchange package (one per device, all P of them)
+# answers batch-1 Runs from the ctl namespace (where the router runs), all at once as the router fans out; then a
+# real router in front of them answers the load generator. Prints JSON {package, perPartitionMs, fanOutMs, e2eMs}.
+measure_service() { # package-dir n
+  local pkg=$1 n=$2 i pids=() addrs=() name parts logs
+  name=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1] + "/manifest.json", "utf8")).name)' "$pkg")
+  parts=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1] + "/manifest.json", "utf8")).partitions)' "$pkg")
+  [ "$parts" -le "$ES_DEVICES" ] || die "measure: --service-package has $parts partitions for $ES_DEVICES devices"
+  logs=$(mktemp -d)
+  for ((i = 0; i < parts; i++)); do addrs+=("$(dev_ip $i):7190"); done
+  local joined; joined=$(IFS=,; echo "${addrs[*]}")
+  for ((i = 0; i < parts; i++)); do
+    pids+=("$("$0" --prefix "$PREFIX" spawn "dev$i" "$logs/p$i.log" -- node "$REPO/bin/edgesplit.mjs" serve partition --package "$pkg" \
+      --index "$i" --host "$(dev_ip $i)" --port 7190 --peers "$joined" --measure false --default-timeout-ms 60000)")
+  done
+  local direct e2e rc=0
+  direct=$(ip netns exec "$(ns_of ctl)" node --import tsx "$REPO/services/bench/measure-request.ts" --addrs "$joined" \
+    --package "$name" --n "$n" | tail -1) || rc=1
+  if [ $rc = 0 ]; then
+    pids+=("$("$0" --prefix "$PREFIX" spawn ctl "$logs/router.log" -- node "$REPO/bin/edgesplit.mjs" serve router --package "$pkg" \
+      --partitions "$joined" --host "$CTL_IP" --port 8091 --timeout-ms 60000)")
+    e2e=$(ip netns exec "$(ns_of ctl)" node --import tsx "$REPO/services/bench/loadgen.ts" --router "$CTL_IP:8091" \
+      --latency-n "$n" --throughput-n 0 --accuracy-n 0 --warmup 3 --max-seconds 60 | tail -1) || rc=1
+  fi
+  [ $rc = 0 ] || cat "$logs"/*.log >&2
+  # Stop what this step started (process groups of the spawned services) and wait until they are gone,
+  # so their ports are free for the next measurement.
+  local p left
+  for p in "${pids[@]}"; do kill -TERM -- "-$p" 2>/dev/null || true; done
+  for _ in $(seq 50); do
+    left=""; for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && left=1; done
+    [ -n "$left" ] || break
+    sleep 0.1
+  done
+  for p in "${pids[@]}"; do kill -KILL -- "-$p" 2>/dev/null || true; done
+  rm -rf "$logs"
+  [ $rc = 0 ] || return 1
+  node -e 'const [name, d, e, dir] = process.argv.slice(1); const x = JSON.parse(d); const l = JSON.parse(e).latencyMs.sort((a, b) => a - b);
+    console.log(JSON.stringify({ package: name, dir, ...x, e2eMs: l[Math.floor(l.length / 2)] }))' "$name" "$direct" "$e2e" "$pkg"
 }
 
 run_wrapped() { # [up options] -- cmd...

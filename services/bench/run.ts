@@ -200,14 +200,21 @@ async function benchInside(emu: Emulator, o: BenchOptions): Promise<Row[]> {
 
   // --- the measured cluster: GFLOPS inside each device's quota, on the units of each model family
   const measureReps = o.quick ? 8 : 20;
-  emu.sh(['measure', '--out', join(o.outDir, 'cluster.yaml'), '--package', byName('fmnist-p1'), '--package', byName('fmnist-p4-none'), '--reps', String(measureReps)], { timeoutMs: 600_000 });
+  emu.sh(['measure', '--out', join(o.outDir, 'cluster.yaml'), '--package', byName('fmnist-p1'), '--package', byName('fmnist-p4-none'), '--reps', String(measureReps),
+    '--service-package', byName('fmnist-p4-none'), '--service-n', String(o.quick ? 20 : 40)], { timeoutMs: 600_000 });
   const base: Record<string, Cluster> = { fmnist: parseClusterYaml(readFileSync(join(o.outDir, 'cluster.yaml'), 'utf8'), 'cluster.yaml') };
   if (o.wide) {
-    emu.sh(['measure', '--out', join(o.outDir, 'cluster-wide4x.yaml'), '--package', join(o.wideDir, 'wide4x-p1'), '--package', join(o.wideDir, 'wide4x-p4-none'), '--reps', String(o.quick ? 3 : 6)], { timeoutMs: 600_000 });
+    emu.sh(['measure', '--out', join(o.outDir, 'cluster-wide4x.yaml'), '--package', join(o.wideDir, 'wide4x-p1'), '--package', join(o.wideDir, 'wide4x-p4-none'), '--reps', String(o.quick ? 3 : 6),
+      '--service-package', join(o.wideDir, 'wide4x-p4-none'), '--service-n', String(o.quick ? 10 : 20)], { timeoutMs: 600_000 });
     base.wide4x = parseClusterYaml(readFileSync(join(o.outDir, 'cluster-wide4x.yaml'), 'utf8'), 'cluster-wide4x.yaml');
   }
   o.log(`[${stamp()}] measured GFLOPS per device: fmnist units ${base.fmnist.nodes.map((n) => n.gflops.toFixed(1)).join(', ')}` +
     (base.wide4x ? `; 4x-width units ${base.wide4x.nodes.map((n) => n.gflops.toFixed(1)).join(', ')}` : ''));
+  for (const [k, c] of Object.entries(base)) {
+    o.log(`[${stamp()}] ${k} service costs: request ms ${c.nodes.map((n) => n.perRequestOverheadMs?.toFixed(1)).join(', ')}; message ms ` +
+      `${c.nodes.map((n) => n.perMessageOverheadMs?.toFixed(2)).join(', ')}; ms/MB ${c.nodes.map((n) => n.cpuMsPerMB?.toFixed(0)).join(', ')}; ` +
+      `router request ms ${c.router.kind === 'own' ? c.router.perRequestOverheadMs?.toFixed(1) : '-'}`);
+  }
 
   // Goodput of a link at each bandwidth (TCP over the tbf-shaped veth pair), used as the planner's bandwidth.
   const goodput = new Map<number, number>();
@@ -267,6 +274,8 @@ async function benchInside(emu: Emulator, o: BenchOptions): Promise<Row[]> {
           '--package', pkg.dir, '--index', String(i), '--host', ips[c.assignment[i]], '--port', String(portOf(i)),
           '--peers', addrs.join(','), '--measure', 'false', '--default-timeout-ms', '60000']));
       }
+      // The router opens a partition's circuit after a few failed calls: start it once every partition is ready.
+      for (let i = 0; i < P; i++) await waitForLine(join(logDir, `${tag}-p${i}.log`), '"msg":"ready"', 120_000);
       pids.push(emu.spawn('ctl', join(logDir, `${tag}-router.log`), ['node', join(REPO, 'bin', 'edgesplit.mjs'), 'serve', 'router',
         '--package', pkg.dir, '--partitions', addrs.join(','), '--host', routerIp, '--port', '8001', '--timeout-ms', '60000']));
       const sz = c.model === 'wide4x' ? wideSizes : sizes;
@@ -314,6 +323,17 @@ async function benchInside(emu: Emulator, o: BenchOptions): Promise<Row[]> {
   }
   o.log(`[${stamp()}] done`);
   return rows;
+}
+
+async function waitForLine(file: string, needle: string, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    let text = '';
+    try { text = readFileSync(file, 'utf8'); } catch { /* not yet written */ }
+    if (text.includes(needle)) return;
+    if (Date.now() > until) throw new Error(`${file}: no ${needle} after ${timeoutMs / 1000} s:\n${text.slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChannelCredentials, ChannelOptions } from '@grpc/grpc-js';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { loadCatalog, loadPackage, resolvePackageDir, type ModelPackage } from '../common/manifest.ts';
@@ -71,6 +72,11 @@ export interface StackOptions {
   routerArgs?: string[];
   /** false: partitions only (tests that run the router in-process); `router` is then ''. */
   withRouter?: boolean;
+  /** Extra environment for every child (e.g. OTEL_* for tracing), over this process's own. */
+  env?: NodeJS.ProcessEnv;
+  /** Credentials for the readiness health checks when the stack serves TLS (services/common/tls.ts). */
+  healthCredentials?: ChannelCredentials;
+  healthChannelOptions?: ChannelOptions;
 }
 
 interface Child {
@@ -80,10 +86,10 @@ interface Child {
   tail: string[];
 }
 
-function launch(name: string, args: string[], log?: (line: string) => void): Child {
+function launch(name: string, args: string[], log?: (line: string) => void, env?: NodeJS.ProcessEnv): Child {
   // EDGESPLIT_EXIT_WITH_PARENT: the child stops when its stdin closes, so even a killed `up` leaves nothing behind.
   const proc = spawn(process.execPath, [BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...process.env, EDGESPLIT_EXIT_WITH_PARENT: '1' } });
+    env: { ...process.env, ...env, EDGESPLIT_EXIT_WITH_PARENT: '1' } });
   const tail: string[] = [];
   const keep = (chunk: Buffer) => {
     for (const line of chunk.toString('utf8').split('\n')) {
@@ -126,14 +132,15 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   try {
     for (let i = 0; i < P; i++) {
       children.push(launch(`partition ${i}`, ['serve', 'partition', '--package', o.pkg.dir, '--index', String(i),
-        '--peers', addresses.join(','), '--host', o.host, '--port', String(ports[i]), ...(o.partitionArgs ?? [])], o.log));
+        '--peers', addresses.join(','), '--host', o.host, '--port', String(ports[i]), ...(o.partitionArgs ?? [])], o.log, o.env));
     }
     if (o.withRouter !== false) children.push(launch('router', ['serve', 'router', '--package', o.pkg.dir, '--partitions', addresses.join(','),
-      '--host', o.host, '--port', String(ports[P]), ...(o.routerArgs ?? [])], o.log));
+      '--host', o.host, '--port', String(ports[P]), ...(o.routerArgs ?? [])], o.log, o.env));
     const timeout = o.startTimeoutMs ?? 90_000;
     const firstExit = Promise.race(children.map((c) => c.exited.then((why) => ({ c, why }))));
     const ready = Promise.all([...addresses, router].slice(0, children.length).map((a, i) =>
-      waitServing(a, '', timeout, () => children[i].proc.exitCode === null && children[i].proc.signalCode === null)));
+      waitServing(a, '', timeout, () => children[i].proc.exitCode === null && children[i].proc.signalCode === null,
+        o.healthCredentials, o.healthChannelOptions)));
     const r = await Promise.race([ready.then(() => null), firstExit]);
     if (r) throw new Error(`${r.why} before the stack was ready${r.c.tail.length ? `:\n  ${r.c.tail.slice(-8).join('\n  ')}` : ''}`);
   } catch (e) {

@@ -46,11 +46,12 @@ export function addReflection(server: grpc.Server): void {
   new ReflectionService(def).addToServer(server);
 }
 
-/** Binds insecurely and resolves with the bound port (port 0 picks a free one). */
-export function bindAsync(server: grpc.Server, host: string, port: number): Promise<number> {
+/** Binds (insecurely unless `creds` are given, see tls.ts) and resolves with the bound port (port 0 picks a free one). */
+export function bindAsync(server: grpc.Server, host: string, port: number,
+  creds: grpc.ServerCredentials = grpc.ServerCredentials.createInsecure()): Promise<number> {
   const target = host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
   return new Promise((resolve, reject) => {
-    server.bindAsync(target, grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
+    server.bindAsync(target, creds, (err, bound) => (err ? reject(err) : resolve(bound)));
   });
 }
 

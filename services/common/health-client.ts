@@ -20,11 +20,12 @@ function healthCtor(): HealthCtor {
 /** A grpc.health.v1 client for one address; `check` resolves to the serving status, or the error's text. */
 export class HealthChecker {
   private readonly client: HealthClient;
-  constructor(readonly address: string, channel?: grpc.Channel) {
+  constructor(readonly address: string, channel?: grpc.Channel,
+    creds: grpc.ChannelCredentials = grpc.credentials.createInsecure(), options: grpc.ChannelOptions = {}) {
     const Health = healthCtor();
     this.client = channel
-      ? new Health(address, grpc.credentials.createInsecure(), { channelOverride: channel })
-      : new Health(address, grpc.credentials.createInsecure());
+      ? new Health(address, creds, { channelOverride: channel })
+      : new Health(address, creds, options);
   }
 
   check(service: string, timeoutMs: number): Promise<string> {
@@ -42,8 +43,8 @@ export class HealthChecker {
 
 /** Polls until `address` reports SERVING for `service`, or throws after `timeoutMs` with the last answer. */
 export async function waitServing(address: string, service: string, timeoutMs: number,
-  isAlive: () => boolean = () => true): Promise<void> {
-  const hc = new HealthChecker(address);
+  isAlive: () => boolean = () => true, creds?: grpc.ChannelCredentials, options?: grpc.ChannelOptions): Promise<void> {
+  const hc = new HealthChecker(address, undefined, creds, options);
   const until = Date.now() + timeoutMs;
   let last = 'no answer';
   try {

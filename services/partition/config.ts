@@ -26,6 +26,12 @@ export const configSchema = z.object({
   /** Time the units at start-up for Describe (off only to start faster in tests). */
   measure: z.union([z.boolean(), z.enum(['true', 'false', '1', '0'])]).default(true)
     .transform((v) => v === true || v === 'true' || v === '1'),
+  /** TLS / mTLS (services/common/tls.ts): PEM paths, checked and read by tlsFilesFrom/loadTls at start-up. */
+  tlsCert: z.string().min(1).optional(),
+  tlsKey: z.string().min(1).optional(),
+  tlsCa: z.string().min(1).optional(),
+  tlsRequireClientCert: z.string().optional(),
+  tlsServerName: z.string().min(1).optional(),
 });
 
 export type PartitionConfig = z.infer<typeof configSchema>;
@@ -36,6 +42,8 @@ const FLAGS = {
   'intra-op-threads': 'intraOpThreads', 'max-in-flight': 'maxInFlight', 'max-batch': 'maxBatch',
   'max-message-bytes': 'maxMessageBytes', 'early-push-ttl-ms': 'earlyPushTtlMs',
   'default-timeout-ms': 'defaultTimeoutMs', 'drain-ms': 'drainMs', measure: 'measure',
+  'tls-cert': 'tlsCert', 'tls-key': 'tlsKey', 'tls-ca': 'tlsCa', 'tls-require-client-cert': 'tlsRequireClientCert',
+  'tls-server-name': 'tlsServerName',
 } as const satisfies Record<string, keyof PartitionConfig>;
 
 const envName = (key: string): string => `EDGESPLIT_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;

@@ -2,6 +2,8 @@ import * as grpc from '@grpc/grpc-js';
 import { toProtoPrecision } from '../common/codec.ts';
 import { UnavailableError } from '../common/errors.ts';
 import { partitionProto } from '../common/proto.ts';
+import { channelCredentials, channelTlsOptions, RECONNECT_OPTIONS, type TlsMaterial } from '../common/tls.ts';
+import { clientInterceptors } from '../common/telemetry/grpc-client.ts';
 import type { PartitionClient } from '../common/generated/edgesplit/v1/Partition.ts';
 import type { PeerTransport, PushMessage } from './runner.ts';
 
@@ -9,6 +11,8 @@ export interface GrpcTransportOptions {
   /** Max message size in bytes for pushes, both directions. */
   maxMessageBytes: number;
   keepaliveMs?: number;
+  /** mTLS to peers (services/common/tls.ts): this partition's certificate and the cluster CA. */
+  tls?: TlsMaterial;
 }
 
 /** Pushes slices straight to peer partitions over gRPC, one long-lived client per peer. */
@@ -41,13 +45,16 @@ export class GrpcTransport implements PeerTransport {
     const addr = this.peers[to];
     if (!addr) throw new UnavailableError(`no address for partition ${to}`);
     const Partition = partitionProto().edgesplit.v1.Partition;
-    c = new Partition(addr, grpc.credentials.createInsecure(), {
+    c = new Partition(addr, channelCredentials(this.opts.tls), {
+      ...RECONNECT_OPTIONS,
+      ...channelTlsOptions(this.opts.tls),
       'grpc.max_send_message_length': this.opts.maxMessageBytes,
       'grpc.max_receive_message_length': this.opts.maxMessageBytes,
       // Peers idle between requests; keepalive notices a dead peer before a request waits on it.
       'grpc.keepalive_time_ms': this.opts.keepaliveMs ?? 30_000,
       'grpc.keepalive_timeout_ms': 10_000,
       'grpc.keepalive_permit_without_calls': 1,
+      interceptors: clientInterceptors(addr),
     });
     this.clients.set(to, c);
     return c;

@@ -3,6 +3,7 @@ import { encode, wireBytes, type Precision } from '../common/codec.ts';
 import { DeadlineExceededError, InvalidArgumentError, UnavailableError } from '../common/errors.ts';
 import { checkPartitionFiles, type ModelPackage } from '../common/manifest.ts';
 import { createUnit, type OrtUnit, type RunOutput } from '../common/ort.ts';
+import { NO_OBSERVER, type RunObserver } from '../common/telemetry/observer.ts';
 import { CancelledError } from './errors.ts';
 import { checkPush, firstChannels, globalAvgPool, mergeInto, partitionPlan, type PointPlan } from './plan.ts';
 import { DEFAULT_LIMITS, RequestTable, type DeliverOutcome, type RequestSlots, type Slice } from './state.ts';
@@ -71,8 +72,12 @@ export interface RunnerOptions {
   unitBatch?: number;
   /** Time the units at start-up for Describe's GFLOPS (default true). */
   measure?: boolean;
+  /** Share of a request's budget kept after the last wait for a peer's push (default 0.25, at least 100 ms). */
+  mergeMarginFraction?: number;
   /** Called when a push to a peer fails (the peer then merges nothing for that point). */
   onPushError?: (err: unknown, to: number, point: number) => void;
+  /** Tracing hooks around each unit, push and wait (default: none). */
+  observer?: RunObserver;
 }
 
 const IMAGE_PIXELS = 28 * 28;
@@ -91,12 +96,14 @@ export class PartitionRunner {
   private shutdownPromise: Promise<void> | undefined;
   private gflops = 0;
   private perCallOverheadMs = 0;
+  private readonly obs: RunObserver;
 
   private constructor(private readonly opts: RunnerOptions, private readonly stem: OrtUnit,
     private readonly blocks: OrtUnit[]) {
     const m = opts.pkg.manifest;
     this.maxBatch = opts.maxBatch ?? 64;
     this.unitBatch = Math.max(1, opts.unitBatch ?? 16);
+    this.obs = opts.observer ?? NO_OBSERVER;
     this.table = new RequestTable({ ...DEFAULT_LIMITS, maxInFlight: opts.maxInFlight ?? DEFAULT_LIMITS.maxInFlight,
       earlyPushTtlMs: opts.earlyPushTtlMs ?? DEFAULT_LIMITS.earlyPushTtlMs,
       maxEarlyPushes: opts.maxEarlyPushes ?? DEFAULT_LIMITS.maxEarlyPushes,
@@ -152,7 +159,8 @@ export class PartitionRunner {
     if (images.length !== n * IMAGE_PIXELS) {
       throw new InvalidArgumentError('images.data', `expected ${n * IMAGE_PIXELS} bytes for ${n} images, got ${images.length}`);
     }
-    const ctx = { deadlineMs: opts.deadlineMs, signal: opts.signal, requestId };
+    const ctx = { deadlineMs: opts.deadlineMs, signal: opts.signal, requestId,
+      giveUpMs: mergeGiveUpAt(Date.now(), opts.deadlineMs, this.opts.mergeMarginFraction) };
     checkAlive(ctx);
     const slots = this.table.open(requestId, n);
     const missing = new Set(opts.missing ?? []);
@@ -164,10 +172,11 @@ export class PartitionRunner {
     try {
       const pixels = new Float32Array(images.length);
       for (let i = 0; i < images.length; i++) pixels[i] = images[i];
-      let x = await this.step(this.stem, pixels, [n, 1, 28, 28], ctx);
+      let x = await this.obs.unit(this.stem.name, n, () => this.step(this.stem, pixels, [n, 1, 28, 28], ctx));
       let pending: PointPlan | undefined;
       for (let b = 0; b < this.blocks.length; b++) {
-        x = await this.step(this.blocks[b], x.data, x.dims, ctx);
+        const input = x;
+        x = await this.obs.unit(this.blocks[b].name, n, () => this.step(this.blocks[b], input.data, input.dims, ctx));
         if (pending) {
           await this.merge(slots, pending, x, missing, ctx, received, missedPoints);
           pending = undefined;
@@ -182,7 +191,8 @@ export class PartitionRunner {
       const features = globalAvgPool(x.data, n, c, h * w);
       const computeMs = performance.now() - t0;
       // Pushes already went out during compute; waiting here keeps their stats complete and bounded by the deadline.
-      await Promise.all(sends);
+      // A hung peer must not hold our answer: stop waiting for push acknowledgements at the same point as for merges.
+      await settleBy(Promise.all(sends), ctx.giveUpMs);
       sent.sort((a, b) => a.point - b.point);
       return { features, computeMs, sent, received, missedPoints };
     } finally {
@@ -222,7 +232,8 @@ export class PartitionRunner {
     const msg: PushMessage = { requestId: ctx.requestId, point: p.point, from: this.opts.index,
       package: this.packageName, tensor: { shape: [n, p.k, h, w], precision: p.precision, data: enc.data, scales: enc.scales } };
     const t = performance.now();
-    return this.opts.transport.push(p.sendTo, msg, ctx.deadlineMs).then(
+    return this.obs.push({ point: p.point, peer: p.sendTo, bytes: stat.bytes, precision: p.precision, n },
+      () => this.opts.transport.push(p.sendTo, msg, ctx.deadlineMs)).then(
       () => {
         stat.transferMs = performance.now() - t;
         sent.push(stat);
@@ -236,7 +247,7 @@ export class PartitionRunner {
   }
 
   private async merge(slots: RequestSlots, p: PointPlan, y: RunOutput, missing: Set<number>,
-    ctx: { deadlineMs: number; signal?: AbortSignal; requestId: string }, received: PointStat[],
+    ctx: { deadlineMs: number; giveUpMs: number; signal?: AbortSignal; requestId: string }, received: PointStat[],
     missedPoints: number[]): Promise<void> {
     const t = performance.now();
     let slice = slots.take(p.point);
@@ -246,7 +257,14 @@ export class PartitionRunner {
         received.push({ point: p.point, peer: p.receiveFrom, bytes: 0, transferMs: 0, merged: false, waitMs: 0 });
         return;
       }
-      slice = await waitSlice(slots, p.point, ctx);
+      slice = await this.obs.wait({ point: p.point, peer: p.receiveFrom }, () => waitSlice(slots, p.point, ctx));
+      if (!slice) {
+        // The peer is late or dead: go on without its merge so the answer (degraded) still beats the deadline.
+        missedPoints.push(p.point);
+        received.push({ point: p.point, peer: p.receiveFrom, bytes: 0, transferMs: 0, merged: false,
+          waitMs: performance.now() - t });
+        return;
+      }
     }
     const [n, c, h, w] = y.dims;
     mergeInto(y.data, slice.values, n, c, h * w, p.k);
@@ -337,11 +355,40 @@ function checkAlive(ctx: { deadlineMs: number; signal?: AbortSignal; requestId: 
   if (Date.now() >= ctx.deadlineMs) throw new DeadlineExceededError(`request ${ctx.requestId} passed its deadline`);
 }
 
-/** Waits for a peer's slice until the request's deadline or cancellation. */
+/**
+ * When a partition stops waiting for a peer's push: `fraction` of the budget before the deadline (at least
+ * MIN_MERGE_MARGIN_MS, at most half the budget), leaving the rest of the blocks, the pooling and the router's
+ * head time to finish.
+ */
+export function mergeGiveUpAt(nowMs: number, deadlineMs: number, fraction = DEFAULT_MERGE_MARGIN_FRACTION): number {
+  if (!Number.isFinite(deadlineMs)) return deadlineMs;
+  const budget = Math.max(0, deadlineMs - nowMs);
+  const margin = Math.min(budget / 2, Math.max(MIN_MERGE_MARGIN_MS, fraction * budget));
+  return deadlineMs - margin;
+}
+
+/** Resolves when `p` settles or at `atMs`, whichever comes first. */
+async function settleBy(p: Promise<unknown>, atMs: number): Promise<void> {
+  if (!Number.isFinite(atMs)) {
+    await p;
+    return;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p, new Promise((r) => { timer = setTimeout(r, Math.max(0, Math.min(MAX_TIMER_MS, atMs - Date.now()))); })]);
+  clearTimeout(timer);
+}
+
+const DEFAULT_MERGE_MARGIN_FRACTION = 0.25;
+const MIN_MERGE_MARGIN_MS = 100;
+
+/**
+ * Waits for a peer's slice until `giveUpMs` (then resolves undefined: merge without it), or rejects on
+ * cancellation.
+ */
 function waitSlice(slots: RequestSlots, point: number,
-  ctx: { deadlineMs: number; signal?: AbortSignal; requestId: string }): Promise<Slice> {
+  ctx: { deadlineMs: number; giveUpMs: number; signal?: AbortSignal; requestId: string }): Promise<Slice | undefined> {
   checkAlive(ctx);
-  return new Promise<Slice>((resolve, reject) => {
+  return new Promise<Slice | undefined>((resolve, reject) => {
     const done = (): void => {
       clearTimeout(timer);
       ctx.signal?.removeEventListener('abort', onAbort);
@@ -352,10 +399,10 @@ function waitSlice(slots: RequestSlots, point: number,
       reject(new CancelledError(`request ${ctx.requestId} cancelled`));
     };
     // setTimeout turns delays past 2^31-1 ms (or Infinity: no deadline) into 1 ms, so clamp them.
-    const delay = Math.min(MAX_TIMER_MS, Math.max(0, ctx.deadlineMs - Date.now()));
-    const timer = Number.isFinite(ctx.deadlineMs) ? setTimeout(() => {
+    const delay = Math.min(MAX_TIMER_MS, Math.max(0, ctx.giveUpMs - Date.now()));
+    const timer = Number.isFinite(ctx.giveUpMs) ? setTimeout(() => {
       done();
-      reject(new DeadlineExceededError(`request ${ctx.requestId}: no push for point ${point} before the deadline`));
+      resolve(undefined);
     }, delay) : undefined;
     const unsubscribe = slots.onArrive(point, (s) => {
       done();

@@ -2,6 +2,9 @@ import type * as grpc from '@grpc/grpc-js';
 import type { HealthImplementation } from 'grpc-health-check';
 import { addHealth, addReflection, createGrpcServer, setServing, shutdownServer } from '../common/grpc-server.ts';
 import { partitionProto } from '../common/proto.ts';
+import { hardenDefinition, rejectMalformed } from '../common/malformed.ts';
+import { traceService } from '../common/telemetry/grpc-server.ts';
+import { partitionRpcHooks } from '../common/telemetry/partition.ts';
 import { describeHandler } from './describe.ts';
 import { pushHandler } from './push.ts';
 import type { PartitionRunner } from './runner.ts';
@@ -35,11 +38,12 @@ export interface PartitionServer {
 
 export function createServer(deps: PartitionServerDeps): PartitionServer {
   const server = createGrpcServer({ maxMessageBytes: deps.maxMessageBytes });
-  server.addService(partitionProto().edgesplit.v1.Partition.service, {
+  const def = partitionProto().edgesplit.v1.Partition.service;
+  server.addService(hardenDefinition(def), rejectMalformed(def, traceService(def, {
     Run: runHandler(deps),
     Push: pushHandler(deps),
     Describe: describeHandler(deps),
-  });
+  }, partitionRpcHooks(deps.runner.describe().index))));
   const health = addHealth(server, [PARTITION_SERVICE]);
   addReflection(server);
   return {

@@ -11,6 +11,7 @@ import type { ClusterApi } from './k8s/cluster-api.ts';
 import { LocalPlanner } from './local-planner.ts';
 import type { PlannerService } from './planner-service.ts';
 import { createServer } from './server.ts';
+import { tracedPlanner } from '../common/telemetry/planner.ts';
 
 export class PlannerApp {
   private closed = false;
@@ -46,7 +47,7 @@ export class PlannerApp {
         closers.unshift(() => controller.shutdown());
         planner = controller;
       }
-      const { server } = createServer({ planner });
+      const { server } = createServer({ planner: tracedPlanner(planner) });
       const port = await new Promise<number>((resolve, reject) =>
         server.bindAsync(`0.0.0.0:${cfg.port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
       return new PlannerApp(planner, port, server, closers);

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { PlannerApp } from './app.ts';
 import { loadConfig } from './config.ts';
+import { startTelemetry } from '../common/telemetry/sdk.ts';
 
 /** `edgesplit serve planner [--port N] [--cluster FILE] [--namespace NS] [--catalog FILE]`; flags override the environment. */
 export async function servePlanner(argv: string[]): Promise<void> {
@@ -19,6 +20,8 @@ export async function servePlanner(argv: string[]): Promise<void> {
     ...(values.catalog ? { EDGESPLIT_CATALOG: values.catalog } : {}),
     ...(values.kubeconfig ? { KUBECONFIG: values.kubeconfig } : {}),
   });
+  // Before the gRPC server exists: the tracing wrappers are chosen when it is created.
+  const telemetry = startTelemetry({ service: 'edgesplit-planner' });
   const app = await PlannerApp.create(cfg, { log: (s) => console.log(`[planner] ${s}`) });
   console.log(`[planner] serving edgesplit.v1.Planner on :${app.port} (${cfg.clusterFile ? `local mode, ${cfg.clusterFile}` : `namespace ${cfg.namespace}`})`);
   await new Promise<void>((resolve) => {
@@ -27,4 +30,5 @@ export async function servePlanner(argv: string[]): Promise<void> {
     process.once('SIGTERM', stop);
   });
   await app.shutdown();
+  await telemetry.shutdown();
 }

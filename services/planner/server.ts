@@ -9,6 +9,8 @@ import type { Objective } from './core/types.ts';
 import type { PlanDocument } from './plan-document.ts';
 import type { PlannerService } from './planner-service.ts';
 import { planHash } from './plan-document.ts';
+import { traceService } from '../common/telemetry/grpc-server.ts';
+import { plannerRpcHooks } from '../common/telemetry/planner.ts';
 
 export interface ServerDeps {
   planner: PlannerService;
@@ -80,7 +82,7 @@ export function createServer(deps: ServerDeps): { server: grpc.Server; health: H
     }),
   };
   const server = new grpc.Server();
-  server.addService(proto.edgesplit.v1.Planner.service, handlers);
+  server.addService(proto.edgesplit.v1.Planner.service, traceService(proto.edgesplit.v1.Planner.service, handlers, plannerRpcHooks()));
   const health = new HealthImplementation({ '': 'SERVING', 'edgesplit.v1.Planner': 'SERVING' });
   health.addToServer(server);
   return { server, health };

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { loadPackage, resolvePackageDir, type ModelPackage } from '../common/manifest.ts';
 import { UsageError, parseFlags, boolText } from '../common/cli-args.ts';
+import { loadTls, tlsFilesFrom, TlsConfigError, TLS_FLAGS, type TlsMaterial } from '../common/tls.ts';
 
 export interface RouterConfig {
   pkg: ModelPackage;
@@ -13,16 +14,23 @@ export interface RouterConfig {
   defaultTimeoutMs: number;
   /** gRPC receive limit; a larger request is answered RESOURCE_EXHAUSTED by grpc-js itself. */
   maxMessageBytes: number;
-  /** true: any partition failure fails the request; false: answer from the partitions left (degraded). */
+  /** true: any partition failure fails the request; false (default): answer from the partitions left (degraded). */
   strict: boolean;
   headThreads: number;
   healthIntervalMs: number;
+  /** Requests admitted at once; beyond it RESOURCE_EXHAUSTED, never a queue. */
+  maxInFlight: number;
+  /** Consecutive failures that open a partition's circuit. */
+  breakerFailures: number;
+  /** undefined: plaintext. */
+  tls?: TlsMaterial;
 }
 
 const FLAGS = {
   package: { type: 'string' }, partitions: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' },
   'max-batch': { type: 'string' }, 'timeout-ms': { type: 'string' }, 'max-message-bytes': { type: 'string' },
   strict: { type: 'string' }, 'head-threads': { type: 'string' }, 'health-interval-ms': { type: 'string' },
+  'max-in-flight': { type: 'string' }, 'breaker-failures': { type: 'string' }, ...TLS_FLAGS,
 } as const;
 
 const address = z.string().regex(/^[^\s,]+:\d{1,5}$/, 'expected host:port');
@@ -38,6 +46,8 @@ const schema = z.object({
   'max-message-bytes': int(1024, 1 << 30),
   'head-threads': int(1, 64),
   'health-interval-ms': int(50, 60_000),
+  'max-in-flight': int(1, 100_000),
+  'breaker-failures': int(1, 1000),
 });
 
 /**
@@ -45,7 +55,7 @@ const schema = z.object({
  * every problem is a UsageError naming the flag.
  */
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): RouterConfig {
-  const { values } = parseFlags(argv, FLAGS);
+  const { values } = parseFlags(bareStrict(argv), FLAGS);
   const pick = (flag: keyof typeof FLAGS, envName: string, def?: string): string | undefined =>
     (values[flag] as string | undefined) ?? env[envName] ?? def;
   const raw = {
@@ -58,6 +68,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     'max-message-bytes': pick('max-message-bytes', 'EDGESPLIT_MAX_MESSAGE_BYTES', String(4 * 1024 * 1024)),
     'head-threads': pick('head-threads', 'EDGESPLIT_HEAD_THREADS', '1'),
     'health-interval-ms': pick('health-interval-ms', 'EDGESPLIT_HEALTH_INTERVAL_MS', '1000'),
+    'max-in-flight': pick('max-in-flight', 'EDGESPLIT_MAX_IN_FLIGHT', '64'),
+    'breaker-failures': pick('breaker-failures', 'EDGESPLIT_BREAKER_FAILURES', '3'),
   };
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
@@ -72,6 +84,13 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   } catch (e) {
     throw new UsageError('--package', (e as Error).message);
   }
+  let tls: TlsMaterial | undefined;
+  try {
+    tls = loadTls(tlsFilesFrom(values, env));
+  } catch (e) {
+    if (e instanceof TlsConfigError) throw new UsageError(e.flag, e.message.slice(e.flag.length + 2));
+    throw e;
+  }
   const P = pkg.manifest.partitions;
   if (c.partitions.length !== P) {
     throw new UsageError('--partitions', `package ${pkg.manifest.name} has ${P} partitions, got ${c.partitions.length} addresses`);
@@ -79,7 +98,12 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   return {
     pkg, partitions: c.partitions, host: c.host, port: c.port, maxBatch: c['max-batch'],
     defaultTimeoutMs: c['timeout-ms'], maxMessageBytes: c['max-message-bytes'],
-    strict: boolText('--strict', pick('strict', 'EDGESPLIT_STRICT'), true), headThreads: c['head-threads'],
-    healthIntervalMs: c['health-interval-ms'],
+    strict: boolText('--strict', pick('strict', 'EDGESPLIT_STRICT'), false), headThreads: c['head-threads'],
+    healthIntervalMs: c['health-interval-ms'], maxInFlight: c['max-in-flight'], breakerFailures: c['breaker-failures'], tls,
   };
+}
+
+/** `--strict` alone means `--strict true` (the chart passes `--strict "true"`/`"false"`, which still parses). */
+function bareStrict(argv: string[]): string[] {
+  return argv.map((a, i) => (a === '--strict' && (i + 1 >= argv.length || argv[i + 1].startsWith('--')) ? '--strict=true' : a));
 }

@@ -1,20 +1,25 @@
 import { HeadEngine } from '../common/head.ts';
+import { startTelemetry } from '../common/telemetry/sdk.ts';
 import { loadConfig } from './config.ts';
+import { describeTls } from '../common/tls.ts';
 import { createServer, routerDepsFromConfig } from './server.ts';
 
 /** `edgesplit serve router ...`: prints one JSON ready line, serves until SIGTERM/SIGINT, then drains. */
 export async function serveRouter(argv: string[]): Promise<void> {
   const config = loadConfig(argv);
+  // Before the partition clients and the server exist: the tracing wrappers are chosen when those are created.
+  const telemetry = startTelemetry({ service: 'edgesplit-router', attributes: { 'edgesplit.package': config.pkg.manifest.name } });
   const router = createServer(await routerDepsFromConfig(config, HeadEngine));
   const port = await router.listen(config.host, config.port);
   const m = config.pkg.manifest;
   process.stdout.write(JSON.stringify({ ready: 'router', address: `${config.host}:${port}`, port,
-    package: m.name, policyId: m.policy.id, partitions: config.partitions }) + '\n');
+    package: m.name, policyId: m.policy.id, partitions: config.partitions, strict: config.strict,
+    tls: describeTls(config.tls) }) + '\n');
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off('SIGTERM', stop);
       process.off('SIGINT', stop);
-      void router.shutdown().then(resolve);
+      void router.shutdown().then(() => telemetry.shutdown()).then(resolve);
     };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);

@@ -2,6 +2,8 @@ import * as grpc from '@grpc/grpc-js';
 import { partitionProto } from '../common/proto.ts';
 import { EdgesplitError, DeadlineExceededError } from '../common/errors.ts';
 import { HealthChecker } from '../common/health-client.ts';
+import { channelCredentials, channelTlsOptions, RECONNECT_OPTIONS, type TlsMaterial } from '../common/tls.ts';
+import { clientInterceptors } from '../common/telemetry/grpc-client.ts';
 import type { PartitionClient as PartitionStub } from '../common/generated/edgesplit/v1/Partition.ts';
 import type { RunResponse__Output } from '../common/generated/edgesplit/v1/RunResponse.ts';
 
@@ -30,6 +32,8 @@ export interface PartitionClient {
   run(req: PartitionRunRequest, deadlineMs: number, signal?: AbortSignal): Promise<PartitionRunResult>;
   /** true when the partition's health service answers SERVING within `timeoutMs`. */
   healthy(timeoutMs: number): Promise<boolean>;
+  /** true once the connection is up (within `timeoutMs`); used only before the one safe retry. */
+  waitReady?(timeoutMs: number): Promise<boolean>;
   close(): void;
 }
 
@@ -44,16 +48,20 @@ export class GrpcPartitionClient implements PartitionClient {
   private readonly stub: PartitionStub;
   private readonly health: HealthChecker;
 
-  constructor(readonly index: number, readonly address: string, readonly width: number, maxMessageBytes: number) {
+  constructor(readonly index: number, readonly address: string, readonly width: number, maxMessageBytes: number,
+    tls?: TlsMaterial) {
     const Partition = partitionProto().edgesplit.v1.Partition;
-    this.stub = new Partition(address, grpc.credentials.createInsecure(), {
+    this.stub = new Partition(address, channelCredentials(tls), {
+      ...RECONNECT_OPTIONS,
+      ...channelTlsOptions(tls),
       'grpc.keepalive_time_ms': 60_000,
       'grpc.keepalive_timeout_ms': 10_000,
       'grpc.max_receive_message_length': maxMessageBytes,
       'grpc.max_send_message_length': maxMessageBytes,
+      interceptors: clientInterceptors(address),
     });
     // Share the stub's channel: one connection per partition.
-    this.health = new HealthChecker(address, this.stub.getChannel() as grpc.Channel);
+    this.health = new HealthChecker(address, this.stub.getChannel() as grpc.Channel, channelCredentials(tls));
   }
 
   run(req: PartitionRunRequest, deadlineMs: number, signal?: AbortSignal): Promise<PartitionRunResult> {
@@ -93,6 +101,10 @@ export class GrpcPartitionClient implements PartitionClient {
 
   async healthy(timeoutMs: number): Promise<boolean> {
     return (await this.health.check('', timeoutMs)) === 'SERVING';
+  }
+
+  waitReady(timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => this.stub.waitForReady(Date.now() + timeoutMs, (err) => resolve(!err)));
   }
 
   close(): void {

@@ -1,5 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { EdgesplitError, UnavailableError } from '../common/errors.ts';
+import { status as Status } from '@grpc/grpc-js';
+import { DeadlineExceededError, EdgesplitError, ResourceExhaustedError, UnavailableError } from '../common/errors.ts';
+import { PartitionBreakers } from './circuit-breaker.ts';
+import { assembleFeatures, partitionDeadline } from './degrade.ts';
+import { runWithSafeRetry } from './retry.ts';
 import type { PartitionClient, PartitionRunResult } from './partition-client.ts';
 import type { InferResult } from './oip-response.ts';
 
@@ -16,6 +20,10 @@ export interface PipelineOptions {
   /** W3 / P: features per partition per image. */
   width: number;
   strict: boolean;
+  /** Requests admitted at once; more get RESOURCE_EXHAUSTED at once instead of queueing (default unbounded). */
+  maxInFlight?: number;
+  /** Consecutive failures that open a partition's circuit (default 3). */
+  breakerFailures?: number;
 }
 
 /**
@@ -25,11 +33,13 @@ export interface PipelineOptions {
  * P / present, as the supernet's branch dropout trained for; the answer is marked degraded.
  */
 export class RouterPipeline {
-  /** Partitions the health monitor last saw down (only consulted when not strict). */
-  readonly down = new Set<number>();
+  /** One circuit per partition, fed by calls and by the health monitor's probes. */
+  readonly breakers: PartitionBreakers;
   private inFlight = 0;
 
-  constructor(private readonly o: PipelineOptions) {}
+  constructor(private readonly o: PipelineOptions) {
+    this.breakers = new PartitionBreakers(o.clients.length, { failureThreshold: o.breakerFailures ?? 3 });
+  }
 
   get partitions(): number {
     return this.o.clients.length;
@@ -40,6 +50,10 @@ export class RouterPipeline {
   }
 
   async infer(images: Buffer, n: number, deadlineMs: number, signal?: AbortSignal): Promise<InferResult> {
+    // Bounded admission: overload is answered at once, never queued behind work that would miss its deadline.
+    if (this.inFlight >= (this.o.maxInFlight ?? Infinity)) {
+      throw new ResourceExhaustedError(`router busy: ${this.inFlight} requests in flight (max ${this.o.maxInFlight})`);
+    }
     this.inFlight++;
     try {
       return await this.inferInner(images, n, deadlineMs, signal);
@@ -50,47 +64,59 @@ export class RouterPipeline {
 
   private async inferInner(images: Buffer, n: number, deadlineMs: number, signal?: AbortSignal): Promise<InferResult> {
     const P = this.o.clients.length;
-    const skip = this.o.strict ? [] : [...this.down].sort((a, b) => a - b);
-    if (skip.length === P) throw new UnavailableError(`all ${P} partitions are down`);
+    const now = Date.now();
+    if (deadlineMs <= now) throw new DeadlineExceededError('the request deadline passed before the fan-out');
+    // Open circuits are not called (their peers are told not to wait for them); a half-open one gets one trial.
+    const breakers = this.breakers.each;
+    const calling = breakers.map((b) => b.tryAcquire());
+    const skip = calling.flatMap((c, i) => (c ? [] : [i]));
+    const releaseAll = () => calling.forEach((c, i) => { if (c) breakers[i].release(); });
+    if (this.o.strict && skip.length > 0) {
+      releaseAll();
+      throw new UnavailableError(`partition ${skip.join(',')} unavailable (circuit open); strict mode answers only from all ${P}`);
+    }
+    if (skip.length === P) throw new UnavailableError(`all ${P} partitions are down (circuits open)`);
     const requestId = randomUUID();
     const abort = new AbortController();
     const onOuterAbort = () => abort.abort();
     signal?.addEventListener('abort', onOuterAbort, { once: true });
+    // Partition calls end a little before the client's deadline: a hung partition then costs its features, not the answer.
+    const callDeadline = partitionDeadline(now, deadlineMs);
     try {
       const calls = this.o.clients.map((c) => skip.includes(c.index) ? Promise.resolve(null)
-        : c.run({ requestId, images, n, package: this.o.packageName, missing: skip }, deadlineMs, abort.signal)
-          .catch((err: unknown) => {
-            // Strict: the first failure ends the request; stop the peers waiting for its pushes.
-            if (this.o.strict) abort.abort();
+        : runWithSafeRetry(c, { requestId, images, n, package: this.o.packageName, missing: skip }, callDeadline, abort.signal)
+          .then((r) => {
+            breakers[c.index].onSuccess();
+            return r;
+          }, (err: unknown) => {
+            const code = errorCode(err);
+            // Cancellation and overload say nothing about the partition's health.
+            if (code === Status.CANCELLED || code === Status.RESOURCE_EXHAUSTED) breakers[c.index].release();
+            else breakers[c.index].onFailure();
+            // Strict: the first failure ends the request; overload: shed it. Either way stop the peers' work.
+            if (this.o.strict || code === Status.RESOURCE_EXHAUSTED) abort.abort();
             throw err;
           }));
       const settled = await Promise.allSettled(calls);
       const results: (PartitionRunResult | null)[] = [];
       let firstError: unknown;
-      settled.forEach((s, i) => {
+      let overload: unknown;
+      settled.forEach((s) => {
         if (s.status === 'fulfilled') results.push(s.value);
         else {
           results.push(null);
+          if (errorCode(s.reason) === Status.RESOURCE_EXHAUSTED) overload ??= s.reason;
           // Report the root cause, not the CANCELLED of the peers we stopped because of it.
-          if (firstError === undefined || (firstError instanceof EdgesplitError && firstError.code === 1)) firstError = s.reason;
-          if (!this.o.strict) this.down.add(i);
+          if (firstError === undefined || errorCode(firstError) === Status.CANCELLED) firstError = s.reason;
         }
       });
-      if (signal?.aborted) throw new EdgesplitError('cancelled by the client', 1);
+      if (signal?.aborted) throw new EdgesplitError('cancelled by the client', Status.CANCELLED);
+      if (overload !== undefined) throw new ResourceExhaustedError(`partition busy: ${errorText(overload)}`);
       const present = results.filter((r) => r !== null).length;
       if (this.o.strict && firstError !== undefined) throw firstError;
       if (present === 0) throw firstError ?? new UnavailableError('no partition answered');
-      const W = this.o.width;
-      const features = new Float32Array(n * W * P);
-      const scale = P / present;
-      results.forEach((r, p) => {
-        if (!r) return;
-        for (let i = 0; i < n; i++) {
-          for (let w = 0; w < W; w++) features[i * W * P + p * W + w] = present === P ? r.features[i * W + w] : Math.fround(r.features[i * W + w] * scale);
-        }
-      });
+      const { features, missing } = assembleFeatures(results.map((r) => r?.features ?? null), n, this.o.width);
       const head = await this.o.head.run(features, n);
-      const missing = results.flatMap((r, p) => (r ? [] : [p]));
       const missed = results.some((r) => r !== null && r.missedPoints.length > 0);
       return { ...head, degraded: missing.length > 0 || missed, missingPartitions: missing,
         exchangedBytes: results.reduce((s, r) => s + (r?.sentBytes ?? 0), 0) };
@@ -100,13 +126,17 @@ export class RouterPipeline {
   }
 }
 
-/** Polls the partitions' health; keeps `pipeline.down` current and reports when all-healthy changes. */
+const errorCode = (err: unknown): number | undefined =>
+  typeof err === 'object' && err !== null && 'code' in err ? Number((err as { code: unknown }).code) : undefined;
+const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+/** Polls the partitions' health; feeds each probe to its circuit breaker and reports when all-healthy changes. */
 export class HealthMonitor {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private allHealthy = false;
 
-  constructor(private readonly clients: PartitionClient[], private readonly down: Set<number>,
+  constructor(private readonly clients: PartitionClient[], private readonly breakers: PartitionBreakers,
     private readonly intervalMs: number, private readonly onChange: (allHealthy: boolean, healthy: number) => void) {}
 
   async start(): Promise<void> {
@@ -117,7 +147,7 @@ export class HealthMonitor {
     if (this.stopped) return;
     const ok = await Promise.all(this.clients.map((c) => c.healthy(Math.min(1000, this.intervalMs))));
     if (this.stopped) return;
-    ok.forEach((h, i) => (h ? this.down.delete(i) : this.down.add(i)));
+    ok.forEach((h, i) => this.breakers.each[i].onProbe(h));
     const all = ok.every(Boolean);
     if (all !== this.allHealthy || this.timer === undefined) this.onChange(all, ok.filter(Boolean).length);
     this.allHealthy = all;

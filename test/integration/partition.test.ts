@@ -207,9 +207,13 @@ describe('partition service over gRPC', function () {
       assert.equal(d.index, 0);
     });
 
-    it('should give up on a missing peer at the deadline with DEADLINE_EXCEEDED and free the request', async () => {
-      await rejectsWith(run(cl.clients[0], { requestId: 'alone', package: NAME, images: one() }, 300),
-        grpc.status.DEADLINE_EXCEEDED);
+    it('should stop waiting for a silent peer before the deadline, answer with the missed points and free the request', async () => {
+      // Degradation (issue 8): the merge is skipped once the deadline nears, so the router can still answer in time.
+      const t = Date.now();
+      const r = await run(cl.clients[0], { requestId: 'alone', package: NAME, images: one() }, 600);
+      assert.ok(Date.now() - t < 600, `answered after ${Date.now() - t} ms`);
+      assert.deepEqual(r.missedPoints, activePoints(cl.pkg.manifest).map((p) => p.point));
+      assert.equal(cl.runners[0].stats().inFlight, 0);
       await new Promise((r) => setTimeout(r, 50));
     });
 

@@ -43,7 +43,7 @@ describe('router (real partition processes, router on port 0)', function () {
     stack = await startStack({ pkg, host: '127.0.0.1', withRouter: false, partitionArgs: ['--measure', 'false'] });
     const config = loadConfig(['--package', PACKAGE, '--partitions', stack.partitions.map((p) => p.address).join(','),
       '--host', '127.0.0.1', '--port', '0', '--max-batch', '64', '--max-message-bytes', String(MAX_MESSAGE),
-      '--health-interval-ms', '200'], {});
+      '--health-interval-ms', '200', '--strict'], {});
     router = createServer(await routerDepsFromConfig(config, HeadEngine));
     address = `127.0.0.1:${await router.listen('127.0.0.1', 0)}`;
     client = new OipClient(address);

@@ -18,9 +18,11 @@ describe('planner cluster input', () => {
   it('should read a cluster file with defaults', () => {
     const c = parseClusterYaml('nodes:\n  - { name: a, gflops: 2, bandwidthMbps: 100, latencyMs: 1 }\n');
     assert.deepEqual(c, {
-      nodes: [{ name: 'a', gflops: 2, bandwidthMbps: 100, latencyMs: 1, perCallOverheadMs: 0.2, labels: {} }],
+      nodes: [{ name: 'a', gflops: 2, bandwidthMbps: 100, latencyMs: 1, perCallOverheadMs: 0.2, perRequestOverheadMs: 2,
+        perMessageOverheadMs: 0.5, cpuMsPerMB: 20, labels: {} }],
       sharedMedium: false,
-      router: { kind: 'own', gflops: 20, bandwidthMbps: 1000, latencyMs: 0.1, perCallOverheadMs: 0.2 },
+      router: { kind: 'own', gflops: 20, bandwidthMbps: 1000, latencyMs: 0.1, perCallOverheadMs: 0.2, perRequestOverheadMs: 0.5,
+        perMessageOverheadMs: 0.1, cpuMsPerMB: 5 },
     });
   });
 
@@ -46,11 +48,28 @@ describe('planner cluster input', () => {
     const labelled = readNode(edgeNode('a', { 'edgesplit.io/gflops': '7.5', 'edgesplit.io/bandwidth-mbps': '300', 'edgesplit.io/latency-ms': '0' }));
     assert.deepEqual(labelled?.spec, {
       name: 'a', gflops: 7.5, bandwidthMbps: 300, latencyMs: 0, perCallOverheadMs: 0.2, memoryMiB: 4096,
+      perRequestOverheadMs: 2, perMessageOverheadMs: 0.5, cpuMsPerMB: 20,
       labels: { 'edgesplit.io/edge': 'true', 'edgesplit.io/gflops': '7.5', 'edgesplit.io/bandwidth-mbps': '300', 'edgesplit.io/latency-ms': '0' },
     });
     const bare = readNode(edgeNode('b', { 'edgesplit.io/gflops': 'lots' }, { cpu: '1500m', memory: '512Mi' }))!;
     assert.deepEqual([bare.spec.gflops, bare.spec.bandwidthMbps, bare.spec.latencyMs, bare.spec.memoryMiB], [3, 100, 1, 512]);
     assert.deepEqual(bare.defaulted, ['edgesplit.io/gflops', 'edgesplit.io/bandwidth-mbps', 'edgesplit.io/latency-ms']);
+  });
+
+  it('should read the service-cost labels and fields', () => {
+    const r = readNode(edgeNode('a', { 'edgesplit.io/per-call-overhead-ms': '0.05', 'edgesplit.io/per-request-overhead-ms': '12',
+      'edgesplit.io/per-message-overhead-ms': '0', 'edgesplit.io/cpu-ms-per-mb': '150', 'edgesplit.io/gflops': '14' }))!;
+    assert.deepEqual([r.spec.perCallOverheadMs, r.spec.perRequestOverheadMs, r.spec.perMessageOverheadMs, r.spec.cpuMsPerMB], [0.05, 12, 0, 150]);
+    const bad = readNode(edgeNode('b', { 'edgesplit.io/cpu-ms-per-mb': '-3' }))!;
+    assert.equal(bad.spec.cpuMsPerMB, 20);
+    const c = parseClusterYaml('router: { perRequestOverheadMs: 1.5, cpuMsPerMB: 0 }\nnodes:\n  - { name: a, gflops: 2, bandwidthMbps: 100, latencyMs: 1, perRequestOverheadMs: 11, perMessageOverheadMs: 3.5, cpuMsPerMB: 140 }\n');
+    const n = c.nodes[0];
+    assert.deepEqual([n.perRequestOverheadMs, n.perMessageOverheadMs, n.cpuMsPerMB], [11, 3.5, 140]);
+    assert.deepEqual(c.router, { kind: 'own', gflops: 20, bandwidthMbps: 1000, latencyMs: 0.1, perCallOverheadMs: 0.2, perRequestOverheadMs: 1.5,
+      perMessageOverheadMs: 0.1, cpuMsPerMB: 0 });
+    assert.equal(err('nodes:\n  - { name: a, gflops: 2, bandwidthMbps: 5, latencyMs: 1, cpuMsPerMB: -1 }\n'), 'c.yaml: nodes[0].cpuMsPerMB: must be >= 0 (got -1)');
+    const m = (x: ReturnType<typeof edgeNode>) => new Map([[x.metadata!.name!, readNode(x)!]]);
+    assert.deepEqual(diffNodes(m(edgeNode('a')), m(edgeNode('a', { 'edgesplit.io/cpu-ms-per-mb': '80' }))), ['node a changed cpuMsPerMB 20→80']);
   });
 
   it('should leave out NotReady, unschedulable and unlabelled nodes', () => {

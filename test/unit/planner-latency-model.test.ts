@@ -80,6 +80,52 @@ describe('planner latency model', () => {
     });
   });
 
+  it('should add the service CPU: per request, per message and per MB, on sender and receiver', () => {
+    // Router: request 0.3, 0.1 per message. a, b: 0.5 per message + 400 ms/MB (image 0.05, push 0.5, features 0.1);
+    // per request a 1, b 1.5. Router 0-0.3, sends the images 0.3-0.4 and 0.4-0.5; image→p1 0.5-1.1;
+    // b: receive + request 1.1-3.15, stem -4.15, block0 -6.15, push encode 6.15-7.15 (before block1), block1 -9.15;
+    // p0's push (encoded on a 5.55-6.55, over the link 6.55-8.05) is decoded on b after block1: 9.15-10.15;
+    // block2 -12.15, features encode -12.75, link -13.45, router receive -13.55, head -14.55.
+    const c: Cluster = {
+      nodes: [
+        node('a', { perRequestOverheadMs: 1, perMessageOverheadMs: 0.5, cpuMsPerMB: 400 }),
+        node('b', { perRequestOverheadMs: 1.5, perMessageOverheadMs: 0.5, cpuMsPerMB: 400 }),
+      ],
+      sharedMedium: false,
+      router: { kind: 'own', gflops: 1, bandwidthMbps: 10, latencyMs: 0, perCallOverheadMs: 0, perRequestOverheadMs: 0.3, perMessageOverheadMs: 0.1, cpuMsPerMB: 0 },
+    };
+    const p = predictLatency(p2, c, [0, 1]);
+    assert.deepEqual(rounded(p), {
+      latencyMs: 14.55, computeMs: 13.25, transferMs: 1.3, exchangedBytes: 2500,
+      criticalPath: [
+        'request@router 0-0.3', 'image→p0 send@router 0.3-0.4', 'image→p1 send@router 0.4-0.5', 'image→p1 0.5-1.1',
+        'image→p1 receive@b 1.1-3.15', 'p1 stem@b 3.15-4.15', 'p1 block0@b 4.15-6.15', 'p1→p0 point0 send@b 6.15-7.15',
+        'p1 block1@b 7.15-9.15', 'p0→p1 point0 receive@b 9.15-10.15', 'p1 block2@b 10.15-12.15',
+        'features p1→router send@b 12.15-12.75', 'features p1→router 12.75-13.45', 'features p1→router receive@router 13.45-13.55',
+        'head@router 13.55-14.55',
+      ],
+    });
+    // ONNX 8 ms (stem 1, blocks 2+2+2, head 1); the rest of the compute is service CPU.
+    assert.equal(Math.round(p.serviceMs * 1e9) / 1e9, 5.25);
+  });
+
+  it('should charge both ends of a push between partitions on one node, with no wire time', () => {
+    // As the co-located case above (16.3 ms) plus, on a at 800 ms/MB: two image receives 0.1 each, two pushes
+    // encoded and decoded 1 ms each (4), two feature sends 0.2 each: 16.3 + 4.6.
+    const c = cluster([node('a', { cpuMsPerMB: 800 }), node('b')]);
+    const p = rounded(predictLatency(p2, c, [0, 0]));
+    assert.deepEqual([p.latencyMs, p.computeMs, p.transferMs], [20.9, 19.6, 1.3]);
+  });
+
+  it('should charge a router placed on a node with that node\'s service costs', () => {
+    // request 1, image send 0.5, receive 0.5 + request 1, units 1+2+2+2, features send 0.5 and receive 0.5, head 1.
+    const p1 = syntheticPackage({ partitions: 1 });
+    const c: Cluster = { nodes: [node('a', { perRequestOverheadMs: 1, perMessageOverheadMs: 0.5 })], sharedMedium: false,
+      router: { kind: 'node', node: 'a' } };
+    const p = predictLatency(p1, c, [0]);
+    assert.deepEqual([p.latencyMs, p.computeMs, p.serviceMs, p.transferMs], [12, 12, 4, 0]);
+  });
+
   it('should size exchanges like the catalog (k = round half even, uint8 scale included)', () => {
     assert.deepEqual([0.5, 1.5, 2.5, 3.49, 3.5].map(roundHalfEven), [0, 2, 2, 3, 4]);
     assert.equal(exchangeBytes(16, 7, 7, 'uint8'), 788);

@@ -6,8 +6,19 @@ import type { Cluster } from '../core/types.ts';
 
 /** Per-call overhead of one ONNX unit when a node does not say (measured order of magnitude on small ARM boards). */
 export const DEFAULT_PER_CALL_OVERHEAD_MS = 0.2;
-/** A router on its own machine, when the file does not place it: a wired gateway. */
-export const DEFAULT_ROUTER = { gflops: 20, bandwidthMbps: 1000, latencyMs: 0.1, perCallOverheadMs: DEFAULT_PER_CALL_OVERHEAD_MS };
+/**
+ * Service-path CPU of a node when it does not say (order of magnitude of a Node.js gRPC service on one small ARM
+ * core; measure yours with scripts/edge-emulator.sh measure or the bench): a request's Run handling, one push
+ * sent or received, and encode/decode/framing per MB.
+ */
+export const DEFAULT_PER_REQUEST_OVERHEAD_MS = 2;
+export const DEFAULT_PER_MESSAGE_OVERHEAD_MS = 0.5;
+export const DEFAULT_CPU_MS_PER_MB = 20;
+/** A router on its own machine, when the file does not place it: a wired gateway (a faster CPU than the nodes). */
+export const DEFAULT_ROUTER = {
+  gflops: 20, bandwidthMbps: 1000, latencyMs: 0.1, perCallOverheadMs: DEFAULT_PER_CALL_OVERHEAD_MS,
+  perRequestOverheadMs: 0.5, perMessageOverheadMs: 0.1, cpuMsPerMB: 5,
+};
 
 const positive = (what: string) => z.number({ invalid_type_error: `${what} must be a number` }).positive(`must be > 0`);
 const nonNegative = (what: string) => z.number({ invalid_type_error: `${what} must be a number` }).nonnegative('must be >= 0');
@@ -18,6 +29,9 @@ const nodeSchema = z.object({
   bandwidthMbps: positive('bandwidthMbps'),
   latencyMs: nonNegative('latencyMs'),
   perCallOverheadMs: nonNegative('perCallOverheadMs').default(DEFAULT_PER_CALL_OVERHEAD_MS),
+  perRequestOverheadMs: nonNegative('perRequestOverheadMs').default(DEFAULT_PER_REQUEST_OVERHEAD_MS),
+  perMessageOverheadMs: nonNegative('perMessageOverheadMs').default(DEFAULT_PER_MESSAGE_OVERHEAD_MS),
+  cpuMsPerMB: nonNegative('cpuMsPerMB').default(DEFAULT_CPU_MS_PER_MB),
   memoryMiB: positive('memoryMiB').optional(),
   labels: z.record(z.string()).default({}),
 }).strict();
@@ -31,6 +45,9 @@ const fileSchema = z.object({
     bandwidthMbps: positive('bandwidthMbps').optional(),
     latencyMs: nonNegative('latencyMs').optional(),
     perCallOverheadMs: nonNegative('perCallOverheadMs').optional(),
+    perRequestOverheadMs: nonNegative('perRequestOverheadMs').optional(),
+    perMessageOverheadMs: nonNegative('perMessageOverheadMs').optional(),
+    cpuMsPerMB: nonNegative('cpuMsPerMB').optional(),
   }).strict().optional(),
 }).strict().superRefine((f, ctx) => {
   const seen = new Map<string, number>();

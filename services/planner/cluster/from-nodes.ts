@@ -1,13 +1,19 @@
 // Kubernetes Nodes -> planner node specs. Edge nodes opt in with the label
 // edgesplit.io/edge=true and may describe themselves with labels; what they do
 // not say is estimated from allocatable CPU with deliberately modest defaults.
-import { DEFAULT_PER_CALL_OVERHEAD_MS, DEFAULT_ROUTER } from './cluster-file.ts';
+import { DEFAULT_CPU_MS_PER_MB, DEFAULT_PER_CALL_OVERHEAD_MS, DEFAULT_PER_MESSAGE_OVERHEAD_MS, DEFAULT_PER_REQUEST_OVERHEAD_MS,
+  DEFAULT_ROUTER } from './cluster-file.ts';
 import type { Cluster, NodeSpec } from '../core/types.ts';
 
 export const EDGE_LABEL = 'edgesplit.io/edge';
 export const GFLOPS_LABEL = 'edgesplit.io/gflops';
 export const BANDWIDTH_LABEL = 'edgesplit.io/bandwidth-mbps';
 export const LATENCY_LABEL = 'edgesplit.io/latency-ms';
+/** Optional service-path costs (cluster-file fields perCallOverheadMs, perRequestOverheadMs, perMessageOverheadMs, cpuMsPerMB). */
+export const PER_CALL_OVERHEAD_LABEL = 'edgesplit.io/per-call-overhead-ms';
+export const PER_REQUEST_OVERHEAD_LABEL = 'edgesplit.io/per-request-overhead-ms';
+export const PER_MESSAGE_OVERHEAD_LABEL = 'edgesplit.io/per-message-overhead-ms';
+export const CPU_MS_PER_MB_LABEL = 'edgesplit.io/cpu-ms-per-mb';
 /** A small ARM core sustains about 2 GFLOPS on these convolutions. */
 export const DEFAULT_GFLOPS_PER_CORE = 2;
 /** Fast Ethernet. */
@@ -76,7 +82,11 @@ export function readNode(node: KubeNode): NodeReading | undefined {
       gflops: pick(GFLOPS_LABEL, DEFAULT_GFLOPS_PER_CORE * cores),
       bandwidthMbps: pick(BANDWIDTH_LABEL, DEFAULT_BANDWIDTH_MBPS),
       latencyMs: pick(LATENCY_LABEL, DEFAULT_LATENCY_MS, true),
-      perCallOverheadMs: DEFAULT_PER_CALL_OVERHEAD_MS,
+      // Optional labels: not reported in `defaulted` (they have defaults most users never change).
+      perCallOverheadMs: positiveLabel(labels, PER_CALL_OVERHEAD_LABEL, true) ?? DEFAULT_PER_CALL_OVERHEAD_MS,
+      perRequestOverheadMs: positiveLabel(labels, PER_REQUEST_OVERHEAD_LABEL, true) ?? DEFAULT_PER_REQUEST_OVERHEAD_MS,
+      perMessageOverheadMs: positiveLabel(labels, PER_MESSAGE_OVERHEAD_LABEL, true) ?? DEFAULT_PER_MESSAGE_OVERHEAD_MS,
+      cpuMsPerMB: positiveLabel(labels, CPU_MS_PER_MB_LABEL, true) ?? DEFAULT_CPU_MS_PER_MB,
       ...(memory !== undefined ? { memoryMiB: memory / 2 ** 20 } : {}),
       labels,
     },

@@ -3,7 +3,8 @@ import type { NodeReading } from './from-nodes.ts';
 /** What the planner cares about in a node; anything else (heartbeats, other labels) is not a reason to re-plan. */
 export function nodeSignature(r: NodeReading): string {
   const s = r.spec;
-  return JSON.stringify([r.ready, s.gflops, s.bandwidthMbps, s.latencyMs, s.memoryMiB ?? null]);
+  return JSON.stringify([r.ready, s.gflops, s.bandwidthMbps, s.latencyMs, s.memoryMiB ?? null, s.perCallOverheadMs,
+    s.perRequestOverheadMs ?? null, s.perMessageOverheadMs ?? null, s.cpuMsPerMB ?? null]);
 }
 
 /** Human reasons for re-planning, in node-name order; empty when nothing that matters changed. */
@@ -25,6 +26,10 @@ export function diffNodes(before: Map<string, NodeReading>, after: Map<string, N
       num('bandwidthMbps', a.spec.bandwidthMbps, b.spec.bandwidthMbps);
       num('latencyMs', a.spec.latencyMs, b.spec.latencyMs);
       num('memoryMiB', a.spec.memoryMiB, b.spec.memoryMiB);
+      num('perCallOverheadMs', a.spec.perCallOverheadMs, b.spec.perCallOverheadMs);
+      num('perRequestOverheadMs', a.spec.perRequestOverheadMs, b.spec.perRequestOverheadMs);
+      num('perMessageOverheadMs', a.spec.perMessageOverheadMs, b.spec.perMessageOverheadMs);
+      num('cpuMsPerMB', a.spec.cpuMsPerMB, b.spec.cpuMsPerMB);
       if (changes.length) out.push(`node ${name} changed ${changes.join(', ')}`);
     }
   }

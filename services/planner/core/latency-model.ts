@@ -20,8 +20,22 @@
 // - The router sends the uint8 image to every partition, gathers the fp32 pooled
 //   features and runs the head: on a node (sharing its compute and link) or on
 //   its own machine with its own link.
+// - Service CPU (what a real gRPC/JS service spends beyond ONNX; all optional, 0
+//   when a spec does not give them), held on the machine's compute like a unit:
+//   * per request: each partition pays its node's perRequestOverheadMs once,
+//     when its image arrives (Run handling, decode, pooling, reply); the router
+//     pays its own perRequestOverheadMs once before it fans out (client-facing
+//     request handling);
+//   * per message: every message a machine sends or receives (the router's Run
+//     call and reply to each partition, each push) costs its
+//     perMessageOverheadMs plus cpuMsPerMB for each MB of it. A push is encoded
+//     on the sender right after the block that produced it, before the sender's
+//     next block (the runner encodes synchronously), and decoded on the receiver
+//     when it arrives; pushes between partitions on one node still pay both ends
+//     (they go through gRPC on loopback), only the wire time is zero.
+//   A router placed on a node uses that node's costs.
 import { criticalChain, schedule, type Task } from './schedule.ts';
-import type { Assignment, Cluster, PackageModel, Prediction } from './types.ts';
+import type { Assignment, Cluster, PackageModel, Prediction, ServiceCosts } from './types.ts';
 
 const ROUTER = -1;
 
@@ -41,6 +55,18 @@ export function predictLatency(pkg: PackageModel, cluster: Cluster, assignment: 
 
   const tasks: Task[] = [];
   const add = (t: Task) => tasks.push(t) - 1;
+  const costs = (loc: number): ServiceCosts => link(at(loc));
+  const resourceOf = (loc: number) => (at(loc) === ROUTER ? routerResource : at(loc));
+  /** Service CPU on a machine; returns what comes after it waits for (nothing added when it costs 0). */
+  const cpu = (loc: number, ms: number, deps: number[], label: string): number[] => {
+    if (!(ms > 0)) return deps;
+    return [add({ kind: 'compute', service: true, label: `${label}@${nameOf(at(loc))}`, deps,
+      resource: resourceOf(loc), occupancyMs: ms, tailMs: 0 })];
+  };
+  const messageMs = (loc: number, bytes: number) => {
+    const c = costs(loc);
+    return (c.perMessageOverheadMs ?? 0) + (bytes / 1e6) * (c.cpuMsPerMB ?? 0);
+  };
 
   /** Adds a transfer and returns what the receiver waits for: the transfer, or the sender's output on one machine. */
   const transfer = (from: number, to: number, bytes: number, deps: number[], label: string): number[] => {
@@ -57,6 +83,12 @@ export function predictLatency(pkg: PackageModel, cluster: Cluster, assignment: 
       occupancyMs: serialiseMs, tailMs: latencyMs,
     })];
   };
+  /** A message: encoded on the sender, over the link, decoded on the receiver. */
+  const message = (from: number, to: number, bytes: number, deps: number[], label: string, receiverMs = 0): number[] => {
+    const sent = cpu(from, messageMs(from, bytes), deps, `${label} send`);
+    const arrived = transfer(from, to, bytes, sent, label);
+    return cpu(to, messageMs(to, bytes) + receiverMs, arrived, `${label} receive`);
+  };
   const compute = (loc: number, flops: number, deps: number[], label: string): number => {
     const spec = link(loc);
     return add({
@@ -70,37 +102,45 @@ export function predictLatency(pkg: PackageModel, cluster: Cluster, assignment: 
   const unitName = (u: number) => (u === 0 ? 'stem' : `block${u - 1}`);
   // out[i][u]: what must be done before partition i's unit u output (merged) is usable.
   const out: number[][][] = Array.from({ length: P }, () => []);
-  const input = assignment.map((n, i) => transfer(ROUTER, n, pkg.imageBytes, [], `image→p${i}`));
+  // arrivals[i][u]: the pushes partition i merges into its unit u output.
+  const arrivals: number[][][] = Array.from({ length: P }, () => []);
+  const accepted = cpu(ROUTER, costs(ROUTER).perRequestOverheadMs ?? 0, [], 'request');
+  // Each partition pays its per-request cost when its image has arrived.
+  const input = assignment.map((n, i) => message(ROUTER, n, pkg.imageBytes, accepted, `image→p${i}`,
+    costs(n).perRequestOverheadMs ?? 0));
   for (let u = 0; u < unitFlops.length; u++) {
     for (let i = 0; i < P; i++) {
       const deps = u === 0 ? input[i] : out[i][u - 1];
-      out[i][u] = [compute(assignment[i], unitFlops[u], deps, `p${i} ${unitName(u)}`)];
+      out[i][u] = [compute(assignment[i], unitFlops[u], deps, `p${i} ${unitName(u)}`), ...(arrivals[i][u] ?? [])];
     }
+    // Pushes of the point after this unit's block go out now (before the next block), merged after the next one.
     for (const x of pkg.exchanges) {
-      if (x.afterBlock + 2 !== u) continue;
-      const sent = out.map((o) => o[x.afterBlock + 1]);
+      if (x.afterBlock + 1 !== u) continue;
       for (let r = 0; r < P; r++) {
         const s = (((r - x.shift) % P) + P) % P;
-        const arrived = transfer(assignment[s], assignment[r], x.bytes, sent[s], `p${s}→p${r} point${x.point}`);
-        out[r][u] = [...out[r][u], ...arrived];
+        const arrived = message(assignment[s], assignment[r], x.bytes, out[s][u], `p${s}→p${r} point${x.point}`);
+        (arrivals[r][u + 1] ??= []).push(...arrived);
       }
     }
   }
   const last = unitFlops.length - 1;
-  const gathered = assignment.flatMap((n, i) => transfer(n, ROUTER, pkg.featureBytes, out[i][last], `features p${i}→router`));
+  const gathered = assignment.flatMap((n, i) => message(n, ROUTER, pkg.featureBytes, out[i][last], `features p${i}→router`));
   const head = compute(routerNode, pkg.headFlops, gathered, 'head');
 
   const result = schedule(tasks, nodes.length + 2);
   const chain = criticalChain(result, head);
   let computeMs = 0;
+  let serviceMs = 0;
   let transferMs = 0;
   const criticalPath = chain.map((t, k) => {
     // A transfer that held the shared medium delays the next one only for its serialisation time.
     const until = k + 1 < chain.length ? result[chain[k + 1]].startMs : result[t].endMs;
     const d = until - result[t].startMs;
-    if (tasks[t].kind === 'compute') computeMs += d;
-    else transferMs += d;
+    if (tasks[t].kind === 'compute') {
+      computeMs += d;
+      if (tasks[t].service) serviceMs += d;
+    } else transferMs += d;
     return { kind: tasks[t].kind, label: tasks[t].label, startMs: result[t].startMs, endMs: result[t].endMs };
   });
-  return { latencyMs: result[head].endMs, computeMs, transferMs, exchangedBytes: pkg.exchangedBytes, criticalPath };
+  return { latencyMs: result[head].endMs, computeMs, serviceMs, transferMs, exchangedBytes: pkg.exchangedBytes, criticalPath };
 }

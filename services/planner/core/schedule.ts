@@ -5,6 +5,8 @@
 export interface Task {
   kind: 'compute' | 'transfer';
   label: string;
+  /** A service-CPU task (per request / message / MB), reported apart from ONNX compute. */
+  service?: boolean;
   /** Index of the exclusive resource the task holds (a node, the shared medium), or -1. */
   resource: number;
   /** Time the resource is held. */

@@ -9,6 +9,18 @@ export interface NodeSpec {
   latencyMs: number;
   /** Fixed cost of running one ONNX unit (session call, copies), in ms. */
   perCallOverheadMs: number;
+  /**
+   * Fixed CPU cost of one request a partition serves on this node, in ms: the service path around the units
+   * (Run handling, image decode, pooling, reply). Absent = 0. See NodeServiceCosts.
+   */
+  perRequestOverheadMs?: number;
+  /** Fixed CPU cost of one message (a gRPC push) this node sends or receives, in ms. Absent = 0. */
+  perMessageOverheadMs?: number;
+  /**
+   * CPU cost per MB (1e6 bytes) this node sends or receives, in ms at this node's speed: encode/decode,
+   * protobuf, gRPC/HTTP2 framing, kernel TCP, merge. Absent = 0.
+   */
+  cpuMsPerMB?: number;
   /** Memory a node offers to partitions; undefined = not limited. */
   memoryMiB?: number;
   labels: Record<string, string>;
@@ -17,7 +29,10 @@ export interface NodeSpec {
 /** Where the router runs: on one of the nodes, or on its own machine with its own link. */
 export type RouterSpec =
   | { kind: 'node'; node: string }
-  | { kind: 'own'; gflops: number; bandwidthMbps: number; latencyMs: number; perCallOverheadMs: number };
+  | { kind: 'own'; gflops: number; bandwidthMbps: number; latencyMs: number; perCallOverheadMs: number } & ServiceCosts;
+
+/** The service-path costs of a machine (a node or the router's own machine); each absent one counts 0. */
+export type ServiceCosts = Pick<NodeSpec, 'perRequestOverheadMs' | 'perMessageOverheadMs' | 'cpuMsPerMB'>;
 
 export interface Cluster {
   nodes: NodeSpec[];
@@ -76,8 +91,10 @@ export interface PathStep {
 
 export interface Prediction {
   latencyMs: number;
-  /** Compute on the critical path. */
+  /** Compute on the critical path (ONNX units, head and the service CPU costs below). */
   computeMs: number;
+  /** The part of computeMs that is service CPU (per-request, per-message and per-MB costs), not ONNX. */
+  serviceMs: number;
   /** Transfers on the critical path (serialisation + link latency). */
   transferMs: number;
   exchangedBytes: number;

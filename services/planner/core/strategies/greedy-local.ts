@@ -67,8 +67,10 @@ export class GreedyLocalSearch implements SearchStrategy {
     const nodes = cluster.nodes;
     const units = 1 + pkg.blockFlops.length;
     const flops = pkg.stemFlops + pkg.blockFlops.reduce((s, f) => s + f, 0);
-    const computeMs = (n: NodeSpec) => flops / (n.gflops * 1e6) + units * n.perCallOverheadMs;
     const perImageBytes = pkg.imageBytes + pkg.featureBytes + pkg.exchanges.reduce((s, x) => s + 2 * x.bytes, 0);
+    const messages = 2 + 2 * pkg.exchanges.length;
+    const computeMs = (n: NodeSpec) => flops / (n.gflops * 1e6) + units * n.perCallOverheadMs + (n.perRequestOverheadMs ?? 0)
+      + messages * (n.perMessageOverheadMs ?? 0) + (perImageBytes / 1e6) * (n.cpuMsPerMB ?? 0);
     const netMs = (n: NodeSpec) => (perImageBytes * 8) / (n.bandwidthMbps * 1000) + (2 + 2 * pkg.exchanges.length) * n.latencyMs;
     const usable = nodes.map((_, i) => i).filter((i) => capacity[i] > 0);
     const k = Math.max(this.topK, 2 * pkg.partitions);

@@ -1,0 +1,50 @@
+// Times batch-1 Run calls, as the router makes them, from the router's place (the emulator's ctl namespace)
+// to P partitions of a no-exchange package, all P at once per round (the router's fan-out).
+//   --addrs A,B,... --package NAME --n N [--max-seconds S]
+// Prints one JSON line: {perPartitionMs: [median Run latency of each], fanOutMs: median over rounds of the slowest}.
+import * as grpc from '@grpc/grpc-js';
+import { partitionProto } from '../common/proto.ts';
+import { loadSample } from '../common/sample.ts';
+
+const argv = process.argv.slice(2);
+const opt = (name: string, def: string) => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1] : def; };
+const addrs = opt('addrs', '').split(',').filter(Boolean);
+const pkg = opt('package', '');
+const n = Math.max(3, Math.min(1000, Number(opt('n', '20'))));
+const maxSeconds = Number(opt('max-seconds', '60'));
+if (!addrs.length || !pkg) { console.error('measure-request: --addrs and --package are required'); process.exit(2); }
+
+const Partition = partitionProto().edgesplit.v1.Partition;
+const clients = addrs.map((a) => new Partition(a, grpc.credentials.createInsecure(), {}) as unknown as grpc.Client & {
+  Run: (req: unknown, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null) => void) => void });
+const sample = loadSample();
+const median = (a: number[]) => { const s = [...a].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]; };
+const run = (c: (typeof clients)[number], id: string, i: number) => new Promise<number>((res, rej) => {
+  const t = performance.now();
+  const idx = i % sample.count;
+  c.Run({ requestId: id, package: pkg, missingPartitions: [],
+    images: { shape: [1, 28, 28], precision: 'UINT8', rawUint8: true, data: Buffer.from(sample.images.subarray(idx * 784, idx * 784 + 784)) } },
+  { deadline: Date.now() + 30_000 }, (e) => (e ? rej(e) : res(performance.now() - t)));
+});
+
+// Wait until every partition answers (they may still be loading), then warm up.
+const until = Date.now() + 90_000;
+for (let k = 0; ; k++) {
+  try { await Promise.all(clients.map((c, j) => run(c, `warm${k}-${j}`, k))); break; } catch (e) {
+    if (Date.now() > until) { console.error(`measure-request: partitions not answering: ${(e as Error).message}`); process.exit(1); }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+for (let k = 0; k < 3; k++) await Promise.all(clients.map((c, j) => run(c, `w${k}-${j}`, k)));
+const per: number[][] = clients.map(() => []);
+const fan: number[] = [];
+const deadline = performance.now() + maxSeconds * 1000;
+for (let i = 0; i < n && performance.now() < deadline; i++) {
+  const ts = await Promise.all(clients.map((c, j) => run(c, `m${i}-${j}`, i)));
+  ts.forEach((t, j) => per[j].push(t));
+  fan.push(Math.max(...ts));
+  // Back to back, as the latency runs of the load generator.
+}
+console.log(JSON.stringify({ perPartitionMs: per.map(median), fanOutMs: median(fan), n: fan.length }));
+for (const c of clients) c.close();
+process.exit(0);

@@ -1,0 +1,65 @@
+import * as grpc from '@grpc/grpc-js';
+import { context, createContextKey, propagation, SpanKind, SpanStatusCode, trace, type Attributes, type Context } from '@opentelemetry/api';
+import { performance } from 'node:perf_hooks';
+import { metadataSetter, splitPath } from './grpc-metadata.ts';
+import { instruments } from './metrics.ts';
+import { ATTR, TRACER_NAME } from './names.ts';
+import { instrumented } from './state.ts';
+
+const CALL_ATTRIBUTES = createContextKey('edgesplit.rpc.client.attributes');
+
+/** Runs `fn` so that the gRPC calls it starts carry `attrs` on their CLIENT spans (e.g. a push's point and bytes). */
+export function withCallAttributes<T>(attrs: Attributes, fn: () => T): T {
+  if (!instrumented()) return fn();
+  const ctx = context.active();
+  const prior = ctx.getValue(CALL_ATTRIBUTES) as Attributes | undefined;
+  return context.with(ctx.setValue(CALL_ATTRIBUTES, { ...prior, ...attrs }), fn);
+}
+
+function hostPort(target: string): Attributes {
+  const m = /^(?:dns:(?:\/\/[^/]*\/)?)?(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(target);
+  if (!m) return { [ATTR.serverAddress]: target };
+  return { [ATTR.serverAddress]: m[1].replace(/^\[|\]$/g, ''), ...(m[2] ? { [ATTR.serverPort]: Number(m[2]) } : {}) };
+}
+
+/**
+ * Client interceptors for a stub talking to `target`: each unary call gets a CLIENT span (rpc.* attributes, status from
+ * the gRPC code), its W3C trace context injected into the metadata, and a duration in rpc.client.call.duration.
+ * Empty with telemetry off. Pass as the stub's `interceptors` channel option.
+ */
+export function clientInterceptors(target: string): grpc.Interceptor[] {
+  if (!instrumented()) return [];
+  const tracer = trace.getTracer(TRACER_NAME);
+  const server = hostPort(target);
+  const interceptor: grpc.Interceptor = (options, nextCall) => {
+    const [service, method] = splitPath(options.method_definition.path);
+    const base: Attributes = { [ATTR.rpcSystem]: 'grpc', [ATTR.rpcService]: service, [ATTR.rpcMethod]: method };
+    const parent: Context = context.active();
+    const extra = parent.getValue(CALL_ATTRIBUTES) as Attributes | undefined;
+    const span = tracer.startSpan(`${service}/${method}`, { kind: SpanKind.CLIENT,
+      attributes: { ...base, ...server, ...extra } }, parent);
+    const ctx = trace.setSpan(parent, span);
+    const t0 = performance.now();
+    let ended = false;
+    const end = (code: number, details: string) => {
+      if (ended) return;
+      ended = true;
+      span.setAttribute(ATTR.rpcStatus, code);
+      if (code !== grpc.status.OK) span.setStatus({ code: SpanStatusCode.ERROR, message: details });
+      span.end();
+      instruments().clientDuration.record((performance.now() - t0) / 1000, { ...base, [ATTR.rpcStatus]: code });
+    };
+    return new grpc.InterceptingCall(nextCall(options), {
+      start(metadata, listener, next) {
+        propagation.inject(ctx, metadata, metadataSetter);
+        next(metadata, {
+          onReceiveStatus(status, nextStatus) {
+            end(status.code, status.details);
+            nextStatus(status);
+          },
+        });
+      },
+    });
+  };
+  return [interceptor];
+}

@@ -1,0 +1,48 @@
+import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
+import { core } from '@opentelemetry/sdk-node';
+
+/**
+ * Telemetry problems (an unreachable collector, a bad OTEL_* value) must never break serving nor flood the log:
+ * each kind of problem is written once, as one JSON line on stderr, and then only counted.
+ */
+export class WarnOnce {
+  private readonly seen = new Set<string>();
+  suppressed = 0;
+
+  constructor(private readonly service: string, private readonly write: (line: string) => void = (l) => process.stderr.write(l)) {}
+
+  warn(message: string): void {
+    // Messages differ in details (ports, counts, timestamps); the first words name the kind of problem.
+    const kind = message.replace(/[0-9]+/g, '#').slice(0, 48);
+    if (this.seen.has(kind) || this.seen.size >= 8) {
+      this.suppressed++;
+      return;
+    }
+    this.seen.add(kind);
+    this.write(JSON.stringify({ ts: new Date().toISOString(), service: this.service, level: 'warn',
+      msg: `telemetry: ${message}`, note: 'serving continues; further telemetry warnings of this kind are suppressed' }) + '\n');
+  }
+
+  /** Routes the SDK's own diagnostics (warn and error) and its export-failure handler through warn(). */
+  install(): void {
+    const text = (msg: string, args: unknown[]) => [msg, ...args.map(describe)].join(' ');
+    const logger: DiagLogger = {
+      error: (m, ...a) => this.warn(text(m, a)),
+      warn: (m, ...a) => this.warn(text(m, a)),
+      info: () => {}, debug: () => {}, verbose: () => {},
+    };
+    // OTEL_LOG_LEVEL, when set, makes NodeSDK install its console logger instead, as the user asked.
+    diag.setLogger(logger, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
+    core.setGlobalErrorHandler((err) => this.warn(`export failed: ${describe(err)}`));
+  }
+}
+
+function describe(x: unknown): string {
+  if (x instanceof Error) return x.message;
+  if (typeof x === 'string') return x;
+  try {
+    return JSON.stringify(x);
+  } catch {
+    return String(x);
+  }
+}

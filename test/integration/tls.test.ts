@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { readFileSync, rmSync } from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
+import { loadSample } from '../../services/common/sample.ts';
+import { loadConfig } from '../../services/router/config.ts';
+import { UsageError } from '../../services/common/cli-args.ts';
+import { degradedOf, describePartition, imagesRequest, infer, makePki, oipStub, startTestStack, type Pki,
+  type TestStack } from './reliability-helpers.ts';
+
+// TLS and mutual TLS (issue 8): only holders of a certificate signed by the cluster CA may talk to partitions
+// (and so push activations); the whole stack works end to end over mTLS; no key material reaches the logs.
+describe('TLS / mTLS between router and partitions (openssl certificates in a temp dir)', function () {
+  this.timeout(90_000);
+  let pki: Pki;
+  let t: TestStack;
+  const logs: string[] = [];
+  const sample = loadSample();
+
+  before(async () => {
+    pki = makePki();
+    const tls = ['--tls-cert', pki.cert, '--tls-key', pki.key, '--tls-ca', pki.ca];
+    const ca = readFileSync(pki.ca);
+    // The test process is a member too (it checks readiness): it presents the member certificate.
+    const member = grpc.credentials.createSsl(ca, readFileSync(pki.key), readFileSync(pki.cert));
+    t = await startTestStack({ partitionArgs: [...tls, '--tls-require-client-cert', 'true'], routerArgs: tls,
+      creds: member, log: (l) => logs.push(l) });
+  });
+  after(async () => {
+    await t?.stop();
+    if (pki) rmSync(pki.dir, { recursive: true, force: true });
+  });
+
+  const ca = () => readFileSync(pki.ca);
+
+  it('should serve whole answers end to end over mTLS (router -> partitions and partition -> partition pushes)', async () => {
+    const stub = oipStub(t.address, grpc.credentials.createSsl(ca()));
+    try {
+      const r = await infer(stub, imagesRequest(sample.images.subarray(0, 8 * 784), 8), 10_000);
+      assert.equal(r.code, grpc.status.OK, r.details);
+      assert.deepEqual(degradedOf(r.res!), { degraded: false, missing: '' });
+      assert.equal(Number(r.res!.parameters.edgesplit_exchanged_bytes?.int64Param), 8 * t.pkg.manifest.metrics.exchangedBytes);
+    } finally {
+      stub.close();
+    }
+  });
+
+  const refused = async (creds: grpc.ChannelCredentials, what: string) => {
+    await assert.rejects(describePartition(t.stack.partitions[0].address, creds), (e: grpc.ServiceError) => {
+      assert.equal(e.code, grpc.status.UNAVAILABLE, `${what}: ${grpc.status[e.code]} ${e.details}`);
+      return true;
+    });
+  };
+
+  it('should refuse a partition client that presents no certificate', async () => {
+    await refused(grpc.credentials.createSsl(ca()), 'no client certificate');
+  });
+
+  it('should refuse a partition client whose certificate another CA signed', async () => {
+    await refused(grpc.credentials.createSsl(ca(), readFileSync(pki.rogueKey), readFileSync(pki.rogueCert)), 'rogue CA');
+  });
+
+  it('should refuse a plaintext partition client', async () => {
+    await refused(grpc.credentials.createInsecure(), 'plaintext');
+  });
+
+  it('should let a member certificate in (the same check the peers pass when they push)', async () => {
+    const d = await describePartition(t.stack.partitions[0].address,
+      grpc.credentials.createSsl(ca(), readFileSync(pki.key), readFileSync(pki.cert)));
+    assert.equal(d.index, 0);
+  });
+
+  it('should log that TLS is on without any certificate or key material', () => {
+    const text = logs.join('\n');
+    assert.match(text, /"tls":"mtls"/);
+    assert.doesNotMatch(text, /BEGIN|PRIVATE KEY|MII/);
+    const key = readFileSync(pki.key, 'utf8').split('\n')[1];
+    assert.ok(!text.includes(key));
+  });
+
+  it('should reject half-configured TLS with a usage error naming the flag', () => {
+    const base = ['--package', t.pkg.dir, '--partitions', t.stack.partitions.map((p) => p.address).join(',')];
+    assert.throws(() => loadConfig([...base, '--tls-cert', pki.cert], {}), (e: UsageError) => e.flag === '--tls-key');
+    assert.throws(() => loadConfig([...base, '--tls-require-client-cert', 'true'], {}),
+      (e: UsageError) => e.flag === '--tls-require-client-cert');
+    assert.throws(() => loadConfig([...base, '--tls-cert', pki.dir + '/nope.crt', '--tls-key', pki.key], {}),
+      (e: UsageError) => e.flag === '--tls-cert' && !e.message.includes('BEGIN'));
+    const viaEnv = loadConfig(base, { EDGESPLIT_TLS_CERT: pki.cert, EDGESPLIT_TLS_KEY: pki.key, EDGESPLIT_TLS_CA: pki.ca });
+    assert.equal(viaEnv.tls?.requireClientCert, false);
+    assert.ok(viaEnv.tls?.ca);
+  });
+});
