@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { context, createContextKey, propagation, SpanKind, SpanStatusCode, trace, type Attributes, type Context } from '@opentelemetry/api';
 import { performance } from 'node:perf_hooks';
+import { hrNow } from './clock.ts';
 import { metadataSetter, splitPath } from './grpc-metadata.ts';
 import { instruments } from './metrics.ts';
 import { ATTR, TRACER_NAME } from './names.ts';
@@ -37,7 +38,7 @@ export function clientInterceptors(target: string): grpc.Interceptor[] {
     const parent: Context = context.active();
     const extra = parent.getValue(CALL_ATTRIBUTES) as Attributes | undefined;
     const span = tracer.startSpan(`${service}/${method}`, { kind: SpanKind.CLIENT,
-      attributes: { ...base, ...server, ...extra } }, parent);
+      attributes: { ...base, ...server, ...extra }, startTime: hrNow() }, parent);
     const ctx = trace.setSpan(parent, span);
     const t0 = performance.now();
     let ended = false;
@@ -46,7 +47,7 @@ export function clientInterceptors(target: string): grpc.Interceptor[] {
       ended = true;
       span.setAttribute(ATTR.rpcStatus, code);
       if (code !== grpc.status.OK) span.setStatus({ code: SpanStatusCode.ERROR, message: details });
-      span.end();
+      span.end(hrNow());
       instruments().clientDuration.record((performance.now() - t0) / 1000, { ...base, [ATTR.rpcStatus]: code });
     };
     return new grpc.InterceptingCall(nextCall(options), {

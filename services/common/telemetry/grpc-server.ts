@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
 import { performance } from 'node:perf_hooks';
+import { hrNow } from './clock.ts';
 import { metadataGetter } from './grpc-metadata.ts';
 import { recordServerCall } from './metrics.ts';
 import { ATTR, TRACER_NAME } from './names.ts';
@@ -49,7 +50,7 @@ function wrapUnary(service: string, method: string, handler: grpc.handleUnaryCal
     } catch {
       // Enrichment must never fail a call; the handler validates the request and answers for it.
     }
-    const span = tracer.startSpan(name, { kind: SpanKind.SERVER, attributes: { ...base, ...extra } }, parent);
+    const span = tracer.startSpan(name, { kind: SpanKind.SERVER, attributes: { ...base, ...extra }, startTime: hrNow() }, parent);
     let done = false;
     const finish: grpc.sendUnaryData<unknown> = (err, res, ...rest) => {
       if (!done) {
@@ -65,7 +66,7 @@ function wrapUnary(service: string, method: string, handler: grpc.handleUnaryCal
             // as above: telemetry never changes an answer
           }
         }
-        span.end();
+        span.end(hrNow());
         recordServerCall({ ...base, [ATTR.rpcStatus]: code }, (performance.now() - t0) / 1000);
       }
       callback(err, res, ...rest);

@@ -2,6 +2,7 @@ import { SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetr
 import type { PushRequest__Output } from '../generated/edgesplit/v1/PushRequest.ts';
 import type { RunRequest__Output } from '../generated/edgesplit/v1/RunRequest.ts';
 import type { RunResponse } from '../generated/edgesplit/v1/RunResponse.ts';
+import { hrNow } from './clock.ts';
 import { withCallAttributes } from './grpc-client.ts';
 import type { MethodHooks } from './grpc-server.ts';
 import { instruments } from './metrics.ts';
@@ -11,11 +12,11 @@ import { instrumented, telemetryActive } from './state.ts';
 
 function traced<T>(span: Span, fn: () => Promise<T>): Promise<T> {
   return fn().then((v) => {
-    span.end();
+    span.end(hrNow());
     return v;
   }, (err: unknown) => {
     span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
-    span.end();
+    span.end(hrNow());
     throw err;
   });
 }
@@ -31,7 +32,7 @@ export function partitionObserver(index: number): RunObserver {
   return {
     unit(name, n, fn) {
       if (!tracing) return fn();
-      return traced(tracer.startSpan(SPAN.unit(name), { attributes: { [ATTR.unit]: name, [ATTR.partition]: index, [ATTR.batch]: n } }), fn);
+      return traced(tracer.startSpan(SPAN.unit(name), { attributes: { [ATTR.unit]: name, [ATTR.partition]: index, [ATTR.batch]: n }, startTime: hrNow() }), fn);
     },
     push(info: PushInfo, fn) {
       const attrs: Attributes = { [ATTR.partition]: index, [ATTR.point]: info.point, [ATTR.peer]: info.peer,
@@ -43,7 +44,7 @@ export function partitionObserver(index: number): RunObserver {
     },
     wait(info, fn) {
       if (!tracing) return fn();
-      return traced(tracer.startSpan(SPAN.wait, { attributes: { [ATTR.partition]: index, [ATTR.point]: info.point, [ATTR.peer]: info.peer } }), fn);
+      return traced(tracer.startSpan(SPAN.wait, { attributes: { [ATTR.partition]: index, [ATTR.point]: info.point, [ATTR.peer]: info.peer }, startTime: hrNow() }), fn);
     },
   };
 }

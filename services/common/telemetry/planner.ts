@@ -1,5 +1,6 @@
 import { SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
 import type { MethodHooks } from './grpc-server.ts';
+import { hrNow } from './clock.ts';
 import { ATTR, SPAN, TRACER_NAME } from './names.ts';
 import { telemetryActive } from './state.ts';
 
@@ -23,17 +24,17 @@ function planAttributes(d: PlanLike): Attributes {
 }
 
 function inSpan<T>(name: string, attrs: Attributes, fn: () => Promise<T>, after: (v: T, span: Span) => void): Promise<T> {
-  return trace.getTracer(TRACER_NAME).startActiveSpan(name, { attributes: attrs }, (span) => fn().then((v) => {
+  return trace.getTracer(TRACER_NAME).startActiveSpan(name, { attributes: attrs, startTime: hrNow() }, (span) => fn().then((v) => {
     try {
       after(v, span);
     } catch {
       // a span attribute never fails a plan
     }
-    span.end();
+    span.end(hrNow());
     return v;
   }, (err: unknown) => {
     span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
-    span.end();
+    span.end(hrNow());
     throw err;
   }));
 }

@@ -3,6 +3,7 @@ import type { ModelInferRequest__Output } from '../generated/inference/ModelInfe
 import type { ModelInferResponse } from '../generated/inference/ModelInferResponse.ts';
 import type { MethodHooks } from './grpc-server.ts';
 import { instruments } from './metrics.ts';
+import { hrNow } from './clock.ts';
 import { ATTR, SPAN, TRACER_NAME } from './names.ts';
 import { telemetryActive } from './state.ts';
 
@@ -35,13 +36,13 @@ export function tracedHead(engine: Engine): Engine {
   const tracer = trace.getTracer(TRACER_NAME);
   const wrapped: Engine = {
     run: (features, n) => {
-      const span = tracer.startSpan(SPAN.head, { attributes: { [ATTR.batch]: n, 'edgesplit.features': features.length / Math.max(1, n) } });
+      const span = tracer.startSpan(SPAN.head, { attributes: { [ATTR.batch]: n, 'edgesplit.features': features.length / Math.max(1, n) }, startTime: hrNow() });
       return engine.run(features, n).then((r) => {
-        span.end();
+        span.end(hrNow());
         return r;
       }, (err: unknown) => {
         span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
-        span.end();
+        span.end(hrNow());
         throw err;
       });
     },
