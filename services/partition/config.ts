@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { readPlanFile } from '../common/plan-file.ts';
 import { InvalidArgumentError } from '../common/errors.ts';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../common/grpc-server.ts';
 
@@ -32,6 +33,8 @@ export const configSchema = z.object({
   tlsCa: z.string().min(1).optional(),
   tlsRequireClientCert: z.string().optional(),
   tlsServerName: z.string().min(1).optional(),
+  /** The planner's plan.json: the peers come from it when --peers is not given. */
+  plan: z.string().min(1).optional(),
 });
 
 export type PartitionConfig = z.infer<typeof configSchema>;
@@ -43,7 +46,7 @@ const FLAGS = {
   'max-message-bytes': 'maxMessageBytes', 'early-push-ttl-ms': 'earlyPushTtlMs',
   'default-timeout-ms': 'defaultTimeoutMs', 'drain-ms': 'drainMs', measure: 'measure',
   'tls-cert': 'tlsCert', 'tls-key': 'tlsKey', 'tls-ca': 'tlsCa', 'tls-require-client-cert': 'tlsRequireClientCert',
-  'tls-server-name': 'tlsServerName',
+  'tls-server-name': 'tlsServerName', plan: 'plan',
 } as const satisfies Record<string, keyof PartitionConfig>;
 
 const envName = (key: string): string => `EDGESPLIT_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
@@ -64,6 +67,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: string[]): PartitionCon
   for (const [flag, key] of Object.entries(FLAGS)) {
     const v = values[flag] ?? env[envName(key)];
     if (v !== undefined && v !== '') raw[key] = v;
+  }
+  if (raw.plan !== undefined && raw.peers === undefined) {
+    // Service DNS names of the plan's partitions; they stay the same when a partition moves to another node.
+    raw.peers = readPlanFile(String(raw.plan)).peers.join(',');
   }
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {

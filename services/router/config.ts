@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { loadPackage, resolvePackageDir, type ModelPackage } from '../common/manifest.ts';
+import { join } from 'node:path';
+import { loadPackage, resolvePackageDir, MODELS_DIR, type ModelPackage } from '../common/manifest.ts';
+import { readPlanFile, type PlanFile } from '../common/plan-file.ts';
 import { UsageError, parseFlags, boolText } from '../common/cli-args.ts';
 import { loadTls, tlsFilesFrom, TlsConfigError, TLS_FLAGS, type TlsMaterial } from '../common/tls.ts';
 
@@ -24,13 +26,17 @@ export interface RouterConfig {
   breakerFailures: number;
   /** undefined: plaintext. */
   tls?: TlsMaterial;
+  /** The planner's plan.json: package and partitions come from it (and follow it) unless given as flags. */
+  planPath?: string;
+  plan?: PlanFile;
+  planPollMs: number;
 }
 
 const FLAGS = {
   package: { type: 'string' }, partitions: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' },
   'max-batch': { type: 'string' }, 'timeout-ms': { type: 'string' }, 'max-message-bytes': { type: 'string' },
   strict: { type: 'string' }, 'head-threads': { type: 'string' }, 'health-interval-ms': { type: 'string' },
-  'max-in-flight': { type: 'string' }, 'breaker-failures': { type: 'string' }, ...TLS_FLAGS,
+  'max-in-flight': { type: 'string' }, 'breaker-failures': { type: 'string' }, plan: { type: 'string' }, 'plan-poll-ms': { type: 'string' }, ...TLS_FLAGS,
 } as const;
 
 const address = z.string().regex(/^[^\s,]+:\d{1,5}$/, 'expected host:port');
@@ -48,6 +54,7 @@ const schema = z.object({
   'health-interval-ms': int(50, 60_000),
   'max-in-flight': int(1, 100_000),
   'breaker-failures': int(1, 1000),
+  'plan-poll-ms': int(50, 600_000),
 });
 
 /**
@@ -58,9 +65,19 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   const { values } = parseFlags(bareStrict(argv), FLAGS);
   const pick = (flag: keyof typeof FLAGS, envName: string, def?: string): string | undefined =>
     (values[flag] as string | undefined) ?? env[envName] ?? def;
+  const planPath = pick('plan', 'EDGESPLIT_PLAN');
+  let plan: PlanFile | undefined;
+  if (planPath) {
+    try {
+      plan = readPlanFile(planPath);
+    } catch (e) {
+      throw new UsageError('--plan', (e as Error).message);
+    }
+  }
+  const modelsDir = env.EDGESPLIT_MODELS_DIR ?? MODELS_DIR;
   const raw = {
-    package: pick('package', 'EDGESPLIT_PACKAGE'),
-    partitions: (pick('partitions', 'EDGESPLIT_PARTITIONS') ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    package: pick('package', 'EDGESPLIT_PACKAGE') ?? (plan ? join(modelsDir, plan.packagePath) : undefined),
+    partitions: (pick('partitions', 'EDGESPLIT_PARTITIONS') ?? plan?.peers.join(',') ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     host: pick('host', 'EDGESPLIT_HOST', '0.0.0.0'),
     port: pick('port', 'EDGESPLIT_PORT', '8001'),
     'max-batch': pick('max-batch', 'EDGESPLIT_MAX_BATCH', '64'),
@@ -70,6 +87,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     'health-interval-ms': pick('health-interval-ms', 'EDGESPLIT_HEALTH_INTERVAL_MS', '1000'),
     'max-in-flight': pick('max-in-flight', 'EDGESPLIT_MAX_IN_FLIGHT', '64'),
     'breaker-failures': pick('breaker-failures', 'EDGESPLIT_BREAKER_FAILURES', '3'),
+    'plan-poll-ms': pick('plan-poll-ms', 'EDGESPLIT_PLAN_POLL_MS', '2000'),
   };
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
@@ -100,6 +118,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     defaultTimeoutMs: c['timeout-ms'], maxMessageBytes: c['max-message-bytes'],
     strict: boolText('--strict', pick('strict', 'EDGESPLIT_STRICT'), false), headThreads: c['head-threads'],
     healthIntervalMs: c['health-interval-ms'], maxInFlight: c['max-in-flight'], breakerFailures: c['breaker-failures'], tls,
+    planPollMs: c['plan-poll-ms'], ...(planPath ? { planPath } : {}), ...(plan ? { plan } : {}),
   };
 }
 

@@ -8,7 +8,7 @@ import type { RouterPipeline } from './pipeline.ts';
 
 export interface HandlerDeps {
   model: ServedModel;
-  pipeline: RouterPipeline;
+  pipeline: Pick<RouterPipeline, 'infer'>;
   /** Live check of every partition (ServerReady / ModelReady). */
   partitionsReady: (timeoutMs: number) => Promise<boolean>;
   version: string;

@@ -36,9 +36,15 @@ export interface RouterDeps {
 
 export interface RouterServer {
   server: grpc.Server;
-  pipeline: RouterPipeline;
+  /** The pipeline serving new requests now (replaced by swap). */
+  readonly pipeline: RouterPipeline;
   /** Binds and starts; resolves to the bound port (0 picks a free one). */
   listen(host: string, port: number): Promise<number>;
+  /**
+   * Serves a new plan (package and partitions): new requests go to the new pipeline at once, requests in
+   * flight finish on the old one, whose clients and head are closed once it has drained.
+   */
+  swap(next: RouterDeps, drainMs?: number): Promise<void>;
   /** Health NOT_SERVING, refuse new inference, wait for in-flight calls (up to graceMs), then stop. Idempotent. */
   shutdown(graceMs?: number): Promise<void>;
 }
@@ -47,47 +53,81 @@ export function packageVersion(): string {
   return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
+interface Generation {
+  deps: RouterDeps;
+  pipeline: RouterPipeline;
+  monitor: HealthMonitor;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function drainAndClose(g: Generation, until: number): Promise<void> {
+  g.monitor.stop();
+  while (g.pipeline.stats().inFlight > 0 && Date.now() < until) await sleep(20);
+  for (const c of g.deps.clients) c.close();
+  await g.deps.head.shutdown();
+}
+
 /** Server options shared by every way the router is started: explicit message-size limits. */
 export function createServer(deps: RouterDeps): RouterServer {
   const server = createGrpcServer({ maxMessageBytes: deps.maxMessageBytes });
-  const pipeline = new RouterPipeline({ clients: deps.clients, head: deps.head, packageName: deps.model.packageName,
-    width: deps.width, strict: deps.strict, maxInFlight: deps.maxInFlight, breakerFailures: deps.breakerFailures });
   const services = [SERVICE_NAME];
   let accepting = true;
-  const monitor = new HealthMonitor(deps.clients, pipeline.breakers, deps.healthIntervalMs, (all, healthy) => {
-    if (!accepting) return;
-    // Strict routers need every partition; a degrading one can answer while any partition is up.
-    setServing(health, services, all || (!deps.strict && healthy > 0) ? 'SERVING' : 'NOT_SERVING');
-  });
+  let listening = false;
+  // One object for the life of the server: handlers and span hooks read its fields per request, so a swap
+  // that updates it in place is seen by everything that serves.
+  const model = { ...deps.model };
+  const generation = (d: RouterDeps): Generation => {
+    const pipeline = new RouterPipeline({ clients: d.clients, head: d.head, packageName: d.model.packageName,
+      width: d.width, strict: d.strict, maxInFlight: d.maxInFlight, breakerFailures: d.breakerFailures });
+    const g: Generation = { deps: d, pipeline, monitor: undefined as unknown as HealthMonitor };
+    g.monitor = new HealthMonitor(d.clients, pipeline.breakers, d.healthIntervalMs, (all, healthy) => {
+      if (!accepting || g !== gen) return;
+      // Strict routers need every partition; a degrading one can answer while any partition is up.
+      setServing(health, services, all || (!d.strict && healthy > 0) ? 'SERVING' : 'NOT_SERVING');
+    });
+    return g;
+  };
+  let gen = generation(deps);
 
   const def = inferenceProto().inference.GRPCInferenceService.service;
   server.addService(hardenDefinition(def), rejectMalformed(def, traceService(def, inferenceHandlers({
-    model: deps.model, pipeline, version: deps.version, maxBatch: deps.maxBatch,
+    model, pipeline: { infer: (...a) => gen.pipeline.infer(...a) }, version: deps.version, maxBatch: deps.maxBatch,
     defaultTimeoutMs: deps.defaultTimeoutMs, accepting: () => accepting,
-    partitionsReady: (t) => monitor.checkNow(t),
-  }), routerRpcHooks(deps.model))));
+    partitionsReady: (t) => gen.monitor.checkNow(t),
+  }), routerRpcHooks(model))));
   const health = addHealth(server, services);
   addClientFriendlyReflection(server);
 
   let stopped: Promise<void> | undefined;
   return {
     server,
-    pipeline,
+    get pipeline() {
+      return gen.pipeline;
+    },
     async listen(host, port) {
       const bound = await bindAsync(server, host, port, serverCredentials(deps.tls));
-      void monitor.start();
+      listening = true;
+      void gen.monitor.start();
       return bound;
+    },
+    async swap(next, drainMs = 30_000) {
+      if (stopped) throw new Error('router is shut down');
+      const old = gen;
+      gen = generation(next);
+      Object.assign(model, next.model);
+      if (listening) void gen.monitor.start();
+      await drainAndClose(old, Date.now() + drainMs);
     },
     shutdown(graceMs = 5000) {
       stopped ??= (async () => {
         accepting = false;
-        monitor.stop();
+        gen.monitor.stop();
         const until = Date.now() + graceMs;
         await shutdownServer(server, { health, services, timeoutMs: graceMs, drain: async () => {
-          while (pipeline.stats().inFlight > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+          while (gen.pipeline.stats().inFlight > 0 && Date.now() < until) await sleep(20);
         } });
-        for (const c of deps.clients) c.close();
-        await deps.head.shutdown();
+        await drainAndClose(gen, until);
       })();
       return stopped;
     },

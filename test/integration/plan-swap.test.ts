@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BIN, freePort } from '../../services/cli/stack.ts';
+import { OipClient } from '../../services/cli/oip-client.ts';
+import { waitServing } from '../../services/common/health-client.ts';
+import { loadSample } from '../../services/common/sample.ts';
+import { stopProcess } from './reliability-helpers.ts';
+
+const HOST = '127.0.0.1';
+
+function serve(args: string[]): ChildProcess {
+  return spawn(process.execPath, [BIN, 'serve', ...args], { stdio: ['pipe', 'ignore', 'inherit'],
+    env: { ...process.env, EDGESPLIT_EXIT_WITH_PARENT: '1' } });
+}
+
+/** Writes plan.json the way a ConfigMap volume changes: a complete new file swapped in at once. */
+function writePlan(dir: string, plan: object): void {
+  writeFileSync(join(dir, 'plan.tmp'), JSON.stringify(plan));
+  renameSync(join(dir, 'plan.tmp'), join(dir, 'plan.json'));
+}
+
+describe('router and partitions following the planner\'s plan file', function () {
+  this.timeout(120_000);
+  const procs: ChildProcess[] = [];
+  after(async () => {
+    for (const p of procs) await stopProcess(p);
+  });
+
+  it('should read peers and package from the plan and swap packages without failing requests in flight', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'plan-swap-'));
+    const [a, b0, b1, r] = [await freePort(HOST), await freePort(HOST), await freePort(HOST), await freePort(HOST)];
+    const p1 = { planHash: 'p1', package: 'fmnist-p1', packagePath: 'fmnist-p1', partitions: 1, peers: [`${HOST}:${a}`] };
+    const p2 = { planHash: 'p2', package: 'fmnist-p2-none', packagePath: 'fmnist-p2-none', partitions: 2,
+      peers: [`${HOST}:${b0}`, `${HOST}:${b1}`] };
+    writeFileSync(join(dir, 'p2.json'), JSON.stringify(p2));
+    procs.push(serve(['partition', '--package', 'fmnist-p1', '--index', '0', '--host', HOST, '--port', String(a), '--measure', 'false']));
+    // The P=2 partitions take their peers from a plan file, as the planner's Deployments do.
+    for (const [i, port] of [b0, b1].entries()) {
+      procs.push(serve(['partition', '--package', 'fmnist-p2-none', '--index', String(i), '--plan', join(dir, 'p2.json'),
+        '--host', HOST, '--port', String(port), '--measure', 'false']));
+    }
+    writePlan(dir, p1);
+    procs.push(serve(['router', '--plan', join(dir, 'plan.json'), '--plan-poll-ms', '100', '--host', HOST, '--port', String(r)]));
+    for (const port of [a, b0, b1, r]) await waitServing(`${HOST}:${port}`, '', 60_000);
+
+    const client = new OipClient(`${HOST}:${r}`);
+    const sample = loadSample();
+    const seen: string[] = [];
+    let errors = 0;
+    let stop = false;
+    // Four bounded client loops keep requests in flight while the plan changes under them.
+    const loops = [0, 1, 2, 3].map(async (k) => {
+      for (let i = 0; i < 400 && !stop; i++) {
+        try {
+          const res = await client.classify(sample.images.subarray((k * 50 + i % 50) * 784), 1, { timeoutMs: 10_000 });
+          seen.push(res.package);
+        } catch {
+          errors++;
+        }
+      }
+    });
+    const deadline = Date.now() + 30_000;
+    while (!seen.includes('fmnist-p1') && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
+    writePlan(dir, p2);
+    while (!seen.includes('fmnist-p2-none') && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
+    const switchedAt = seen.length;
+    while (seen.length < switchedAt + 20 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
+    stop = true;
+    await Promise.all(loops);
+    client.close();
+    assert.equal(errors, 0);
+    assert.ok(seen.includes('fmnist-p1'), 'answers before the change came from the first plan');
+    // up to four requests that started before the swap may still finish on the old pipeline
+    assert.deepEqual([...new Set(seen.slice(switchedAt + 4))], ['fmnist-p2-none'], 'after the switch every answer uses the new plan');
+  });
+});
