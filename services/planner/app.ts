@@ -4,7 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import { readFile } from 'node:fs/promises';
 import { loadCatalog } from './catalog.ts';
 import { parseClusterYaml } from './cluster/cluster-file.ts';
-import type { PlannerConfig } from './config.ts';
+import { loadPlannerTls, type PlannerConfig } from './config.ts';
 import { PlannerController } from './controller.ts';
 import { KubeClusterApi } from './k8s/kube-cluster-api.ts';
 import type { ClusterApi } from './k8s/cluster-api.ts';
@@ -12,16 +12,19 @@ import { LocalPlanner } from './local-planner.ts';
 import type { PlannerService } from './planner-service.ts';
 import { createServer } from './server.ts';
 import { tracedPlanner } from '../common/telemetry/planner.ts';
+import { describeTls, serverCredentials } from '../common/tls.ts';
 
 export class PlannerApp {
   private closed = false;
 
   private constructor(readonly planner: PlannerService, readonly port: number, private readonly server: grpc.Server,
-    private readonly closers: (() => Promise<void>)[]) {}
+    private readonly closers: (() => Promise<void>)[], /** 'off' | 'tls' | 'mtls' (no paths, no contents). */ readonly tls: string) {}
 
   /** api: inject a ClusterApi (tests); otherwise one is made from the config's kubeconfig or in-cluster credentials. */
   static async create(cfg: PlannerConfig, opts: { api?: ClusterApi; log?: (s: string) => void } = {}): Promise<PlannerApp> {
     const closers: (() => Promise<void>)[] = [];
+    // Before anything starts: a missing or unreadable certificate fails the planner at once (errors name the variable).
+    const tls = loadPlannerTls(cfg.tls);
     try {
       const { packages } = await loadCatalog(cfg.catalog);
       let planner: PlannerService;
@@ -49,8 +52,8 @@ export class PlannerApp {
       }
       const { server } = createServer({ planner: tracedPlanner(planner) });
       const port = await new Promise<number>((resolve, reject) =>
-        server.bindAsync(`0.0.0.0:${cfg.port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
-      return new PlannerApp(planner, port, server, closers);
+        server.bindAsync(`0.0.0.0:${cfg.port}`, serverCredentials(tls), (err, p) => (err ? reject(err) : resolve(p))));
+      return new PlannerApp(planner, port, server, closers, describeTls(tls));
     } catch (e) {
       for (const c of closers) await c();
       throw e;

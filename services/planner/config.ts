@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { InvalidArgumentError } from '../common/errors.ts';
+import { loadTls, tlsFilesFrom, TlsConfigError, type TlsFiles, type TlsMaterial } from '../common/tls.ts';
 import type { Objective } from './core/types.ts';
 
 const IN_CLUSTER_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
@@ -39,6 +40,11 @@ export interface PlannerConfig {
   kubeconfig?: string;
   partitionTemplate?: PodTemplate;
   ownerDeployment?: string;
+  /**
+   * TLS for the planner's gRPC API (EDGESPLIT_TLS_CERT/KEY/CA/REQUIRE_CLIENT_CERT, services/common/tls.ts): PEM paths,
+   * read by PlannerApp at start-up. Absent: plaintext.
+   */
+  tls?: TlsFiles;
 }
 
 export interface PodTemplate {
@@ -59,6 +65,22 @@ function parseTemplate(raw: string): PodTemplate {
   return v as PodTemplate;
 }
 
+/** The planner takes its TLS settings from the environment only, so TLS errors name the variable, not the flag. */
+function withTlsEnvNames<T>(f: () => T): T {
+  const envName = (flag: string) => `EDGESPLIT_${flag.replace(/^--/, '').replace(/-/g, '_').toUpperCase()}`;
+  try {
+    return f();
+  } catch (err) {
+    if (!(err instanceof TlsConfigError)) throw err;
+    throw new InvalidArgumentError(envName(err.flag), err.message.slice(err.flag.length + 2).replace(/--tls-[a-z-]+/g, envName));
+  }
+}
+
+/** Reads the PEM files named by `cfg.tls` (undefined: plaintext); errors name the EDGESPLIT_TLS_* variable, never contents. */
+export function loadPlannerTls(files: TlsFiles | undefined): TlsMaterial | undefined {
+  return files ? withTlsEnvNames(() => loadTls(files)) : undefined;
+}
+
 export function loadConfig(env: Record<string, string | undefined>): PlannerConfig {
   const blanksRemoved = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const r = schema.safeParse(blanksRemoved);
@@ -67,6 +89,7 @@ export function loadConfig(env: Record<string, string | undefined>): PlannerConf
     throw new InvalidArgumentError(String(i.path[0] ?? 'environment'), i.message);
   }
   const e = r.data;
+  const tls = withTlsEnvNames(() => tlsFilesFrom({}, blanksRemoved));
   const namespace = e.EDGESPLIT_NAMESPACE ??
     (existsSync(IN_CLUSTER_NAMESPACE) ? readFileSync(IN_CLUSTER_NAMESPACE, 'utf8').trim() : 'default');
   return {
@@ -84,5 +107,6 @@ export function loadConfig(env: Record<string, string | undefined>): PlannerConf
     ...(e.KUBECONFIG ? { kubeconfig: e.KUBECONFIG } : {}),
     ...(e.EDGESPLIT_PARTITION_TEMPLATE ? { partitionTemplate: parseTemplate(e.EDGESPLIT_PARTITION_TEMPLATE) } : {}),
     ...(e.EDGESPLIT_OWNER_DEPLOYMENT ? { ownerDeployment: e.EDGESPLIT_OWNER_DEPLOYMENT } : {}),
+    ...(tls.cert !== undefined ? { tls } : {}),
   };
 }

@@ -21,6 +21,7 @@ import {
   createKwokNode, haveTools, missingToolsMessage, startControlPlane, type ControlPlane,
 } from './harness/control-plane.ts';
 import { toolPath } from './harness/processes.ts';
+import type { PlanDocument } from '../../services/planner/plan-document.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const CHART = join(ROOT, 'charts/edgesplit');
@@ -77,6 +78,16 @@ async function waitFor<T>(what: string, f: () => Promise<T | undefined | false>,
 
 const haveHelm = existsSync(HELM);
 
+/** A two-partition plan, for rendering the objects the planner would create from the chart's pod template. */
+function testPlan(): PlanDocument {
+  return {
+    package: 'fmnist-p2-baseline', packagePath: 'fmnist-p2-baseline', partitions: 2, policyId: 'baseline', accuracy: 0.93,
+    assignments: [{ partition: 0, node: 'edge-1' }, { partition: 1, node: 'edge-2' }],
+    predicted: { latencyMs: 7, computeMs: 6, transferMs: 1, exchangedBytes: 3152 },
+    objective: { mode: 'latency', accuracyFloor: 0.9 }, strategy: 'exact', alternatives: [], explanation: 'chart test',
+  };
+}
+
 describe('helm chart charts/edgesplit (helm lint and template)', function () {
   this.timeout(120_000);
 
@@ -122,7 +133,7 @@ describe('helm chart charts/edgesplit (helm lint and template)', function () {
     assert.equal(args[args.indexOf('--package') + 1], '/app/models/fmnist-p4-baseline');
   });
 
-  it('should map the objective, OTel and TLS values onto the containers', async () => {
+  it('should map the objective and OTel values onto the containers', async () => {
     const slo = await render(['-f', join(CHART, 'ci/slo-values.yaml')]);
     const env = containerEnv(slo, 'edgesplit-planner');
     assert.equal(env.EDGESPLIT_SLO_MS, '40');
@@ -136,13 +147,6 @@ describe('helm chart charts/edgesplit (helm lint and template)', function () {
     const tpl = JSON.parse(env.EDGESPLIT_PARTITION_TEMPLATE);
     assert.ok(tpl.spec.containers[0].env.some((e: any) => e.name === 'OTEL_SERVICE_NAME' && e.value === 'edgesplit-partition'));
 
-    const tls = await render(['-f', join(CHART, 'ci/tls-values.yaml')]);
-    const rd = tls.find((o) => o.kind === 'Deployment' && o.metadata.name === 'edgesplit-router')!;
-    const c = rd.spec.template.spec.containers[0];
-    assert.deepEqual(c.readinessProbe.tcpSocket, { port: 8001 }, 'the kubelet gRPC probe cannot speak TLS');
-    assert.ok(rd.spec.template.spec.volumes.some((v: any) => v.secret?.secretName === 'edgesplit-router-tls'));
-    assert.equal(containerEnv(tls, 'edgesplit-planner').EDGESPLIT_ACCURACY_FLOOR, '0.9');
-
     const plain = (await render()).find((o) => o.kind === 'Deployment' && o.metadata.name === 'edgesplit-router')!;
     assert.deepEqual(plain.spec.template.spec.containers[0].readinessProbe.grpc, { port: 8001 });
     assert.deepEqual(plain.spec.template.spec.containers[0].livenessProbe.tcpSocket, { port: 8001 }, 'NOT_SERVING while partitions are down must not restart the router');
@@ -152,6 +156,85 @@ describe('helm chart charts/edgesplit (helm lint and template)', function () {
     assert.match(both.stderr, /accuracyFloor or model\.sloMs, not both/);
     const noSecret = await helm(['template', RELEASE, CHART, '--set', 'tls.enabled=true']);
     assert.match(noSecret.stderr, /tls\.secretName is required/);
+  });
+
+  it('should degrade by default and pass the router\'s strict, admission and circuit-breaker values', async () => {
+    const routerArgs = (objs: Obj[]) => {
+      const a: string[] = objs.find((o) => o.kind === 'Deployment' && o.metadata.name === 'edgesplit-router')!.spec.template.spec.containers[0].args;
+      return Object.fromEntries(['--strict', '--max-in-flight', '--breaker-failures'].map((f) => [f, a[a.indexOf(f) + 1]]));
+    };
+    assert.deepEqual(routerArgs(await render()), { '--strict': 'false', '--max-in-flight': '64', '--breaker-failures': '3' },
+      'degradation is the default; router defaults (services/router/config.ts)');
+    assert.deepEqual(routerArgs(await render(['--set', 'router.strict=true', '--set', 'router.maxInFlight=16', '--set', 'router.breakerFailures=5'])),
+      { '--strict': 'true', '--max-in-flight': '16', '--breaker-failures': '5' });
+  });
+
+  it('should mount one TLS Secret into router, planner and every partition, with TCP probes on TLS ports', async () => {
+    const tlsDir = '/etc/edgesplit/tls';
+    const secret = 'edgesplit-cluster-tls';
+    /** The TLS part of one pod: EDGESPLIT_TLS_* env, the mount, the Secret volume, the probes. */
+    const tlsOf = (spec: any) => {
+      const c = spec.containers[0];
+      const env = Object.fromEntries(c.env.filter((e: any) => e.name.startsWith('EDGESPLIT_TLS_')).map((e: any) => [e.name, e.value]));
+      const mount = c.volumeMounts.find((m: any) => m.mountPath === tlsDir);
+      const volume = spec.volumes.find((v: any) => v.name === mount?.name);
+      return { env, mount, volume, readiness: c.readinessProbe, liveness: c.livenessProbe };
+    };
+    const expectTls = (spec: any, at: string, require: boolean, serverName?: string) => {
+      const t = tlsOf(spec);
+      assert.deepEqual(t.env, {
+        EDGESPLIT_TLS_CERT: `${tlsDir}/tls.crt`, EDGESPLIT_TLS_KEY: `${tlsDir}/tls.key`, EDGESPLIT_TLS_CA: `${tlsDir}/ca.crt`,
+        EDGESPLIT_TLS_REQUIRE_CLIENT_CERT: String(require), ...(serverName ? { EDGESPLIT_TLS_SERVER_NAME: serverName } : {}),
+      }, at);
+      assert.equal(t.mount?.readOnly, true, `${at}: read-only mount`);
+      assert.equal(t.volume?.secret?.secretName, secret, `${at}: the one cluster Secret`);
+      assert.equal(t.volume?.secret?.defaultMode, 0o440, at);
+      for (const p of [t.readiness, t.liveness]) {
+        assert.ok(p?.tcpSocket && !p.grpc, `${at}: the kubelet's gRPC probe cannot do TLS: ${JSON.stringify(p)}`);
+      }
+    };
+    const spec = (objs: Obj[], name: string) => objs.find((o) => o.kind === 'Deployment' && o.metadata.name === name)!.spec.template.spec;
+
+    const tls = await render(['-f', join(CHART, 'ci/tls-values.yaml')]);
+    assert.equal(containerEnv(tls, 'edgesplit-planner').EDGESPLIT_ACCURACY_FLOOR, '0.9');
+    expectTls(spec(tls, 'edgesplit-router'), 'router', false, 'edgesplit.internal');
+    assert.deepEqual(spec(tls, 'edgesplit-router').containers[0].readinessProbe.tcpSocket, { port: 8001 });
+    expectTls(spec(tls, 'edgesplit-planner'), 'planner', true, 'edgesplit.internal');
+    assert.deepEqual(spec(tls, 'edgesplit-planner').containers[0].readinessProbe.tcpSocket, { port: 50052 });
+    // The partitions the planner creates: the pod template it is handed, merged the way it merges it.
+    const tpl = JSON.parse(containerEnv(tls, 'edgesplit-planner').EDGESPLIT_PARTITION_TEMPLATE);
+    expectTls(tpl.spec, 'planner partition template', true, 'edgesplit.internal');
+    assert.deepEqual(tpl.spec.containers[0].readinessProbe.tcpSocket, { port: 'grpc' });
+    const { desiredObjects } = await import('../../services/planner/k8s/objects.ts');
+    const planned = desiredObjects(testPlan(), { namespace: NS, image: 'i', podTemplate: tpl })
+      .filter((o) => o.kind === 'Deployment').map((d: any) => d.spec.template.spec);
+    assert.equal(planned.length, 2);
+    for (const [i, p] of planned.entries()) {
+      expectTls(p, `planner-created edgesplit-p${i}`, true, 'edgesplit.internal');
+      assert.ok(p.volumes.some((v: any) => v.name === 'plan') && p.volumes.some((v: any) => v.name === 'tmp'), 'the planner\'s and the chart\'s volumes');
+    }
+
+    const statics = await render(['-f', join(CHART, 'ci/static-tls-values.yaml')]);
+    expectTls(spec(statics, 'edgesplit-router'), 'static router', false);
+    for (const i of [0, 1]) {
+      expectTls(spec(statics, `edgesplit-p${i}`), `static edgesplit-p${i}`, true);
+      assert.deepEqual(spec(statics, `edgesplit-p${i}`).containers[0].readinessProbe.tcpSocket, { port: 50051 });
+    }
+    const mtlsRouter = await render(['-f', join(CHART, 'ci/tls-values.yaml'), '--set', 'tls.routerRequireClientCert=true',
+      '--set', 'tls.plannerRequireClientCert=false', '--set', 'tls.serverName=']);
+    expectTls(spec(mtlsRouter, 'edgesplit-router'), 'router with client certificates', true);
+    expectTls(spec(mtlsRouter, 'edgesplit-planner'), 'planner without client certificates', false);
+
+    // Without TLS nothing of it is rendered, and the probes stay gRPC.
+    const plainObjs = await render(['-f', join(CHART, 'ci/static-values.yaml')]);
+    for (const name of ['edgesplit-router', 'edgesplit-p0']) {
+      const t = tlsOf(spec(plainObjs, name));
+      assert.deepEqual([t.env, t.mount, t.volume], [{}, undefined, undefined], name);
+      assert.ok(t.readiness.grpc, name);
+    }
+    const plainTpl = JSON.parse(containerEnv(await render(), 'edgesplit-planner').EDGESPLIT_PARTITION_TEMPLATE);
+    assert.equal(plainTpl.spec.containers[0].readinessProbe, undefined, 'the planner\'s own gRPC probe stays');
+    assert.ok(!plainTpl.spec.volumes.some((v: any) => v.secret));
   });
 
   it('should run every pod non-root with a read-only root filesystem, no privilege escalation, no capabilities and resources set', async () => {
@@ -356,6 +439,15 @@ describe('helm chart on the test control plane (real API server, KWOK edge nodes
       const a = await kubectl(['apply', '--dry-run=server', '-n', NS, '-f', '-'], r.stdout);
       assert.equal(a.code, 0, `${f ?? 'defaults'}: ${a.stderr}`);
       assert.ok(a.stdout.includes('deployment.apps/edgesplit-router created (server dry run)'), a.stdout);
+      // What the planner would create from this scenario's EDGESPLIT_PARTITION_TEMPLATE (TLS mounts and probes included).
+      const objs = parseAllDocuments(r.stdout).map((d) => d.toJS()).filter((o): o is Obj => o && typeof o === 'object');
+      if (!objs.some((o) => o.kind === 'Deployment' && o.metadata.name === 'edgesplit-planner')) continue;
+      const { desiredObjects } = await import('../../services/planner/k8s/objects.ts');
+      const tpl = JSON.parse(containerEnv(objs, 'edgesplit-planner').EDGESPLIT_PARTITION_TEMPLATE);
+      const planned = desiredObjects(testPlan(), { namespace: NS, image: 'ghcr.io/edgesplit/edgesplit:0.1.0', podTemplate: tpl });
+      const p = await kubectl(['apply', '--dry-run=server', '-n', NS, '-f', '-'], planned.map((o) => JSON.stringify(o)).join('\n---\n'));
+      assert.equal(p.code, 0, `${f ?? 'defaults'}, planner-created partitions: ${p.stderr}`);
+      assert.match(p.stdout, /deployment\.apps\/edgesplit-p1 created \(server dry run\)/, p.stdout);
     }
   });
 

@@ -43,6 +43,39 @@ describe('planner Kubernetes objects', () => {
     assert.deepEqual(plan.peers, ['edgesplit-p0.ns1.svc:50051', 'edgesplit-p1.ns1.svc:50051']);
   });
 
+  it('should merge the chart\'s pod template: lists joined, our fields kept, the chart\'s resources and probes used', () => {
+    const tlsDir = '/etc/edgesplit/tls';
+    const podTemplate = {
+      metadata: { labels: { team: 'edge' } },
+      spec: {
+        securityContext: { runAsNonRoot: true },
+        volumes: [{ name: 'tls', secret: { secretName: 'cluster-tls' } }],
+        containers: [{
+          name: 'ignored', args: ['ignored'], resources: { limits: { memory: '768Mi' } },
+          env: [{ name: 'EDGESPLIT_TLS_CERT', value: `${tlsDir}/tls.crt` }],
+          volumeMounts: [{ name: 'tls', mountPath: tlsDir, readOnly: true }],
+          readinessProbe: { tcpSocket: { port: 'grpc' } }, livenessProbe: { tcpSocket: { port: 'grpc' } },
+        }],
+      },
+    };
+    const dep = desiredObjects(doc('p2', ['a', 'b']), { namespace: 'ns', image: 'i', podTemplate })[1] as any;
+    const pod = dep.spec.template;
+    const c = pod.spec.containers[0];
+    assert.equal(pod.metadata.labels.team, 'edge');
+    assert.equal(pod.metadata.labels['edgesplit.io/partition'], '0');
+    assert.deepEqual(pod.spec.securityContext, { runAsNonRoot: true });
+    assert.deepEqual(pod.spec.volumes.map((v: any) => v.name), ['plan', 'tls']);
+    assert.equal(c.name, 'partition');
+    assert.equal(c.args[0], 'serve');
+    assert.deepEqual(c.env.map((e: any) => e.name), ['EDGESPLIT_PARTITION_INDEX', 'EDGESPLIT_PACKAGE', 'EDGESPLIT_PLAN', 'EDGESPLIT_TLS_CERT']);
+    assert.deepEqual(c.volumeMounts.map((m: any) => m.mountPath), ['/etc/edgesplit/plan', tlsDir]);
+    assert.deepEqual(c.resources, { limits: { memory: '768Mi' } });
+    assert.deepEqual(c.readinessProbe, { tcpSocket: { port: 'grpc' } }, 'TLS: the kubelet gRPC probe cannot do TLS');
+    assert.deepEqual(c.livenessProbe, { tcpSocket: { port: 'grpc' } });
+    const plain = desiredObjects(doc('p2', ['a', 'b']), { namespace: 'ns', image: 'i', podTemplate: { spec: { containers: [{}] } } })[1] as any;
+    assert.deepEqual(plain.spec.template.spec.containers[0].readinessProbe, { grpc: { port: 50051 } });
+  });
+
   it('should apply idempotently and delete what a smaller plan no longer needs', async () => {
     const api = new FakeClusterApi();
     const four = desiredObjects(doc('p4', ['a', 'b', 'c', 'd']), { namespace: 'ns', image: 'i' });

@@ -144,12 +144,60 @@ grpc:
 {{- end }}
 {{- end }}
 
-{{/* Environment of a partition container (static mode and the planner's template). */}}
+{{/*
+TLS (tls.enabled): one shared cluster certificate, the Secret tls.secretName
+mounted read-only at /etc/edgesplit/tls in every pod, EDGESPLIT_TLS_* pointing
+at its files (services/common/tls.ts reads them).
+*/}}
+{{- define "edgesplit.tlsDir" -}}/etc/edgesplit/tls{{- end }}
+
+{{/* EDGESPLIT_TLS_* of one container: (list $ requireClientCert); nothing when TLS is off. */}}
+{{- define "edgesplit.tlsEnv" -}}
+{{- $ := index . 0 }}{{- $require := index . 1 }}
+{{- if $.Values.tls.enabled }}
+{{- $dir := include "edgesplit.tlsDir" $ }}
+- name: EDGESPLIT_TLS_CERT
+  value: {{ printf "%s/tls.crt" $dir | quote }}
+- name: EDGESPLIT_TLS_KEY
+  value: {{ printf "%s/tls.key" $dir | quote }}
+- name: EDGESPLIT_TLS_CA
+  value: {{ printf "%s/ca.crt" $dir | quote }}
+- name: EDGESPLIT_TLS_REQUIRE_CLIENT_CERT
+  value: {{ $require | toString | quote }}
+{{- with $.Values.tls.serverName }}
+- name: EDGESPLIT_TLS_SERVER_NAME
+  value: {{ . | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "edgesplit.tlsVolume" -}}
+{{- if .Values.tls.enabled }}
+- name: tls
+  secret:
+    secretName: {{ .Values.tls.secretName }}
+    # 0440 (decimal, so every YAML parser reads it alike): owner and the pod's fsGroup may read.
+    defaultMode: 288
+{{- end }}
+{{- end }}
+
+{{- define "edgesplit.tlsVolumeMount" -}}
+{{- if .Values.tls.enabled }}
+- name: tls
+  mountPath: {{ include "edgesplit.tlsDir" . }}
+  readOnly: true
+{{- end }}
+{{- end }}
+
+{{/* Environment of a partition container (static mode and the planner's template). Partitions always require client certificates under TLS. */}}
 {{- define "edgesplit.partitionEnv" -}}
 - name: EDGESPLIT_INTRA_OP_THREADS
   value: {{ .Values.partition.intraOpThreads | quote }}
 - name: EDGESPLIT_HOST
   value: "0.0.0.0"
+{{- with include "edgesplit.tlsEnv" (list . true) }}
+{{ . | trim }}
+{{- end }}
 {{ include "edgesplit.otelEnv" (list . "partition") | trim }}
 {{- with .Values.partition.extraEnv }}
 {{ toYaml . }}
@@ -158,11 +206,17 @@ grpc:
 
 {{- define "edgesplit.partitionVolumes" -}}
 {{ include "edgesplit.tmpVolume" . }}
+{{- with include "edgesplit.tlsVolume" . }}
+{{ . | trim }}
+{{- end }}
 {{- end }}
 
 {{- define "edgesplit.partitionVolumeMounts" -}}
 - name: tmp
   mountPath: /tmp
+{{- with include "edgesplit.tlsVolumeMount" . }}
+{{ . | trim }}
+{{- end }}
 {{- end }}
 
 {{/* Static mode: host:port of every partition Service, in partition order. */}}

@@ -23,12 +23,13 @@
 // - Service CPU (what a real gRPC/JS service spends beyond ONNX; all optional, 0
 //   when a spec does not give them), held on the machine's compute like a unit:
 //   * per request: each partition pays its node's perRequestOverheadMs once,
-//     when its image arrives (Run handling, decode, pooling, reply); the router
-//     pays its own perRequestOverheadMs once before it fans out (client-facing
-//     request handling);
-//   * per message: every message a machine sends or receives (the router's Run
-//     call and reply to each partition, each push) costs its
-//     perMessageOverheadMs plus cpuMsPerMB for each MB of it. A push is encoded
+//     when its image arrives: the whole service path of its Run call (receive,
+//     decode, pooling, reply; measured as such); the router pays its own
+//     perRequestOverheadMs once before it fans out (client-facing handling);
+//   * per message: every push a partition sends or receives, and every Run
+//     call and reply the router sends or receives, costs that machine's
+//     perMessageOverheadMs; every message (the image and features included)
+//     costs cpuMsPerMB for each MB of it at both ends. A push is encoded
 //     on the sender right after the block that produced it, before the sender's
 //     next block (the runner encodes synchronously), and decoded on the receiver
 //     when it arrives; pushes between partitions on one node still pay both ends
@@ -63,9 +64,10 @@ export function predictLatency(pkg: PackageModel, cluster: Cluster, assignment: 
     return [add({ kind: 'compute', service: true, label: `${label}@${nameOf(at(loc))}`, deps,
       resource: resourceOf(loc), occupancyMs: ms, tailMs: 0 })];
   };
-  const messageMs = (loc: number, bytes: number) => {
+  /** CPU of one message at one end; a partition's Run call and reply are in its per-request cost instead. */
+  const messageMs = (loc: number, bytes: number, perMessage: boolean) => {
     const c = costs(loc);
-    return (c.perMessageOverheadMs ?? 0) + (bytes / 1e6) * (c.cpuMsPerMB ?? 0);
+    return (perMessage ? c.perMessageOverheadMs ?? 0 : 0) + (bytes / 1e6) * (c.cpuMsPerMB ?? 0);
   };
 
   /** Adds a transfer and returns what the receiver waits for: the transfer, or the sender's output on one machine. */
@@ -85,9 +87,9 @@ export function predictLatency(pkg: PackageModel, cluster: Cluster, assignment: 
   };
   /** A message: encoded on the sender, over the link, decoded on the receiver. */
   const message = (from: number, to: number, bytes: number, deps: number[], label: string, receiverMs = 0): number[] => {
-    const sent = cpu(from, messageMs(from, bytes), deps, `${label} send`);
+    const sent = cpu(from, messageMs(from, bytes, from === ROUTER || to !== ROUTER), deps, `${label} send`);
     const arrived = transfer(from, to, bytes, sent, label);
-    return cpu(to, messageMs(to, bytes) + receiverMs, arrived, `${label} receive`);
+    return cpu(to, messageMs(to, bytes, to === ROUTER || from !== ROUTER) + receiverMs, arrived, `${label} receive`);
   };
   const compute = (loc: number, flops: number, deps: number[], label: string): number => {
     const spec = link(loc);

@@ -11,10 +11,10 @@ export interface NodeSpec {
   perCallOverheadMs: number;
   /**
    * Fixed CPU cost of one request a partition serves on this node, in ms: the service path around the units
-   * (Run handling, image decode, pooling, reply). Absent = 0. See NodeServiceCosts.
+   * (its gRPC Run call, image decode, pooling, reply). Absent = 0. The router's: its client-facing handling.
    */
   perRequestOverheadMs?: number;
-  /** Fixed CPU cost of one message (a gRPC push) this node sends or receives, in ms. Absent = 0. */
+  /** Fixed CPU cost of one push this node sends or receives (the router: one Run call or reply), in ms. Absent = 0. */
   perMessageOverheadMs?: number;
   /**
    * CPU cost per MB (1e6 bytes) this node sends or receives, in ms at this node's speed: encode/decode,

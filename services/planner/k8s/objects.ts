@@ -36,7 +36,11 @@ export interface DeployOptions {
 
 type Obj = Record<string, unknown>;
 
-/** Merges the chart's pod settings under ours: lists (env, volumes, mounts) are joined, our fields win. */
+/**
+ * Merges the chart's pod settings under ours: lists (env, volumes, mounts) are joined, our fields win, except
+ * resources and probes, where the chart's win (under TLS the chart sends TCP probes: the kubelet's gRPC probe
+ * cannot do TLS, so ours would never pass).
+ */
 function withTemplate(pod: Obj, tpl: PodTemplate | undefined): Obj {
   if (!tpl?.spec) return pod;
   const { containers: tplContainers, ...tplSpec } = tpl.spec;
@@ -49,6 +53,8 @@ function withTemplate(pod: Obj, tpl: PodTemplate | undefined): Obj {
     env: join(container.env, tc.env),
     volumeMounts: join(container.volumeMounts, tc.volumeMounts),
     ...(container.resources && tc.resources ? { resources: tc.resources } : {}),
+    ...(tc.readinessProbe ? { readinessProbe: tc.readinessProbe } : {}),
+    ...(tc.livenessProbe ? { livenessProbe: tc.livenessProbe } : {}),
   };
   return {
     metadata: { ...(pod.metadata as Obj), labels: { ...(tpl.metadata?.labels ?? {}), ...((pod.metadata as Obj).labels as Obj) } },
