@@ -36,9 +36,14 @@ server.addService(PROTO.service, {
   Run: (_c: unknown, cb: grpc.sendUnaryData<unknown>) => cb({ code: grpc.status.UNIMPLEMENTED }),
   Describe: (_c: unknown, cb: grpc.sendUnaryData<unknown>) => cb({ code: grpc.status.UNIMPLEMENTED }),
 } as unknown as grpc.UntypedServiceImplementation);
-const port = await new Promise<number>((res, rej) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(),
+// --serve HOST:PORT: only the receiving end (in another device), until killed; --to HOST:PORT: push to it.
+const serveAt = opt('serve', '');
+const port = await new Promise<number>((res, rej) => server.bindAsync(serveAt || '127.0.0.1:0', grpc.ServerCredentials.createInsecure(),
   (e, p) => (e ? rej(e) : res(p))));
-const transport = new GrpcTransport(['', `127.0.0.1:${port}`], { maxMessageBytes: 64 << 20 });
+if (serveAt) { console.log(JSON.stringify({ serving: serveAt })); await new Promise(() => {}); }
+const to = opt('to', '');
+if (to) server.forceShutdown();
+const transport = new GrpcTransport(['', to || `127.0.0.1:${port}`], { maxMessageBytes: 64 << 20 });
 
 const deadline = performance.now() + maxSeconds * 1000;
 const points: { bytes: number; ms: number }[] = [];

@@ -3,8 +3,8 @@
 // DEVJSON: measure-device.ts's line plus {exchange: measure-exchange.ts's line}.
 // --service-json: {package, dir, perPartitionMs[], fanOutMs, e2eMs} from the per-request measurement, turned into
 // each node's perRequestOverheadMs and the router's, using the same accounting as the latency model:
-//   Run latency seen from the router = router send + wire + node receive (message + MB + per request) + units
-//                                      + node send (message + MB) + wire + router receive
+//   Run latency seen from the router = wire + node receive (MB + per request) + units + node send (MB) + wire
+// (a partition's Run call and reply cost it perRequestOverheadMs, not perMessageOverheadMs, which is for pushes)
 // with the router's per-message costs 0 (its side of the Run call is inside the measured Run latency), and
 //   router perRequestOverheadMs = end-to-end through a real router - the same fan-out of Runs made directly.
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -33,7 +33,7 @@ if (service.perPartitionMs) {
     const d = devs[i];
     const computeMs = flops / (d.gflops * 1e6) + units * d.perCallOverheadMs;
     const x = d.exchange ?? { perMessageOverheadMs: 0, cpuMsPerMB: 0 };
-    const messagesMs = 2 * x.perMessageOverheadMs + ((imageBytes + featureBytes) / 1e6) * x.cpuMsPerMB;
+    const messagesMs = ((imageBytes + featureBytes) / 1e6) * x.cpuMsPerMB;
     requestMs[i] = Math.max(0, runMs - wireMs - computeMs - messagesMs);
     notes.push(`dev${i}: Run ${f(runMs, 2)} ms = compute ${f(computeMs, 2)} + wire ${f(wireMs, 2)} + messages ${f(messagesMs, 2)} + request ${f(requestMs[i], 2)}`);
   });

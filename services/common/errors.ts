@@ -50,6 +50,20 @@ export class DeadlineExceededError extends EdgesplitError {
   }
 }
 
+/** Thrown on a second push for the same (request, point), or a second Run with an id in flight: the first stands. */
+export class AlreadyExistsError extends EdgesplitError {
+  constructor(message: string) {
+    super(message, Status.ALREADY_EXISTS);
+  }
+}
+
+/** Thrown when the caller went away (gRPC cancellation or an aborted signal). */
+export class CancelledError extends EdgesplitError {
+  constructor(message: string) {
+    super(message, Status.CANCELLED);
+  }
+}
+
 /** Thrown when a package on disk is unusable (bad manifest, missing unit): a deployment problem. */
 export class PackageError extends EdgesplitError {
   constructor(message: string) {

@@ -4,7 +4,7 @@ import { DeadlineExceededError, InvalidArgumentError, UnavailableError } from '.
 import { checkPartitionFiles, type ModelPackage } from '../common/manifest.ts';
 import { createUnit, type OrtUnit, type RunOutput } from '../common/ort.ts';
 import { NO_OBSERVER, type RunObserver } from '../common/telemetry/observer.ts';
-import { CancelledError } from './errors.ts';
+import { CancelledError } from '../common/errors.ts';
 import { checkPush, firstChannels, globalAvgPool, mergeInto, partitionPlan, type PointPlan } from './plan.ts';
 import { DEFAULT_LIMITS, RequestTable, type DeliverOutcome, type RequestSlots, type Slice } from './state.ts';
 

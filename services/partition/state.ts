@@ -1,5 +1,5 @@
 import { InvalidArgumentError, ResourceExhaustedError } from '../common/errors.ts';
-import { AlreadyExistsError } from './errors.ts';
+import { AlreadyExistsError } from '../common/errors.ts';
 
 /** A received, already validated and decoded slice. */
 export interface Slice {
