@@ -25,16 +25,24 @@ function rng(seed: number) {
 /** A mixed fleet: boards to small servers, Wi-Fi to gigabit. */
 function simulatedCluster(n: number, seed: number, sharedMedium = false): Cluster {
   const r = rng(seed);
-  const nodes: NodeSpec[] = Array.from({ length: n }, (_, i) => ({
-    name: `node-${String(i).padStart(4, '0')}`,
-    gflops: Math.round(2 ** (r() * 5) * 100) / 100, // 1..32
-    bandwidthMbps: [10, 54, 100, 300, 1000][Math.floor(r() * 5)],
-    latencyMs: Math.round((0.1 + r() * 4.9) * 100) / 100,
-    perCallOverheadMs: 0.2,
-    memoryMiB: [512, 1024, 4096][Math.floor(r() * 3)],
-    labels: {},
-  }));
-  return { nodes, sharedMedium, router: { kind: 'own', gflops: 20, bandwidthMbps: 1000, latencyMs: 0.1, perCallOverheadMs: 0.2 } };
+  const nodes: NodeSpec[] = Array.from({ length: n }, (_, i) => {
+    const gflops = Math.round(2 ** (r() * 5) * 100) / 100; // 1..32
+    return {
+      name: `node-${String(i).padStart(4, '0')}`,
+      gflops,
+      bandwidthMbps: [10, 54, 100, 300, 1000][Math.floor(r() * 5)],
+      latencyMs: Math.round((0.1 + r() * 4.9) * 100) / 100,
+      perCallOverheadMs: 0.2,
+      // Service-path CPU scales with the CPU: a 1-GFLOPS board pays 16 ms per request, 4 per push, 160 per MB.
+      perRequestOverheadMs: 16 / gflops,
+      perMessageOverheadMs: 4 / gflops,
+      cpuMsPerMB: 160 / gflops,
+      memoryMiB: [512, 1024, 4096][Math.floor(r() * 3)],
+      labels: {},
+    };
+  });
+  return { nodes, sharedMedium, linkContention: true, messageOverheadBytes: 450, router: { kind: 'own', gflops: 20, bandwidthMbps: 1000, latencyMs: 0.1, perCallOverheadMs: 0.2,
+    perRequestOverheadMs: 0.5, perMessageOverheadMs: 0.1, cpuMsPerMB: 5 } };
 }
 
 const { packages } = await loadCatalog(values.catalog!);

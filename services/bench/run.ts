@@ -200,6 +200,8 @@ async function benchInside(emu: Emulator, o: BenchOptions): Promise<Row[]> {
 
   // --- the measured cluster: GFLOPS inside each device's quota, on the units of each model family
   const measureReps = o.quick ? 8 : 20;
+  // Measure on the fastest links: the per-request cost must not include wire effects the model carries itself.
+  emu.setBandwidth(Math.max(...o.bandwidths));
   emu.sh(['measure', '--out', join(o.outDir, 'cluster.yaml'), '--package', byName('fmnist-p1'), '--package', byName('fmnist-p4-none'), '--reps', String(measureReps),
     '--service-package', byName('fmnist-p4-none'), '--service-n', String(o.quick ? 20 : 40)], { timeoutMs: 600_000 });
   const base: Record<string, Cluster> = { fmnist: parseClusterYaml(readFileSync(join(o.outDir, 'cluster.yaml'), 'utf8'), 'cluster.yaml') };

@@ -16,6 +16,9 @@ const service = JSON.parse(opt('service-json') ?? '{}');
 const devs = a.map((s) => JSON.parse(s));
 const latencyMs = Math.max(0.01, Number((lat.rttMs / 2).toFixed(3)));
 const f = (x, d = 3) => Number(x).toFixed(d);
+// Wire bytes per message beyond the payload (HTTP/2 + gRPC + TCP/IP), from the bench's interface counters:
+// 450 B per push for the 3 KB policy, 537 B for the baseline (ACKs included).
+const MESSAGE_OVERHEAD_BYTES = 450;
 
 let routerRequestMs;
 const requestMs = devs.map(() => undefined);
@@ -28,7 +31,7 @@ if (service.perPartitionMs) {
   const imageBytes = 784;
   const featureBytes = (4 * m.head.inFeatures) / P;
   // tbf goodput is ~96% of the shaped rate; both messages cross the link once each way.
-  const wireMs = ((imageBytes + featureBytes) * 8) / (mbps * 0.96 * 1000) + 2 * latencyMs;
+  const wireMs = ((imageBytes + featureBytes + 2 * MESSAGE_OVERHEAD_BYTES) * 8) / (mbps * 0.96 * 1000) + 2 * latencyMs;
   service.perPartitionMs.forEach((runMs, i) => {
     const d = devs[i];
     const computeMs = flops / (d.gflops * 1e6) + units * d.perCallOverheadMs;
@@ -57,6 +60,9 @@ const lines = [
   ...notes.map((n) => `#   ${n}`),
   `# latencyMs is the measured veth one-way latency (no netem on this kernel: real link latency is not emulated).`,
   'sharedMedium: false',
+  '# access links (tbf on each end) carry one transfer at a time per direction; framing per message from the wire counters',
+  'linkContention: true',
+  `messageOverheadBytes: ${MESSAGE_OVERHEAD_BYTES}`,
   `router: { gflops: 20, bandwidthMbps: ${rmbps}, latencyMs: ${latencyMs}, perCallOverheadMs: 0.1` +
     (routerRequestMs !== undefined ? `, perRequestOverheadMs: ${f(routerRequestMs)}, perMessageOverheadMs: 0, cpuMsPerMB: 0` : '') + ' }',
   'nodes:',

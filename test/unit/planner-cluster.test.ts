@@ -21,6 +21,8 @@ describe('planner cluster input', () => {
       nodes: [{ name: 'a', gflops: 2, bandwidthMbps: 100, latencyMs: 1, perCallOverheadMs: 0.2, perRequestOverheadMs: 2,
         perMessageOverheadMs: 0.5, cpuMsPerMB: 20, labels: {} }],
       sharedMedium: false,
+      linkContention: true,
+      messageOverheadBytes: 450,
       router: { kind: 'own', gflops: 20, bandwidthMbps: 1000, latencyMs: 0.1, perCallOverheadMs: 0.2, perRequestOverheadMs: 0.5,
         perMessageOverheadMs: 0.1, cpuMsPerMB: 5 },
     });

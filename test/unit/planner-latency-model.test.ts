@@ -81,11 +81,12 @@ describe('planner latency model', () => {
   });
 
   it('should add the service CPU: per request, per message and per MB, on sender and receiver', () => {
-    // Router: request 0.3, 0.1 per message. a, b: 0.5 per message + 400 ms/MB (image 0.05, push 0.5, features 0.1);
-    // per request a 1, b 1.5. Router 0-0.3, sends the images 0.3-0.4 and 0.4-0.5; image→p1 0.5-1.1;
-    // b: receive + request 1.1-3.15, stem -4.15, block0 -6.15, push encode 6.15-7.15 (before block1), block1 -9.15;
-    // p0's push (encoded on a 5.55-6.55, over the link 6.55-8.05) is decoded on b after block1: 9.15-10.15;
-    // block2 -12.15, features encode -12.75, link -13.45, router receive -13.55, head -14.55.
+    // Router: request 0.3, 0.1 per message (its Run call to each partition and each reply). a, b: 0.5 per push
+    // + 400 ms/MB at both ends of every message (image 0.05, push 0.5, features 0.1); per request (their Run call)
+    // a 1, b 1.5. Router 0-0.3, sends the images 0.3-0.4 and 0.4-0.5; image→p1 0.5-1.1;
+    // b: receive + request 1.1-2.65, stem -3.65, block0 -5.65, push encode 5.65-6.65 (before block1), block1 -8.65;
+    // p0's push (encoded on a 5.05-6.05, over the link 6.05-7.55) is decoded on b after block1: 8.65-9.65;
+    // block2 -11.65, features encode -11.75, link -12.45, router receive -12.55, head -13.55.
     const c: Cluster = {
       nodes: [
         node('a', { perRequestOverheadMs: 1, perMessageOverheadMs: 0.5, cpuMsPerMB: 400 }),
@@ -96,17 +97,17 @@ describe('planner latency model', () => {
     };
     const p = predictLatency(p2, c, [0, 1]);
     assert.deepEqual(rounded(p), {
-      latencyMs: 14.55, computeMs: 13.25, transferMs: 1.3, exchangedBytes: 2500,
+      latencyMs: 13.55, computeMs: 12.25, transferMs: 1.3, exchangedBytes: 2500,
       criticalPath: [
         'request@router 0-0.3', 'image→p0 send@router 0.3-0.4', 'image→p1 send@router 0.4-0.5', 'image→p1 0.5-1.1',
-        'image→p1 receive@b 1.1-3.15', 'p1 stem@b 3.15-4.15', 'p1 block0@b 4.15-6.15', 'p1→p0 point0 send@b 6.15-7.15',
-        'p1 block1@b 7.15-9.15', 'p0→p1 point0 receive@b 9.15-10.15', 'p1 block2@b 10.15-12.15',
-        'features p1→router send@b 12.15-12.75', 'features p1→router 12.75-13.45', 'features p1→router receive@router 13.45-13.55',
-        'head@router 13.55-14.55',
+        'image→p1 receive@b 1.1-2.65', 'p1 stem@b 2.65-3.65', 'p1 block0@b 3.65-5.65', 'p1→p0 point0 send@b 5.65-6.65',
+        'p1 block1@b 6.65-8.65', 'p0→p1 point0 receive@b 8.65-9.65', 'p1 block2@b 9.65-11.65',
+        'features p1→router send@b 11.65-11.75', 'features p1→router 11.75-12.45', 'features p1→router receive@router 12.45-12.55',
+        'head@router 12.55-13.55',
       ],
     });
     // ONNX 8 ms (stem 1, blocks 2+2+2, head 1); the rest of the compute is service CPU.
-    assert.equal(Math.round(p.serviceMs * 1e9) / 1e9, 5.25);
+    assert.equal(Math.round(p.serviceMs * 1e9) / 1e9, 4.25);
   });
 
   it('should charge both ends of a push between partitions on one node, with no wire time', () => {
@@ -118,12 +119,27 @@ describe('planner latency model', () => {
   });
 
   it('should charge a router placed on a node with that node\'s service costs', () => {
-    // request 1, image send 0.5, receive 0.5 + request 1, units 1+2+2+2, features send 0.5 and receive 0.5, head 1.
+    // Router: request 1, Run call 0.5; partition: request 1 (its Run call included), units 1+2+2+2; router: reply 0.5,
+    // head 1.
     const p1 = syntheticPackage({ partitions: 1 });
     const c: Cluster = { nodes: [node('a', { perRequestOverheadMs: 1, perMessageOverheadMs: 0.5 })], sharedMedium: false,
       router: { kind: 'node', node: 'a' } };
     const p = predictLatency(p1, c, [0]);
-    assert.deepEqual([p.latencyMs, p.computeMs, p.serviceMs, p.transferMs], [12, 12, 4, 0]);
+    assert.deepEqual([p.latencyMs, p.computeMs, p.serviceMs, p.transferMs], [11, 11, 3, 0]);
+  });
+
+  it('should let access links carry one transfer at a time and add framing bytes to every message', () => {
+    // 125 B of framing = 0.1 ms at 10 Mbit/s. The router's uplink sends image→p0 0-0.2 (+0.5) and image→p1 0.2-0.4;
+    // p0 0.7-5.7 for stem..block1, p1 0.9-5.9; pushes of 1375 B (1.1 ms) arrive 5.3 and 5.5, hidden behind block1;
+    // the router's downlink takes features p0 7.7-8.0 (+0.5) and then p1 8.0-8.3 (+0.5): head 8.8-9.8.
+    const c: Cluster = { ...cluster([node('a'), node('b')]), linkContention: true, messageOverheadBytes: 125 };
+    assert.deepEqual(rounded(predictLatency(p2, c, [0, 1])), {
+      latencyMs: 9.8, computeMs: 8, transferMs: 1.8, exchangedBytes: 2500,
+      criticalPath: [
+        'image→p0 0-0.7', 'p0 stem@a 0.7-1.7', 'p0 block0@a 1.7-3.7', 'p0 block1@a 3.7-5.7', 'p0 block2@a 5.7-7.7',
+        'features p0→router 7.7-8.5', 'features p1→router 8-8.8', 'head@router 8.8-9.8',
+      ],
+    });
   });
 
   it('should size exchanges like the catalog (k = round half even, uint8 scale included)', () => {

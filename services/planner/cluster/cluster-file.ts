@@ -14,6 +14,10 @@ export const DEFAULT_PER_CALL_OVERHEAD_MS = 0.2;
 export const DEFAULT_PER_REQUEST_OVERHEAD_MS = 2;
 export const DEFAULT_PER_MESSAGE_OVERHEAD_MS = 0.5;
 export const DEFAULT_CPU_MS_PER_MB = 20;
+/** Framing per message on the wire (HTTP/2 headers and frames, gRPC prefix, TCP/IP): 450-540 B measured per push. */
+export const DEFAULT_MESSAGE_OVERHEAD_BYTES = 450;
+/** Cluster-wide link options when the file does not say: access links carry one transfer at a time per direction. */
+export const DEFAULT_LINKS = { linkContention: true, messageOverheadBytes: DEFAULT_MESSAGE_OVERHEAD_BYTES };
 /** A router on its own machine, when the file does not place it: a wired gateway (a faster CPU than the nodes). */
 export const DEFAULT_ROUTER = {
   gflops: 20, bandwidthMbps: 1000, latencyMs: 0.1, perCallOverheadMs: DEFAULT_PER_CALL_OVERHEAD_MS,
@@ -39,6 +43,8 @@ const nodeSchema = z.object({
 const fileSchema = z.object({
   nodes: z.array(nodeSchema).min(1, 'must list at least one node'),
   sharedMedium: z.boolean().default(false),
+  linkContention: z.boolean().default(DEFAULT_LINKS.linkContention),
+  messageOverheadBytes: nonNegative('messageOverheadBytes').default(DEFAULT_LINKS.messageOverheadBytes),
   router: z.object({
     node: z.string().optional(),
     gflops: positive('gflops').optional(),
@@ -88,6 +94,8 @@ export function parseClusterYaml(text: string, source = 'cluster'): Cluster {
   return {
     nodes: f.nodes.map((n) => ({ ...n })),
     sharedMedium: f.sharedMedium,
+    linkContention: f.linkContention,
+    messageOverheadBytes: f.messageOverheadBytes,
     router: f.router?.node !== undefined
       ? { kind: 'node', node: f.router.node }
       : { kind: 'own', ...DEFAULT_ROUTER, ...stripUndefined(f.router ?? {}) },

@@ -2,7 +2,7 @@
 // edgesplit.io/edge=true and may describe themselves with labels; what they do
 // not say is estimated from allocatable CPU with deliberately modest defaults.
 import { DEFAULT_CPU_MS_PER_MB, DEFAULT_PER_CALL_OVERHEAD_MS, DEFAULT_PER_MESSAGE_OVERHEAD_MS, DEFAULT_PER_REQUEST_OVERHEAD_MS,
-  DEFAULT_ROUTER } from './cluster-file.ts';
+  DEFAULT_LINKS, DEFAULT_ROUTER } from './cluster-file.ts';
 import type { Cluster, NodeSpec } from '../core/types.ts';
 
 export const EDGE_LABEL = 'edgesplit.io/edge';
@@ -97,5 +97,5 @@ export function readNode(node: KubeNode): NodeReading | undefined {
 export function clusterFromNodes(nodes: KubeNode[], opts: { sharedMedium?: boolean } = {}): Cluster {
   const specs = nodes.map(readNode).filter((r): r is NodeReading => r !== undefined && r.ready)
     .map((r) => r.spec).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return { nodes: specs, sharedMedium: opts.sharedMedium ?? false, router: { kind: 'own', ...DEFAULT_ROUTER } };
+  return { nodes: specs, sharedMedium: opts.sharedMedium ?? false, ...DEFAULT_LINKS, router: { kind: 'own', ...DEFAULT_ROUTER } };
 }

@@ -9,7 +9,11 @@
 //   plus the larger of their link latencies (each node's latency is its access
 //   link; the slower end decides, like the narrower end decides bandwidth).
 //   Transfers on one machine are free. Without a shared medium, links are
-//   switched and full duplex: concurrent transfers do not slow each other.
+//   switched and full duplex: concurrent transfers do not slow each other,
+//   unless the cluster asks for linkContention: then a machine's uplink carries
+//   one of its sends at a time and the router's downlink one gathered reply at
+//   a time (the router's P image sends take turns). Every message carries the
+//   cluster's messageOverheadBytes of framing on the wire.
 // - With a shared medium every transfer between machines (image broadcast,
 //   exchanges, feature gather) takes turns on it for its serialisation time;
 //   the propagation latency overlaps with the next sender's turn.
@@ -50,6 +54,9 @@ export function predictLatency(pkg: PackageModel, cluster: Cluster, assignment: 
   // Resources: one per node index, then the router's own machine, then the medium.
   const routerResource = nodes.length;
   const mediumResource = nodes.length + 1;
+  // With linkContention: each machine's uplink (the router's own machine last), then the router's downlink.
+  const uplinkBase = nodes.length + 2;
+  const routerDownlink = uplinkBase + nodes.length + 1;
   const at = (loc: number) => (loc === ROUTER && routerNode >= 0 ? routerNode : loc);
   const link = (loc: number) => (loc === ROUTER ? (router as Extract<typeof router, { kind: 'own' }>) : nodes[loc]);
   const nameOf = (loc: number) => (loc === ROUTER ? 'router' : nodes[loc].name);
@@ -77,11 +84,14 @@ export function predictLatency(pkg: PackageModel, cluster: Cluster, assignment: 
     if (a === b) return deps;
     const la = link(a);
     const lb = link(b);
-    const serialiseMs = (bytes * 8) / (Math.min(la.bandwidthMbps, lb.bandwidthMbps) * 1000);
+    const wire = bytes + (cluster.messageOverheadBytes ?? 0);
+    const serialiseMs = (wire * 8) / (Math.min(la.bandwidthMbps, lb.bandwidthMbps) * 1000);
     const latencyMs = Math.max(la.latencyMs, lb.latencyMs);
+    const linkResource = !cluster.linkContention ? -1
+      : to === ROUTER ? routerDownlink : uplinkBase + (a === ROUTER ? nodes.length : a);
     return [add({
       kind: 'transfer', label, deps,
-      resource: cluster.sharedMedium ? mediumResource : -1,
+      resource: cluster.sharedMedium ? mediumResource : linkResource,
       occupancyMs: serialiseMs, tailMs: latencyMs,
     })];
   };
@@ -129,7 +139,7 @@ export function predictLatency(pkg: PackageModel, cluster: Cluster, assignment: 
   const gathered = assignment.flatMap((n, i) => message(n, ROUTER, pkg.featureBytes, out[i][last], `features p${i}→router`));
   const head = compute(routerNode, pkg.headFlops, gathered, 'head');
 
-  const result = schedule(tasks, nodes.length + 2);
+  const result = schedule(tasks, routerDownlink + 1);
   const chain = criticalChain(result, head);
   let computeMs = 0;
   let serviceMs = 0;

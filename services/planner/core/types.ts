@@ -38,6 +38,14 @@ export interface Cluster {
   nodes: NodeSpec[];
   /** One collision domain (a Wi-Fi access point): every transfer between machines takes turns on it. */
   sharedMedium: boolean;
+  /**
+   * Without a shared medium: each machine's access link carries one transfer at a time (a node's uplink for what it
+   * sends, the router's downlink for the features it gathers), e.g. the router's P image sends take turns. Absent =
+   * false: concurrent transfers do not slow each other.
+   */
+  linkContention?: boolean;
+  /** Framing bytes each message adds on the wire (HTTP/2 headers and frames, gRPC prefix, TCP/IP). Absent = 0. */
+  messageOverheadBytes?: number;
   router: RouterSpec;
 }
 
