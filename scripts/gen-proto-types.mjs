@@ -19,9 +19,10 @@ const args = [
   ...(opts.keepCase ? ['--keepCase'] : []),
   `--longs=${opts.longs}`, `--enums=${opts.enums}`, `--bytes=${opts.bytes}`,
   ...(opts.defaults ? ['--defaults'] : []), ...(opts.oneofs ? ['--oneofs'] : []),
-  '--grpcLib=@grpc/grpc-js', '--importFileExtension=.ts', `--outDir=${outDir}`, `--includeDirs=${join(root, 'protos')}`,
+  '--grpcLib=@grpc/grpc-js', '--importFileExtension=.ts', `--outDir=${outDir}`, '--includeDirs=protos',
 ];
-execFileSync(join(root, 'node_modules/.bin/proto-loader-gen-types'), args, { stdio: 'inherit' });
+// Relative include paths keep the generated files' "Original file" comments free of the checkout's location.
+execFileSync(join(root, 'node_modules/.bin/proto-loader-gen-types'), args, { stdio: 'inherit', cwd: root });
 
 function files(dir) {
   return readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? files(join(dir, f)) : [join(dir, f)]));

@@ -1,4 +1,4 @@
-// Original file: /work/main/protos/inference/grpc_predict_v2.proto
+// Original file: protos/inference/grpc_predict_v2.proto
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'

@@ -1,4 +1,4 @@
-// Original file: /work/main/protos/inference/grpc_predict_v2.proto
+// Original file: protos/inference/grpc_predict_v2.proto
 
 import type { InferParameter as _inference_InferParameter, InferParameter__Output as _inference_InferParameter__Output } from '../inference/InferParameter.ts';
 import type { InferTensorContents as _inference_InferTensorContents, InferTensorContents__Output as _inference_InferTensorContents__Output } from '../inference/InferTensorContents.ts';

@@ -1,4 +1,4 @@
-// Original file: /work/main/protos/inference/grpc_predict_v2.proto
+// Original file: protos/inference/grpc_predict_v2.proto
 
 import type { Long } from '@grpc/proto-loader';
 

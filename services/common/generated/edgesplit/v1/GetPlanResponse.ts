@@ -1,4 +1,4 @@
-// Original file: /work/main/protos/edgesplit/v1/planner.proto
+// Original file: protos/edgesplit/v1/planner.proto
 
 
 export interface GetPlanResponse {

@@ -1,4 +1,4 @@
-// Original file: /work/main/protos/edgesplit/v1/planner.proto
+// Original file: protos/edgesplit/v1/planner.proto
 
 import type { NodeInfo as _edgesplit_v1_NodeInfo, NodeInfo__Output as _edgesplit_v1_NodeInfo__Output } from '../../edgesplit/v1/NodeInfo.ts';
 

@@ -1,4 +1,4 @@
-// Original file: /work/main/protos/edgesplit/v1/planner.proto
+// Original file: protos/edgesplit/v1/planner.proto
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'

@@ -1,4 +1,4 @@
-// Original file: /work/main/protos/edgesplit/v1/tensor.proto
+// Original file: protos/edgesplit/v1/tensor.proto
 
 export const Precision = {
   PRECISION_UNSPECIFIED: 'PRECISION_UNSPECIFIED',

@@ -1,4 +1,4 @@
-// Original file: /work/main/protos/edgesplit/v1/partition.proto
+// Original file: protos/edgesplit/v1/partition.proto
 
 
 export interface PushResponse {

@@ -1,4 +1,4 @@
-// Original file: /work/main/protos/edgesplit/v1/partition.proto
+// Original file: protos/edgesplit/v1/partition.proto
 
 import type { Tensor as _edgesplit_v1_Tensor, Tensor__Output as _edgesplit_v1_Tensor__Output } from '../../edgesplit/v1/Tensor.ts';
 import type { PointStat as _edgesplit_v1_PointStat, PointStat__Output as _edgesplit_v1_PointStat__Output } from '../../edgesplit/v1/PointStat.ts';

@@ -1,4 +1,4 @@
-// Original file: /work/main/protos/edgesplit/v1/tensor.proto
+// Original file: protos/edgesplit/v1/tensor.proto
 
 import type { Precision as _edgesplit_v1_Precision, Precision__Output as _edgesplit_v1_Precision__Output } from '../../edgesplit/v1/Precision.ts';
 import type { Long } from '@grpc/proto-loader';
