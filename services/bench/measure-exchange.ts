@@ -9,6 +9,7 @@ import * as grpc from '@grpc/grpc-js';
 import { decode, encode } from '../common/codec.ts';
 import { partitionProto } from '../common/proto.ts';
 import { decodePush } from '../partition/push.ts';
+import type { PushRequest__Output } from '../common/generated/edgesplit/v1/PushRequest.ts';
 import { GrpcTransport } from '../partition/grpc-transport.ts';
 import { firstChannels, mergeInto } from '../partition/plan.ts';
 
@@ -23,15 +24,26 @@ const median = (a: number[]) => { const s = [...a].sort((x, y) => x - y); return
 const PROTO = partitionProto().edgesplit.v1.Partition;
 const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 << 20, 'grpc.max_send_message_length': 64 << 20 });
 const sink = new Map<number, Float32Array>();
+const receive = (req: PushRequest__Output): void => {
+  const m = decodePush(req);
+  const [n, k, h, w] = m.tensor.shape;
+  const values = decode(m.tensor.data, m.tensor.scales, n * k * h * w, n, m.tensor.precision);
+  let y = sink.get(values.length);
+  if (!y) sink.set(values.length, (y = new Float32Array(values.length * 2)));
+  mergeInto(y, values, n, 2 * k, h * w, k);
+};
 server.addService(PROTO.service, {
-  Push: (call: grpc.ServerUnaryCall<never, unknown>, cb: grpc.sendUnaryData<unknown>) => {
-    const m = decodePush(call.request);
-    const [n, k, h, w] = m.tensor.shape;
-    const values = decode(m.tensor.data, m.tensor.scales, n * k * h * w, n, m.tensor.precision);
-    let y = sink.get(values.length);
-    if (!y) sink.set(values.length, (y = new Float32Array(values.length * 2)));
-    mergeInto(y, values, n, 2 * k, h * w, k);
+  Push: (call: grpc.ServerUnaryCall<PushRequest__Output, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+    receive(call.request);
     cb(null, { accepted: true });
+  },
+  // The partitions' data path: pushes on one long-lived stream, each acknowledged.
+  PushStream: (call: grpc.ServerDuplexStream<PushRequest__Output, unknown>) => {
+    call.on('data', (req: PushRequest__Output) => {
+      receive(req);
+      call.write({ requestId: req.requestId, point: req.point, accepted: true });
+    });
+    call.on('end', () => call.end());
   },
   Run: (_c: unknown, cb: grpc.sendUnaryData<unknown>) => cb({ code: grpc.status.UNIMPLEMENTED }),
   Describe: (_c: unknown, cb: grpc.sendUnaryData<unknown>) => cb({ code: grpc.status.UNIMPLEMENTED }),

@@ -74,6 +74,8 @@ export interface StackOptions {
   withRouter?: boolean;
   /** Extra environment for every child (e.g. OTEL_* for tracing), over this process's own. */
   env?: NodeJS.ProcessEnv;
+  /** Node.js flags for every child (e.g. --cpu-prof, which NODE_OPTIONS does not allow). */
+  nodeArgs?: string[];
   /** Credentials for the readiness health checks when the stack serves TLS (services/common/tls.ts). */
   healthCredentials?: ChannelCredentials;
   healthChannelOptions?: ChannelOptions;
@@ -86,9 +88,10 @@ interface Child {
   tail: string[];
 }
 
-function launch(name: string, args: string[], log?: (line: string) => void, env?: NodeJS.ProcessEnv): Child {
+function launch(name: string, args: string[], log?: (line: string) => void, env?: NodeJS.ProcessEnv,
+  nodeArgs: string[] = []): Child {
   // EDGESPLIT_EXIT_WITH_PARENT: the child stops when its stdin closes, so even a killed `up` leaves nothing behind.
-  const proc = spawn(process.execPath, [BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'],
+  const proc = spawn(process.execPath, [...nodeArgs, BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, ...env, EDGESPLIT_EXIT_WITH_PARENT: '1' } });
   const tail: string[] = [];
   const keep = (chunk: Buffer) => {
@@ -132,10 +135,10 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   try {
     for (let i = 0; i < P; i++) {
       children.push(launch(`partition ${i}`, ['serve', 'partition', '--package', o.pkg.dir, '--index', String(i),
-        '--peers', addresses.join(','), '--host', o.host, '--port', String(ports[i]), ...(o.partitionArgs ?? [])], o.log, o.env));
+        '--peers', addresses.join(','), '--host', o.host, '--port', String(ports[i]), ...(o.partitionArgs ?? [])], o.log, o.env, o.nodeArgs));
     }
     if (o.withRouter !== false) children.push(launch('router', ['serve', 'router', '--package', o.pkg.dir, '--partitions', addresses.join(','),
-      '--host', o.host, '--port', String(ports[P]), ...(o.routerArgs ?? [])], o.log, o.env));
+      '--host', o.host, '--port', String(ports[P]), ...(o.routerArgs ?? [])], o.log, o.env, o.nodeArgs));
     const timeout = o.startTimeoutMs ?? 90_000;
     const firstExit = Promise.race(children.map((c) => c.exited.then((why) => ({ c, why }))));
     const ready = Promise.all([...addresses, router].slice(0, children.length).map((a, i) =>

@@ -11,7 +11,8 @@ interface Malformed {
   [MALFORMED]: string;
 }
 
-const isMalformed = (r: unknown): r is Malformed => typeof r === 'object' && r !== null && MALFORMED in r;
+/** true for a request that `hardenDefinition` could not decode (streaming handlers check each message). */
+export const isMalformed = (r: unknown): r is Malformed => typeof r === 'object' && r !== null && MALFORMED in r;
 
 /** The same service with request decoders that never throw. */
 export function hardenDefinition<D extends ServiceDefinition>(def: D): D {

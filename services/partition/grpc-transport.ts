@@ -4,7 +4,12 @@ import { UnavailableError } from '../common/errors.ts';
 import { partitionProto } from '../common/proto.ts';
 import { channelCredentials, channelTlsOptions, RECONNECT_OPTIONS, type TlsMaterial } from '../common/tls.ts';
 import { clientInterceptors } from '../common/telemetry/grpc-client.ts';
+import { clientRequest } from '../common/telemetry/frames.ts';
+import { EdgesplitError } from '../common/errors.ts';
+import { MuxStream } from '../common/mux-stream.ts';
 import type { PartitionClient } from '../common/generated/edgesplit/v1/Partition.ts';
+import type { PushAck__Output } from '../common/generated/edgesplit/v1/PushAck.ts';
+import type { PushRequest } from '../common/generated/edgesplit/v1/PushRequest.ts';
 import type { PeerTransport, PushMessage } from './runner.ts';
 
 export interface GrpcTransportOptions {
@@ -13,12 +18,20 @@ export interface GrpcTransportOptions {
   keepaliveMs?: number;
   /** mTLS to peers (services/common/tls.ts): this partition's certificate and the cluster CA. */
   tls?: TlsMaterial;
+  /** One unary Push per slice instead of the PushStream (the pre-stream path, kept for comparison). */
+  unary?: boolean;
 }
 
-/** Pushes slices straight to peer partitions over gRPC, one long-lived client per peer. */
+const pushKey = (requestId: string, point: number): string => `${point}/${requestId}`;
+
+/**
+ * Pushes slices straight to peer partitions over gRPC: one long-lived client per peer and, on it, one PushStream
+ * that carries every push to that peer (each acknowledged), or one unary Push per slice with `unary: true`.
+ */
 export class GrpcTransport implements PeerTransport {
   private peers: string[] = [];
   private readonly clients = new Map<number, PartitionClient>();
+  private readonly streams = new Map<number, MuxStream<PushRequest, PushAck__Output>>();
 
   constructor(peers: readonly string[], private readonly opts: GrpcTransportOptions) {
     this.setPeers(peers);
@@ -27,15 +40,9 @@ export class GrpcTransport implements PeerTransport {
   /** Replaces the peer addresses (partition order), closing clients whose address changed. */
   setPeers(peers: readonly string[]): void {
     peers.forEach((addr, i) => {
-      if (this.peers[i] !== addr) {
-        this.clients.get(i)?.close();
-        this.clients.delete(i);
-      }
+      if (this.peers[i] !== addr) this.drop(i);
     });
-    for (let i = peers.length; i < this.peers.length; i++) {
-      this.clients.get(i)?.close();
-      this.clients.delete(i);
-    }
+    for (let i = peers.length; i < this.peers.length; i++) this.drop(i);
     this.peers = [...peers];
   }
 
@@ -60,7 +67,46 @@ export class GrpcTransport implements PeerTransport {
     return c;
   }
 
+  private drop(i: number): void {
+    this.streams.get(i)?.close();
+    this.streams.delete(i);
+    this.clients.get(i)?.close();
+    this.clients.delete(i);
+  }
+
+  private stream(to: number): MuxStream<PushRequest, PushAck__Output> {
+    let s = this.streams.get(to);
+    if (s) return s;
+    const c = this.client(to);
+    s = new MuxStream<PushRequest, PushAck__Output>({
+      open: () => c.PushStream(),
+      keyOf: (a) => pushKey(a.requestId, a.point),
+      peer: `partition ${to} at ${this.peers[to]}`,
+    });
+    this.streams.set(to, s);
+    return s;
+  }
+
   push(to: number, msg: PushMessage, deadlineMs: number): Promise<void> {
+    if (this.opts.unary) return this.pushUnary(to, msg, deadlineMs);
+    let s: MuxStream<PushRequest, PushAck__Output>;
+    try {
+      s = this.stream(to);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const t = msg.tensor;
+    return clientRequest('edgesplit.v1.Partition', 'Push', this.peers[to], {}, (traceContext) => s.request(
+      pushKey(msg.requestId, msg.point), {
+        requestId: msg.requestId, point: msg.point, fromPartition: msg.from, package: msg.package,
+        tensor: { shape: t.shape, precision: toProtoPrecision(t.precision), data: t.data, scales: t.scales, rawUint8: false },
+        timeoutMs: Number.isFinite(deadlineMs) ? Math.max(1, deadlineMs - Date.now()) : 0, traceContext,
+      }, deadlineMs)).then((ack) => {
+      if (ack.error && ack.error.code !== 0) throw new EdgesplitError(`partition ${to}: ${ack.error.message}`, ack.error.code);
+    });
+  }
+
+  private pushUnary(to: number, msg: PushMessage, deadlineMs: number): Promise<void> {
     return new Promise((resolve, reject) => {
       let c: PartitionClient;
       try {
@@ -79,6 +125,8 @@ export class GrpcTransport implements PeerTransport {
   }
 
   close(): void {
+    for (const s of this.streams.values()) s.close();
+    this.streams.clear();
     for (const c of this.clients.values()) c.close();
     this.clients.clear();
   }

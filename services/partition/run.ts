@@ -37,28 +37,30 @@ function checkMissing(missing: number[], partitions: number, self: number): numb
 const toProtoStat = (s: PointStat): ProtoPointStat => ({ point: s.point, peer: s.peer, bytes: s.bytes,
   transferMs: s.transferMs, merged: s.merged, waitMs: s.waitMs });
 
+/** Validates one Run and computes it; shared by the unary Run and the multiplexed RunStream. */
+export async function executeRun(d: HandlerDeps, req: RunRequest__Output, deadlineMs: number,
+  signal: AbortSignal): Promise<RunResponse> {
+  if (req.package !== d.runner.packageName) {
+    throw new FailedPreconditionError(`package: request is for ${JSON.stringify(req.package)}, this partition serves ${d.runner.packageName}`);
+  }
+  const { data, n } = decodeImages(req.images);
+  const desc = d.runner.describe();
+  const missing = checkMissing(req.missingPartitions, desc.partitions, desc.index);
+  const r = await d.runner.run(req.requestId, data, n, { deadlineMs, missing, signal });
+  const f = r.features;
+  return {
+    requestId: req.requestId,
+    // Float32Array memory is little-endian on every platform Node supports here, as the wire wants.
+    features: { shape: [n, f.length / n], precision: 'FP32', data: Buffer.from(f.buffer, f.byteOffset, f.byteLength),
+      scales: [], rawUint8: false },
+    computeMs: r.computeMs, sent: r.sent.map(toProtoStat), received: r.received.map(toProtoStat),
+    missedPoints: r.missedPoints,
+  };
+}
+
 export function runHandler(d: HandlerDeps): grpc.handleUnaryCall<RunRequest__Output, RunResponse> {
   return (call, callback) => {
-    const signal = callSignal(call);
-    const req = call.request;
-    (async (): Promise<RunResponse> => {
-      if (req.package !== d.runner.packageName) {
-        throw new FailedPreconditionError(`package: request is for ${JSON.stringify(req.package)}, this partition serves ${d.runner.packageName}`);
-      }
-      const { data, n } = decodeImages(req.images);
-      const desc = d.runner.describe();
-      const missing = checkMissing(req.missingPartitions, desc.partitions, desc.index);
-      const r = await d.runner.run(req.requestId, data, n,
-        { deadlineMs: callDeadlineMs(call, d.defaultTimeoutMs), missing, signal });
-      const f = r.features;
-      return {
-        requestId: req.requestId,
-        // Float32Array memory is little-endian on every platform Node supports here, as the wire wants.
-        features: { shape: [n, f.length / n], precision: 'FP32', data: Buffer.from(f.buffer, f.byteOffset, f.byteLength),
-          scales: [], rawUint8: false },
-        computeMs: r.computeMs, sent: r.sent.map(toProtoStat), received: r.received.map(toProtoStat),
-        missedPoints: r.missedPoints,
-      };
-    })().then((res) => callback(null, res), (err) => callback(toGrpcStatus(err)));
+    executeRun(d, call.request, callDeadlineMs(call, d.defaultTimeoutMs), callSignal(call))
+      .then((res) => callback(null, res), (err) => callback(toGrpcStatus(err)));
   };
 }

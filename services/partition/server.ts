@@ -9,6 +9,7 @@ import { describeHandler } from './describe.ts';
 import { pushHandler } from './push.ts';
 import type { PartitionRunner } from './runner.ts';
 import { runHandler } from './run.ts';
+import { pushStreamHandler, runStreamHandler, StreamRegistry } from './streams.ts';
 
 export const PARTITION_SERVICE = 'edgesplit.v1.Partition';
 
@@ -39,11 +40,15 @@ export interface PartitionServer {
 export function createServer(deps: PartitionServerDeps): PartitionServer {
   const server = createGrpcServer({ maxMessageBytes: deps.maxMessageBytes });
   const def = partitionProto().edgesplit.v1.Partition.service;
+  const hooks = partitionRpcHooks(deps.runner.describe().index);
+  const streams = new StreamRegistry();
   server.addService(hardenDefinition(def), rejectMalformed(def, traceService(def, {
     Run: runHandler(deps),
     Push: pushHandler(deps),
     Describe: describeHandler(deps),
-  }, partitionRpcHooks(deps.runner.describe().index))));
+    RunStream: runStreamHandler(deps, streams, hooks.Run),
+    PushStream: pushStreamHandler(deps, streams, hooks.Push),
+  }, hooks)));
   const health = addHealth(server, [PARTITION_SERVICE]);
   addReflection(server);
   return {
@@ -51,6 +56,10 @@ export function createServer(deps: PartitionServerDeps): PartitionServer {
     health,
     ready: () => setServing(health, [PARTITION_SERVICE], 'SERVING'),
     shutdown: (opts = {}) => shutdownServer(server, { health, services: [PARTITION_SERVICE],
-      drain: () => deps.runner.drain(opts.drainMs ?? 10_000), timeoutMs: opts.timeoutMs }),
+      // In-flight Runs finish first (their pushes still flow), then the data-path streams end so tryShutdown can.
+      drain: async () => {
+        await deps.runner.drain(opts.drainMs ?? 10_000);
+        streams.endAll();
+      }, timeoutMs: opts.timeoutMs }),
   };
 }

@@ -6,6 +6,10 @@ import { channelCredentials, channelTlsOptions, RECONNECT_OPTIONS, type TlsMater
 import { clientInterceptors } from '../common/telemetry/grpc-client.ts';
 import type { PartitionClient as PartitionStub } from '../common/generated/edgesplit/v1/Partition.ts';
 import type { RunResponse__Output } from '../common/generated/edgesplit/v1/RunResponse.ts';
+import type { RunFrame } from '../common/generated/edgesplit/v1/RunFrame.ts';
+import type { RunResult__Output } from '../common/generated/edgesplit/v1/RunResult.ts';
+import { MuxStream } from '../common/mux-stream.ts';
+import { clientRequest } from '../common/telemetry/frames.ts';
 
 export interface PartitionRunRequest {
   requestId: string;
@@ -44,12 +48,17 @@ function toFloat32(buf: Buffer): Float32Array {
   return out;
 }
 
+/**
+ * A partition over gRPC: every Run travels on one long-lived RunStream (multiplexed by request id, see
+ * MuxStream), or as one unary Run call each with `unary: true` (the pre-stream path, kept for comparison).
+ */
 export class GrpcPartitionClient implements PartitionClient {
   private readonly stub: PartitionStub;
   private readonly health: HealthChecker;
+  private readonly stream: MuxStream<RunFrame, RunResult__Output>;
 
   constructor(readonly index: number, readonly address: string, readonly width: number, maxMessageBytes: number,
-    tls?: TlsMaterial) {
+    tls?: TlsMaterial, private readonly opts: { unary?: boolean } = {}) {
     const Partition = partitionProto().edgesplit.v1.Partition;
     this.stub = new Partition(address, channelCredentials(tls), {
       ...RECONNECT_OPTIONS,
@@ -62,9 +71,34 @@ export class GrpcPartitionClient implements PartitionClient {
     });
     // Share the stub's channel: one connection per partition.
     this.health = new HealthChecker(address, this.stub.getChannel() as grpc.Channel, channelCredentials(tls));
+    this.stream = new MuxStream<RunFrame, RunResult__Output>({
+      open: () => this.stub.RunStream(),
+      keyOf: (r) => r.requestId,
+      peer: `partition ${index} at ${address}`,
+    });
   }
 
   run(req: PartitionRunRequest, deadlineMs: number, signal?: AbortSignal): Promise<PartitionRunResult> {
+    if (this.opts.unary) return this.runUnary(req, deadlineMs, signal);
+    return clientRequest('edgesplit.v1.Partition', 'Run', this.address, { 'edgesplit.partition': this.index,
+      'edgesplit.request_id': req.requestId }, (traceContext) => this.stream.request(req.requestId, {
+      run: {
+        requestId: req.requestId, package: req.package, missingPartitions: req.missing,
+        images: { shape: [req.n, 28, 28], precision: 'UINT8', rawUint8: true, data: req.images },
+        timeoutMs: Math.max(1, deadlineMs - Date.now()), traceContext,
+      },
+    }, deadlineMs, signal, () => ({ cancel: { requestId: req.requestId } }))).then((r) => {
+      if (r.error && r.error.code !== 0) {
+        const where = `partition ${this.index} at ${this.address}`;
+        if (r.error.code === grpc.status.DEADLINE_EXCEEDED) throw new DeadlineExceededError(`${where}: deadline exceeded`);
+        throw new EdgesplitError(`${where}: ${r.error.message}`, r.error.code);
+      }
+      if (!r.response) throw new EdgesplitError(`partition ${this.index} answered ${r.requestId} with neither a response nor an error`, grpc.status.INTERNAL);
+      return this.decode(r.response, req.n);
+    });
+  }
+
+  private runUnary(req: PartitionRunRequest, deadlineMs: number, signal?: AbortSignal): Promise<PartitionRunResult> {
     return new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(new EdgesplitError(`partition ${this.index}: cancelled`, grpc.status.CANCELLED));
       const call = this.stub.Run({
@@ -108,6 +142,7 @@ export class GrpcPartitionClient implements PartitionClient {
   }
 
   close(): void {
+    this.stream.close();
     this.health.close();
     this.stub.close();
   }

@@ -17,6 +17,11 @@ export function withCallAttributes<T>(attrs: Attributes, fn: () => T): T {
   return context.with(ctx.setValue(CALL_ATTRIBUTES, { ...prior, ...attrs }), fn);
 }
 
+/** The attributes `withCallAttributes` set for calls started in the active context (for multiplexed requests). */
+export function callAttributes(): Attributes | undefined {
+  return context.active().getValue(CALL_ATTRIBUTES) as Attributes | undefined;
+}
+
 function hostPort(target: string): Attributes {
   const m = /^(?:dns:(?:\/\/[^/]*\/)?)?(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(target);
   if (!m) return { [ATTR.serverAddress]: target };

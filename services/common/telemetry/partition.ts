@@ -29,9 +29,10 @@ export function partitionObserver(index: number): RunObserver {
   if (!instrumented()) return NO_OBSERVER;
   const tracer = trace.getTracer(TRACER_NAME);
   const tracing = telemetryActive().tracing;
+  const unitSpans = tracing && telemetryActive().unitSpans === true;
   return {
     unit(name, n, fn) {
-      if (!tracing) return fn();
+      if (!unitSpans) return fn();
       return traced(tracer.startSpan(SPAN.unit(name), { attributes: { [ATTR.unit]: name, [ATTR.partition]: index, [ATTR.batch]: n }, startTime: hrNow() }), fn);
     },
     push(info: PushInfo, fn) {

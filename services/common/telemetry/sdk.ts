@@ -122,7 +122,7 @@ export function startTelemetry(o: TelemetryOptions): Telemetry {
       return stopped;
     },
   };
-  setActive({ tracing: telemetry.tracing, metrics: telemetry.metrics });
+  setActive({ tracing: telemetry.tracing, metrics: telemetry.metrics, unitSpans: config.unitSpans === true });
   current = { telemetry };
   return telemetry;
 }

@@ -4,6 +4,8 @@
 export interface ActiveTelemetry {
   tracing: boolean;
   metrics: boolean;
+  /** Spans per ONNX unit run (EDGESPLIT_TRACE_UNITS). */
+  unitSpans?: boolean;
 }
 
 let active: ActiveTelemetry = { tracing: false, metrics: false };

@@ -8,6 +8,8 @@ export interface PushRequest {
   'fromPartition'?: (number);
   'tensor'?: (_edgesplit_v1_Tensor | null);
   'package'?: (string);
+  'timeoutMs'?: (number | string);
+  'traceContext'?: ({[key: string]: string});
 }
 
 export interface PushRequest__Output {
@@ -16,4 +18,6 @@ export interface PushRequest__Output {
   'fromPartition': (number);
   'tensor': (_edgesplit_v1_Tensor__Output | null);
   'package': (string);
+  'timeoutMs': (number);
+  'traceContext': ({[key: string]: string});
 }

@@ -7,6 +7,8 @@ export interface RunRequest {
   'images'?: (_edgesplit_v1_Tensor | null);
   'package'?: (string);
   'missingPartitions'?: (number)[];
+  'timeoutMs'?: (number | string);
+  'traceContext'?: ({[key: string]: string});
 }
 
 export interface RunRequest__Output {
@@ -14,4 +16,6 @@ export interface RunRequest__Output {
   'images': (_edgesplit_v1_Tensor__Output | null);
   'package': (string);
   'missingPartitions': (number)[];
+  'timeoutMs': (number);
+  'traceContext': ({[key: string]: string});
 }

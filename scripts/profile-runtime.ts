@@ -1,0 +1,120 @@
+/**
+ * Where a request's CPU goes: runs the local stack (router + P partitions) with V8's CPU profiler in every child,
+ * sends `--requests` batch-1 requests one after another through the OIP API, stops the stack (profiles are written on
+ * exit) and prints self time per category and per role, in ms of CPU per request.
+ * `node --import tsx scripts/profile-runtime.ts [--requests 400] [--package NAME] [--json]`
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadSample } from '../services/common/sample.ts';
+import { OipClient } from '../services/cli/oip-client.ts';
+import { resolvePackageFlag, startStack } from '../services/cli/stack.ts';
+
+const { values } = parseArgs({ options: { requests: { type: 'string', default: '400' }, package: { type: 'string' },
+  json: { type: 'boolean' }, keep: { type: 'boolean' }, top: { type: 'string', default: '25' } } });
+const N = Number(values.requests);
+const pkg = resolvePackageFlag(values.package);
+const dir = mkdtempSync(join(tmpdir(), 'edgesplit-prof-'));
+
+interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }
+interface Profile { nodes: Node[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number }
+
+/** A category for a frame: first match wins, so more specific patterns come first. */
+const CATEGORIES: [string, (f: Node['callFrame']) => boolean][] = [
+  ['gc', (f) => f.functionName === '(garbage collector)'],
+  ['idle', (f) => f.functionName === '(idle)'],
+  ['program (native, unattributed)', (f) => f.functionName === '(program)'],
+  ['onnxruntime', (f) => /onnxruntime/.test(f.url)],
+  ['protobuf (protobufjs, proto-loader)', (f) => /protobufjs|proto-loader|@protobufjs/.test(f.url)],
+  ['grpc-js (framing, channels, http2 glue)', (f) => /@grpc\/grpc-js/.test(f.url)],
+  ['telemetry (OpenTelemetry)', (f) => /@opentelemetry|services\/common\/telemetry/.test(f.url)],
+  ['codec (encode/decode)', (f) => /common\/codec/.test(f.url)],
+  ['merge, pooling, slicing', (f) => /partition\/plan/.test(f.url)],
+  ['request state', (f) => /partition\/state/.test(f.url)],
+  ['runner and handlers', (f) => /services\/partition\//.test(f.url)],
+  ['router (validate, fan-out, head, response)', (f) => /services\/router\//.test(f.url)],
+  ['other edgesplit code', (f) => /services\//.test(f.url)],
+  ['tsx / module loading', (f) => /tsx|esbuild|node:internal\/modules/.test(f.url)],
+  ['node http2 and net', (f) => /node:internal\/(http2|stream_base|net|streams)|node:net|node:http2/.test(f.url)],
+  ['node timers, promises, events', (f) => /node:internal\/(timers|process\/task_queues|event_target|abort)|node:events|node:timers/.test(f.url)],
+  ['crypto (request ids)', (f) => /crypto/.test(f.url)],
+  ['other node internals', (f) => f.url.startsWith('node:')],
+  ['native / builtins (no url)', () => true],
+];
+
+/** Self time per category of the samples taken inside [fromUs, toUs] (CLOCK_MONOTONIC, as process.hrtime). */
+const byFunction = new Map<string, number>();
+
+function categorize(p: Profile, fromUs: number, toUs: number): Map<string, number> {
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const out = new Map<string, number>();
+  let t = p.startTime;
+  for (let i = 0; i < p.samples.length; i++) {
+    t += p.timeDeltas[i] ?? 0;
+    if (t < fromUs || t > toUs) continue;
+    const n = byId.get(p.samples[i])!;
+    const cat = CATEGORIES.find(([, test]) => test(n.callFrame))![0];
+    const ms = (p.timeDeltas[i] ?? 0) / 1000;
+    out.set(cat, (out.get(cat) ?? 0) + ms);
+    const f = n.callFrame;
+    const key = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/services\//, 'services/')}:${f.lineNumber + 1}`;
+    byFunction.set(key, (byFunction.get(key) ?? 0) + ms);
+  }
+  return out;
+}
+
+const stack = await startStack({ pkg, host: '127.0.0.1', nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`],
+  partitionArgs: ['--measure', 'false'] });
+const rolePids = new Map<number, string>([[stack.routerPid, 'router'], ...stack.partitions.map((p) => [p.pid, `partition ${p.index}`] as [number, string])]);
+const client = new OipClient(stack.router);
+const images = loadSample().images;
+const px = 28 * 28;
+let wall = 0;
+let fromUs = 0;
+let toUs = 0;
+const nowUs = () => Number(process.hrtime.bigint() / 1000n);
+try {
+  for (let i = 0; i < 50; i++) await client.classify(images.subarray((i % 1000) * px, (i % 1000 + 1) * px), 1);
+  const t0 = performance.now();
+  fromUs = nowUs();
+  for (let i = 0; i < N; i++) await client.classify(images.subarray((i % 1000) * px, (i % 1000 + 1) * px), 1);
+  toUs = nowUs();
+  wall = performance.now() - t0;
+} finally {
+  client.close();
+  await stack.stop();
+}
+
+const roles: Record<string, Record<string, number>> = {};
+const totals = new Map<string, number>();
+for (const f of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))) {
+  // CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile
+  const pid = Number(f.split('.')[3]);
+  const role = rolePids.get(pid) ?? `pid ${pid}`;
+  const cats = categorize(JSON.parse(readFileSync(join(dir, f), 'utf8')) as Profile, fromUs, toUs);
+  // The tsx loader thread writes a profile of its own under the same pid: add, never replace.
+  const r = (roles[role] ??= {});
+  for (const [k, v] of cats) r[k] = (r[k] ?? 0) + v;
+  for (const [k, v] of cats) if (k !== 'idle') totals.set(k, (totals.get(k) ?? 0) + v);
+}
+if (!values.keep) rmSync(dir, { recursive: true, force: true });
+// Only samples inside the measured loop count (start-up and warm-up are left out).
+const perReq = (ms: number) => ms / N;
+const sorted = [...totals].sort((a, b) => b[1] - a[1]);
+const totalCpu = sorted.reduce((s, [, v]) => s + v, 0);
+console.log(`profile: ${pkg.manifest.name}, ${N} sequential batch-1 requests, wall ${(wall / N).toFixed(2)} ms/request`);
+console.log(`CPU (all processes, non-idle) ${perReq(totalCpu).toFixed(2)} ms/request, by category:`);
+for (const [k, v] of sorted) console.log(`  ${k.padEnd(44)} ${perReq(v).toFixed(3).padStart(8)} ms  ${(100 * v / totalCpu).toFixed(1).padStart(5)}%`);
+console.log('top functions by self time (all processes):');
+for (const [k, v] of [...byFunction].filter(([k]) => !k.startsWith('(idle)')).sort((a, b) => b[1] - a[1]).slice(0, Number(values.top))) {
+  console.log(`  ${perReq(v).toFixed(3).padStart(7)} ms  ${k}`);
+}
+for (const [role, cats] of Object.entries(roles).sort()) {
+  const busy = Object.entries(cats).filter(([k]) => k !== 'idle').reduce((s, [, v]) => s + v, 0);
+  console.log(`  ${role}: ${perReq(busy).toFixed(2)} ms CPU/request`);
+}
+if (values.json) console.log(JSON.stringify({ package: pkg.manifest.name, requests: N, wallMsPerRequest: wall / N,
+  cpuMsPerRequest: Object.fromEntries(sorted.map(([k, v]) => [k, perReq(v)])),
+  roles: Object.fromEntries(Object.entries(roles).map(([r, c]) => [r, Object.fromEntries(Object.entries(c).map(([k, v]) => [k, perReq(v)]))])) }));
