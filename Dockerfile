@@ -25,7 +25,18 @@ RUN npm ci --omit=dev --no-audit --no-fund \
  && find "$ort/linux" -mindepth 1 -maxdepth 1 ! -name "$arch" -exec rm -rf {} + \
  && test -f "$ort/linux/$arch/onnxruntime_binding.node"
 
-# ---- stage 2: runtime --------------------------------------------------------------
+# ---- stage 2: compile the TypeScript to dist/ (tsc; dev dependencies live only here) ----
+FROM ${NODE_IMAGE} AS build
+WORKDIR /src
+COPY package.json package-lock.json .npmrc tsconfig.json tsconfig.build.json ./
+RUN npm ci --no-audit --no-fund
+COPY scripts ./scripts
+COPY services ./services
+COPY protos ./protos
+COPY test ./test
+RUN node scripts/build.mjs && find dist -name '*.map' -delete
+
+# ---- stage 3: runtime --------------------------------------------------------------
 FROM ${NODE_IMAGE}
 LABEL org.opencontainers.image.title="edgesplit" \
       org.opencontainers.image.description="Separable neural network across edge devices: partition, router and planner roles" \
@@ -42,7 +53,8 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY bin ./bin
 COPY protos ./protos
-COPY services ./services
+COPY --from=build /src/dist/services ./dist/services
+COPY --from=build /src/dist/.build-stamp ./dist/.build-stamp
 # Model packages are baked in: edge clusters are often air-gapped.
 COPY models ./models
 USER 10001:10001

@@ -1,7 +1,42 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly through tsx, so the checkout, the tests and the
-// container image all execute the same files with no separate build step.
-import { register } from 'tsx/esm/api';
-register();
-const { main } = await import('../services/cli/main.ts');
+// Runs the compiled CLI (dist/, from `npm run build`): no TypeScript compiler in the serving processes. In a
+// checkout whose sources are newer than the build (or never built), it runs the sources through tsx instead, so
+// an edit is never silently ignored; tsx is a development dependency and the image ships dist/ only.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const stamp = join(root, 'dist', '.build-stamp');
+const sources = join(root, 'services');
+
+/** Newest mtime of the .ts files under dir (about 150 files: a millisecond or two). */
+function newest(dir) {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) t = Math.max(t, newest(p));
+    else if (e.name.endsWith('.ts')) t = Math.max(t, statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+function useDist() {
+  if (process.env.EDGESPLIT_FROM_SOURCE === '1') return false;
+  if (!existsSync(stamp)) return false;
+  // The image has dist/ and no sources: nothing to compare.
+  return !existsSync(sources) || newest(sources) <= statSync(stamp).mtimeMs;
+}
+
+let main;
+if (useDist()) {
+  ({ main } = await import(pathToFileURL(join(root, 'dist', 'services', 'cli', 'main.js')).href));
+} else {
+  const { register } = await import('tsx/esm/api').catch(() => {
+    process.stderr.write('edgesplit: dist/ is missing or older than the sources and tsx is not installed: run `npm run build`\n');
+    process.exit(1);
+  });
+  register();
+  ({ main } = await import(pathToFileURL(join(root, 'services', 'cli', 'main.ts')).href));
+}
 await main(process.argv.slice(2));

@@ -6,7 +6,8 @@
 #   layer 1  Debian bookworm (debootstrap --variant=minbase), trimmed
 #   layer 2  node 20 (/usr/local/bin/node) and the non-root user 10001
 #   layer 3  /app: package.json, production node_modules (npm ci --omit=dev,
-#            onnxruntime-node pruned to this OS/CPU), bin/, protos/, services/,
+#            onnxruntime-node pruned to this OS/CPU), bin/, protos/, the
+#            compiled dist/services/ (npm run build; no TypeScript, no tsx),
 #            models/ (baked in)
 #   config   User 10001:10001, WorkingDir /app,
 #            Entrypoint ["node","/app/bin/edgesplit.mjs"], Cmd ["--help"]
@@ -23,9 +24,9 @@
 #          [--tag NAME:TAG] [--format oci|docker|both] [--out DIR]
 #          [--mirror URL] [--no-cache] [--skip-check]
 #
-# Outputs (default --out dist/):
-#   dist/edgesplit-image.oci.tar        OCI image layout, tar'ed
-#   dist/edgesplit-image.docker.tar     docker-archive (--format docker|both)
+# Outputs (default --out build/image/):
+#   build/image/edgesplit-image.oci.tar        OCI image layout, tar'ed
+#   build/image/edgesplit-image.docker.tar     docker-archive (--format docker|both)
 #
 # Cross-building for arm64 on an amd64 host needs an arm64 node 20 binary
 # (--node-binary; Debian bookworm's nodejs is 18, too old) and qemu-user-static
@@ -41,7 +42,7 @@ ARCH="$(dpkg --print-architecture 2>/dev/null || echo amd64)"
 NODE_BIN="$(command -v node || true)"
 TAG="ghcr.io/edgesplit/edgesplit:${VERSION}"
 FORMAT=oci
-OUT="$ROOT/dist"
+OUT="$ROOT/build/image"
 MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 SUITE=bookworm
 CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/edgesplit/image"
@@ -149,16 +150,19 @@ app="$WORK/app"
 mkdir -p "$app"
 cp "$ROOT/package.json" "$ROOT/package-lock.json" "$ROOT/.npmrc" "$app/"
 npm_flags=(--omit=dev --no-audit --no-fund --prefer-offline)
-# Native optional dependencies (esbuild, which tsx uses) are picked for the target CPU.
+# Native optional dependencies are picked for the target CPU.
 [ "$NATIVE" = 1 ] || npm_flags+=(--os=linux --cpu="$NODE_ARCH")
 (cd "$app" && npm ci "${npm_flags[@]}" > "$WORK/npm.log" 2>&1) || { tail -30 "$WORK/npm.log" >&2; die "npm ci failed"; }
 ort="$app/node_modules/onnxruntime-node/bin/napi-v6"
 rm -rf "$ort/darwin" "$ort/win32"
 find "$ort/linux" -mindepth 1 -maxdepth 1 ! -name "$NODE_ARCH" -exec rm -rf {} +
 [ -f "$ort/linux/$NODE_ARCH/onnxruntime_binding.node" ] || die "onnxruntime-node has no linux/$NODE_ARCH binary"
-[ -d "$app/node_modules/@esbuild/linux-$NODE_ARCH" ] || die "esbuild for linux-$NODE_ARCH missing (tsx needs it)"
 rm -f "$app/.npmrc" "$app/package-lock.json"
-for d in bin protos services models; do cp -a "$ROOT/$d" "$app/$d"; done
+log "npm run build (dist/)"
+(cd "$ROOT" && node scripts/build.mjs) > "$WORK/build.log" 2>&1 || { tail -30 "$WORK/build.log" >&2; die "build failed"; }
+for d in bin protos models; do cp -a "$ROOT/$d" "$app/$d"; done
+mkdir -p "$app/dist" && cp -a "$ROOT/dist/services" "$ROOT/dist/.build-stamp" "$app/dist/"
+find "$app/dist" -name '*.map' -delete
 find "$app" \( -name __pycache__ -o -name '*.pyc' -o -name .DS_Store \) -prune -exec rm -rf {} +
 chown -R 0:0 "$app"
 chmod -R u+rwX,go+rX,go-w "$app"

@@ -322,12 +322,13 @@ measure() {
     esac
   done
   [ -n "$out" ] || die "measure: --out FILE is required"
+  [ -f "$REPO/dist/.build-stamp" ] || die "measure: dist/ is not built (npm run build): the devices run the compiled helpers"
   load_state
   local i res=() dev ex
   for ((i = 0; i < ES_DEVICES; i++)); do
-    dev="$( "$0" --prefix "$PREFIX" exec "dev$i" -- node --import tsx "$REPO/services/bench/measure-device.ts" "${pkgs[@]}" ${reps:+--reps "$reps"} )" \
+    dev="$( "$0" --prefix "$PREFIX" exec "dev$i" -- node "$REPO/dist/services/bench/measure-device.js" "${pkgs[@]}" ${reps:+--reps "$reps"} )" \
       || die "measure: the GFLOPS measurement failed on dev$i"
-    ex="$( "$0" --prefix "$PREFIX" exec "dev$i" -- node --import tsx "$REPO/services/bench/measure-exchange.ts" )" \
+    ex="$( "$0" --prefix "$PREFIX" exec "dev$i" -- node "$REPO/dist/services/bench/measure-exchange.js" )" \
       || die "measure: the exchange-cost measurement failed on dev$i"
     res+=("$(node -e 'const [a, b] = process.argv.slice(1).map((s) => JSON.parse(s)); console.log(JSON.stringify({ ...a, exchange: b }))' "$dev" "$ex")")
   done
@@ -354,12 +355,12 @@ measure_service() { # package-dir n
       --index "$i" --host "$(dev_ip $i)" --port 7190 --peers "$joined" --measure false --default-timeout-ms 60000)")
   done
   local direct e2e rc=0
-  direct=$(ip netns exec "$(ns_of ctl)" node --import tsx "$REPO/services/bench/measure-request.ts" --addrs "$joined" \
+  direct=$(ip netns exec "$(ns_of ctl)" node "$REPO/dist/services/bench/measure-request.js" --addrs "$joined" \
     --package "$name" --n "$n" | tail -1) || rc=1
   if [ $rc = 0 ]; then
     pids+=("$("$0" --prefix "$PREFIX" spawn ctl "$logs/router.log" -- node "$REPO/bin/edgesplit.mjs" serve router --package "$pkg" \
       --partitions "$joined" --host "$CTL_IP" --port 8091 --timeout-ms 60000)")
-    e2e=$(ip netns exec "$(ns_of ctl)" node --import tsx "$REPO/services/bench/loadgen.ts" --router "$CTL_IP:8091" \
+    e2e=$(ip netns exec "$(ns_of ctl)" node "$REPO/dist/services/bench/loadgen.js" --router "$CTL_IP:8091" \
       --latency-n "$n" --throughput-n 0 --accuracy-n 0 --warmup 3 --max-seconds 60 | tail -1) || rc=1
   fi
   [ $rc = 0 ] || cat "$logs"/*.log >&2

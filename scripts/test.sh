@@ -21,6 +21,10 @@ if node scripts/gen-proto-types.mjs --check; then pass=$((pass + 1)); else fail=
 echo "== typecheck"
 if npx tsc --noEmit -p .; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
 
+# The processes the tests start (bin/edgesplit.mjs) run the compiled dist/, as the image does.
+echo "== build (dist/)"
+if node scripts/build.mjs; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
+
 echo "== mocha (unit, integration, k8s, e2e)"
 npx mocha "$@" 2>&1 | tee "$log"
 p=$(grep -Eo '[0-9]+ passing' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)

@@ -3,7 +3,6 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { homedir } from 'node:os';
 import { loadPackage, resolvePackageDir, MODELS_DIR } from '../common/manifest.ts';
 import { parseClusterYaml } from '../planner/cluster/cluster-file.ts';
@@ -12,8 +11,9 @@ import { packageModel } from '../planner/core/package-model.ts';
 import { plan as planSearch } from '../planner/core/search.ts';
 import { loadCatalog } from '../planner/catalog.ts';
 import type { Cluster, PackageModel } from '../planner/core/types.ts';
+import { ensureBuilt, repoPath } from '../common/paths.ts';
 
-export const REPO = fileURLToPath(new URL('../../', import.meta.url));
+export const REPO = repoPath() + '/';
 export const EMULATOR = join(REPO, 'scripts', 'edge-emulator.sh');
 export const DEFAULT_WIDE_DIR = join(homedir(), '.cache', 'edgesplit', 'wide-packages');
 
@@ -144,6 +144,8 @@ function modelOf(dir: string): PackageModel {
 }
 
 export async function runBench(o: BenchOptions): Promise<Row[]> {
+  // The devices run the compiled helpers (dist/), as the image does.
+  ensureBuilt(o.log);
   const emu = new Emulator(o.log);
   const onSignal = (sig: NodeJS.Signals) => { emu.down(); process.kill(process.pid, sig); };
   const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
@@ -285,11 +287,11 @@ async function benchInside(emu: Emulator, o: BenchOptions): Promise<Row[]> {
         emu.setBandwidth(b);
         const wantAcc = c.model === 'fmnist' && !accuracyOf.has(c.pkgDir);
         const before = emu.counters();
-        const lat = JSON.parse(lastLine(emu.execIn('ctl', ['node', '--import', 'tsx', join(REPO, 'services', 'bench', 'loadgen.ts'),
+        const lat = JSON.parse(lastLine(emu.execIn('ctl', ['node', join(REPO, 'dist', 'services', 'bench', 'loadgen.js'),
           '--router', `${routerIp}:8001`, '--latency-n', String(sz.latencyN), '--throughput-n', '0', '--accuracy-n', '0',
           '--max-seconds', String(sz.maxSeconds), '--warmup', '3'], (sz.maxSeconds + 120) * 1000)));
         const after = emu.counters();
-        const thr = JSON.parse(lastLine(emu.execIn('ctl', ['node', '--import', 'tsx', join(REPO, 'services', 'bench', 'loadgen.ts'),
+        const thr = JSON.parse(lastLine(emu.execIn('ctl', ['node', join(REPO, 'dist', 'services', 'bench', 'loadgen.js'),
           '--router', `${routerIp}:8001`, '--latency-n', '0', '--throughput-n', String(sz.throughputN), '--concurrency', String(sz.concurrency),
           '--accuracy-n', String(wantAcc ? sz.accuracyN : 0), '--max-seconds', String(sz.maxSeconds), '--warmup', '0'], (sz.maxSeconds + 120) * 1000)));
         if (wantAcc) accuracyOf.set(c.pkgDir, { acc: thr.accuracy.n ? thr.accuracy.correct / thr.accuracy.n : null, n: thr.accuracy.n });

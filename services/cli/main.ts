@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { repoPath } from '../common/paths.ts';
 
 /** Every command lives in commands/<name>.ts and exports `run(argv, io)` returning the exit code. */
 export interface Io {
@@ -19,7 +20,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
 };
 
 export function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+  const pkg = JSON.parse(readFileSync(repoPath('package.json'), 'utf8'));
   return pkg.version as string;
 }
 

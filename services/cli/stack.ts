@@ -1,12 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { ChannelCredentials, ChannelOptions } from '@grpc/grpc-js';
 import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { loadCatalog, loadPackage, resolvePackageDir, type ModelPackage } from '../common/manifest.ts';
 import { waitServing } from '../common/health-client.ts';
 import { UsageError } from '../common/cli-args.ts';
+import { repoPath } from '../common/paths.ts';
 
-export const BIN = fileURLToPath(new URL('../../bin/edgesplit.mjs', import.meta.url));
+export const BIN = repoPath('bin', 'edgesplit.mjs');
 
 /** The best shipped P=4 package: highest test accuracy among those cutting >= 90% of the baseline's bytes. */
 export function defaultPackageName(): string {

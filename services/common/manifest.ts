@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { PackageError } from './errors.ts';
+import { repoPath } from './paths.ts';
 
 const shape3 = z.array(z.number().int().positive()).length(3);
 const precision = z.enum(['fp32', 'fp16', 'uint8']);
@@ -101,7 +101,7 @@ export const catalogSchema = z.object({ dataset: z.string(), packages: z.array(c
 export type Catalog = z.infer<typeof catalogSchema>;
 export type CatalogEntry = z.infer<typeof catalogEntrySchema>;
 
-export const MODELS_DIR = fileURLToPath(new URL('../../models/', import.meta.url));
+export const MODELS_DIR = repoPath('models') + '/';
 
 export function loadCatalog(path = join(MODELS_DIR, 'catalog.json')): Catalog {
   if (!existsSync(path)) throw new PackageError(`catalog ${path} not found`);

@@ -1,12 +1,12 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import type { ProtoGrpcType as PartitionProto } from './generated/partition.ts';
 import type { ProtoGrpcType as InferenceProto } from './generated/grpc_predict_v2.ts';
+import { repoPath } from './paths.ts';
 
-export const PROTO_DIR = fileURLToPath(new URL('../../protos/', import.meta.url));
+export const PROTO_DIR = repoPath('protos') + '/';
 
 /** The one set of loader options; scripts/gen-proto-types.mjs generates the types with the same file. */
 export function loaderOptions(): protoLoader.Options {

@@ -1,14 +1,14 @@
 // What `edgesplit plan` and `edgesplit apply` share: reading the cluster from a file or from Kubernetes.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError } from '../common/errors.ts';
 import { parseClusterYaml } from './cluster/cluster-file.ts';
 import { clusterFromNodes } from './cluster/from-nodes.ts';
 import type { Cluster, Objective } from './core/types.ts';
 import { KubeClusterApi } from './k8s/kube-cluster-api.ts';
+import { repoPath } from '../common/paths.ts';
 
-export const REPO_CATALOG = fileURLToPath(new URL('../../models/catalog.json', import.meta.url));
+export const REPO_CATALOG = repoPath('models', 'catalog.json');
 
 /** ./models/catalog.json when run from a checkout root, else the one next to this code. */
 export function defaultCatalog(): string {

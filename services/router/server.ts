@@ -12,6 +12,7 @@ import { inferenceHandlers } from './handlers.ts';
 import type { ServedModel } from './oip-response.ts';
 import type { RouterConfig } from './config.ts';
 import { serverCredentials, type TlsMaterial } from '../common/tls.ts';
+import { repoPath } from '../common/paths.ts';
 
 export const SERVICE_NAME = 'inference.GRPCInferenceService';
 
@@ -50,7 +51,7 @@ export interface RouterServer {
 }
 
 export function packageVersion(): string {
-  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  return (JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as { version: string }).version;
 }
 
 interface Generation {
