@@ -32,7 +32,9 @@ def decode_roundtrip(t: torch.Tensor, precision: str) -> torch.Tensor:
 
 
 def simulate(t: torch.Tensor, precision: str) -> torch.Tensor:
-    """Straight-through quantisation for training: forward = wire value, backward = identity."""
+    """Straight-through quantisation for training: forward = wire value, backward = identity. Under bf16
+    autocast the activations arrive in bf16; the wire arithmetic is done in fp32 as on the real wire."""
     if precision == "fp32":
         return t
+    t = t.float()
     return t + (decode_roundtrip(t, precision) - t).detach()

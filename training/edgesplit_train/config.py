@@ -4,7 +4,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from dataclasses import dataclass, field
-from typing import List
+from typing import List, Tuple
 
 
 class ConfigError(ValueError):
@@ -18,33 +18,48 @@ class Config:
     val_size: int = 5000  # held out of the 60k training images for the search
     train_limit: int = 0  # 0 = all; the quick mode uses a few hundred images
     test_limit: int = 0
-    # architecture
+    # architecture (widths are today's; width_mult scales the stem and all three stage widths)
     stem: int = 32
     widths: List[int] = field(default_factory=lambda: [64, 128, 256])
+    width_mult: float = 1.0
     blocks_per_stage: int = 3
     cardinality: int = 8
     partitions: List[int] = field(default_factory=lambda: [1, 2, 4])
-    # supernet training
-    epochs: int = 40
+    # training (schedules are in epochs; 0 = choose the epoch count once, before training, from a measured
+    # step time and time_budget_s, then train that whole schedule; the choice is recorded)
+    epochs: int = 40  # supernet
     epochs_p1: int = 40
     batch_size: int = 256
     lr: float = 0.1
     weight_decay: float = 5e-4
     label_smoothing: float = 0.1
-    branch_dropout: float = 0.1  # probability that one partition's pooled features are zeroed
-    supernet_budget_s: float = 0.0  # > 0: cut the epoch count after the first epoch to fit (GPU runs)
-    finetune_budget_s: float = 0.0
-    only_policy: str = ""  # fine-tune just this policy id of a finished search (parallel fine-tunes)
-    skip_finetune: bool = False
-    init_from: str = ""  # continue fine-tuning from <init_from>/<package>.pt instead of the supernet  # stop after the supernet and the search
-    # search (NSGA-II)
+    branch_dropout: float = 0.0  # probability that one partition's pooled features are zeroed (0 = off)
+    bd_variant: float = 0.0  # > 0: also fine-tune each searched policy with this branch dropout ("-bd" packages)
+    sandwich_random: int = 2  # supernet step = densest + sparsest + this many random policies
+    amp: str = "auto"  # auto = bf16 autocast on CUDA, fp32 on CPU; bf16; off
+    channels_last: str = "auto"  # auto = on CUDA only; on; off
+    time_budget_s: float = 0.0  # only for epochs = 0 (auto): seconds the train stage may plan for
+    max_auto_epochs: int = 40
+    skip_finetune: bool = False  # stop after the supernet and the search
+    reference_from: str = ""  # a study out_dir: take the P = 1 reference (seed 0) from it instead of training
+    # search (NSGA-II with binary tournament; every candidate scored after BatchNorm recalibration)
     population: int = 48
     generations: int = 20
     search_val_images: int = 5000
-    front_size: int = 4  # fine-tuned Pareto packages per P (besides baseline and none)
+    search_modes: List[str] = field(default_factory=lambda: ["fp32", "mixed"])  # fp32-only and all precisions
+    recal_images: int = 2048  # training images per BatchNorm recalibration (0 = score with running stats)
+    front_size: int = 4  # fine-tuned Pareto packages per P and search mode (besides baseline and none)
+    front_max_drop: float = 0.003  # prefer front policies within this of the baseline's search accuracy
     # fine-tuning
     finetune_epochs: int = 10
     finetune_lr: float = 0.02
+    # study (`pipeline.py study`): none vs baseline vs dense P = 1 per width and P, several seeds
+    study_partitions: List[int] = field(default_factory=lambda: [4, 8])
+    study_widths: List[float] = field(default_factory=lambda: [1.0, 0.5, 0.25])
+    study_seeds: int = 3
+    study_epochs: int = 30  # 0 = auto from study_budget_s (capped at max_auto_epochs)
+    study_budget_s: float = 0.0
+    study_gap: float = 0.015  # a regime qualifies when baseline - none >= this (mean over seeds)
     # run
     seed: int = 20261127
     device: str = "auto"
@@ -52,27 +67,70 @@ class Config:
     out_dir: str = "training/out"
     models_dir: str = "models"
     name_prefix: str = "fmnist"
+    catalog_merge: bool = False  # keep catalog entries of packages not re-exported by this run
     sample_images: int = 1000
     test_vectors: int = 32
     quick: bool = False
+
+    def scaled_widths(self, mult: float = None) -> Tuple[int, List[int]]:
+        """(stem, [W1, W2, W3]) after the width multiplier; ConfigError unless every width stays whole."""
+        mult = self.width_mult if mult is None else mult
+        out = []
+        for name, w in [("stem", self.stem)] + [("widths[%d]" % i, w) for i, w in enumerate(self.widths)]:
+            v = w * mult
+            if mult <= 0 or abs(v - round(v)) > 1e-6 or round(v) < 1:
+                raise ConfigError("width_mult: %g makes %s = %g, not a positive whole width" % (mult, name, v))
+            out.append(int(round(v)))
+        return out[0], out[1:]
+
+    def _check_arch(self, mult: float, parts: List[int], what: str) -> None:
+        stem, widths = self.scaled_widths(mult)
+        tag = "" if mult == 1 else " (%s %g)" % (what, mult)
+        for p in parts:
+            if p < 1:
+                raise ConfigError("partitions: %d is not a positive partition count" % p)
+            for name, w in [("stem", stem)] + [("widths[%d]" % i, w) for i, w in enumerate(widths)]:
+                if w % p:
+                    raise ConfigError("%s: width %d is not divisible by P=%d%s" % (name, w, p, tag))
+            if self.cardinality % p:
+                raise ConfigError("cardinality: %d is not divisible by P=%d" % (self.cardinality, p))
+        for i, w in enumerate(widths):
+            if w % self.cardinality:
+                raise ConfigError("widths[%d]: %d is not divisible by cardinality %d%s" % (
+                    i, w, self.cardinality, tag))
 
     def validate(self) -> None:
         if not self.widths or len(self.widths) != 3:
             raise ConfigError("widths: expected three stage widths, got %r" % (self.widths,))
         if self.blocks_per_stage < 2:
             raise ConfigError("blocks_per_stage: must be >= 2 so every stage has a transmission point")
-        for p in self.partitions:
-            if p < 1:
-                raise ConfigError("partitions: %d is not a positive partition count" % p)
-            for name, w in [("stem", self.stem)] + [("widths[%d]" % i, w) for i, w in enumerate(self.widths)]:
-                if w % p:
-                    raise ConfigError("%s: width %d is not divisible by P=%d" % (name, w, p))
-            if self.cardinality % p:
-                raise ConfigError("cardinality: %d is not divisible by P=%d" % (self.cardinality, p))
-        for i, w in enumerate(self.widths):
-            if w % self.cardinality:
-                raise ConfigError("widths[%d]: %d is not divisible by cardinality %d" % (i, w, self.cardinality))
-        for key in ("epochs", "batch_size", "population", "generations", "search_val_images", "sample_images"):
+        self._check_arch(self.width_mult, self.partitions, "width_mult")
+        if not self.study_widths or not self.study_partitions:
+            raise ConfigError("study_widths/study_partitions: must not be empty")
+        for m in self.study_widths:
+            self._check_arch(m, [1] + list(self.study_partitions), "study width")
+        if self.study_seeds < 1:
+            raise ConfigError("study_seeds: must be >= 1, got %r" % self.study_seeds)
+        for key in ("epochs", "epochs_p1", "finetune_epochs", "study_epochs"):
+            if getattr(self, key) < 0:
+                raise ConfigError("%s: must be >= 0 (0 = auto), got %r" % (key, getattr(self, key)))
+        if self.study_epochs == 0 and not self.study_budget_s > 0:
+            raise ConfigError("study_epochs: 0 (auto) needs study_budget_s > 0")
+        if 0 in (self.epochs, self.epochs_p1, self.finetune_epochs) and not self.time_budget_s > 0:
+            raise ConfigError("epochs: 0 (auto) needs time_budget_s > 0")
+        if self.amp not in ("auto", "bf16", "off"):
+            raise ConfigError("amp: expected auto, bf16 or off, got %r" % self.amp)
+        if self.channels_last not in ("auto", "on", "off"):
+            raise ConfigError("channels_last: expected auto, on or off, got %r" % self.channels_last)
+        bad = [m for m in self.search_modes if m not in ("fp32", "mixed")]
+        if bad or not self.search_modes:
+            raise ConfigError("search_modes: expected a list of fp32 and/or mixed, got %r" % (self.search_modes,))
+        for key in ("sandwich_random", "recal_images", "max_auto_epochs"):
+            if getattr(self, key) < 0:
+                raise ConfigError("%s: must be >= 0, got %r" % (key, getattr(self, key)))
+        if not 0 <= self.bd_variant < 1:
+            raise ConfigError("bd_variant: must be in [0, 1), got %r" % self.bd_variant)
+        for key in ("batch_size", "population", "generations", "search_val_images", "sample_images"):
             if getattr(self, key) <= 0:
                 raise ConfigError("%s: must be > 0, got %r" % (key, getattr(self, key)))
         for key in ("lr", "finetune_lr"):
@@ -88,9 +146,12 @@ class Config:
                 raise ConfigError("data_dir: missing %s in %s" % (f, self.data_dir))
 
 
-QUICK = dict(train_limit=768, val_size=256, test_limit=256, partitions=[1, 2], epochs=1, epochs_p1=1,
-             batch_size=128, population=8, generations=2, search_val_images=256, front_size=1,
-             finetune_epochs=1, test_vectors=8, sample_images=64, quick=True)
+# tiny data, quarter width, one epoch: exercises every code path on the CPU in about a minute
+QUICK = dict(train_limit=512, val_size=256, test_limit=256, partitions=[1, 2], epochs=1, epochs_p1=1,
+             width_mult=0.25, batch_size=128, sandwich_random=1, population=6, generations=2,
+             search_val_images=128, recal_images=128, front_size=1, finetune_epochs=1, test_vectors=8,
+             sample_images=64, study_partitions=[4], study_widths=[0.25, 0.125], study_seeds=2, study_epochs=1,
+             quick=True)
 
 
 def _parse_value(cur, raw: str, key: str):
@@ -106,7 +167,8 @@ def _parse_value(cur, raw: str, key: str):
         if isinstance(cur, float):
             return float(raw)
         if isinstance(cur, list):
-            return [int(x) for x in raw.split(",") if x]
+            kind = type(cur[0]) if cur else int  # the element type of the field's current value
+            return [kind(x) for x in raw.split(",") if x]
         return raw
     except ValueError:
         raise ConfigError("%s: cannot parse %r as %s" % (key, raw, type(cur).__name__)) from None

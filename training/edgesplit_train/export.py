@@ -110,7 +110,7 @@ def export_package(model: SepResNeXt, policy: Policy, policy_id: str, out: str, 
 
 @torch.no_grad()
 def write_test_vectors(model: SepResNeXt, policy: Policy, pid: str, out: str, x: np.ndarray, y: np.ndarray) -> None:
-    img = torch.from_numpy(x).float().unsqueeze(1)  # [n,1,28,28]
+    img = torch.from_numpy(np.array(x, dtype=np.float32))[:, None]  # [n,1,28,28]
     feats = model.features(img, policy, train_quant=False)  # [n,W3]
     logits = model.head(feats)  # [n,10]
     P = model.arch.partitions

@@ -46,21 +46,22 @@ class Arch:
 
 
 class Stem(nn.Module):
-    """Normalises the 0..255 image and computes `out` channels of the 3x3 stem."""
+    """Normalises the 0..255 image and computes `out` channels of the 3x3 stem. With `replicas` R > 1 the
+    input holds one image per replica ([N,R,28,28]) and replica r computes output channels [r*out/R, ...)."""
 
-    def __init__(self, out: int, mean: float, std: float):
+    def __init__(self, out: int, mean: float, std: float, replicas: int = 1):
         super().__init__()
         self.mean, self.std = mean, std
-        self.conv = nn.Conv2d(1, out, 3, padding=1, bias=False)
+        self.conv = nn.Conv2d(replicas, out, 3, padding=1, groups=replicas, bias=False)
         self.bn = nn.BatchNorm2d(out)
 
-    def forward(self, img):  # img: [N,1,28,28] float, 0..255
+    def forward(self, img):  # img: [N,R,28,28] float, 0..255
         x = (img / 255.0 - self.mean) / self.std
         return F.relu(self.bn(self.conv(x)))  # [N,out,28,28]
 
 
 class Block(nn.Module):
-    """ResNeXt bottleneck; `groups1x1` = P in the full network, 1 in one partition's unit."""
+    """ResNeXt bottleneck; `groups1x1` = P in the full network, 1 in one partition's unit (x R replicas)."""
 
     def __init__(self, cin, cout, stride, groups1x1, cardinality):
         super().__init__()
@@ -83,75 +84,162 @@ class Block(nn.Module):
         return F.relu(y + (x if self.proj is None else self.proj(x)))
 
 
-class SepResNeXt(nn.Module):
-    def __init__(self, arch: Arch):
+class StackedHead(nn.Module):
+    """R independent linear heads (W3 -> 10) as one grouped 1x1 conv; same init as nn.Linear."""
+
+    def __init__(self, w3: int, replicas: int):
         super().__init__()
-        self.arch = arch
-        P = arch.partitions
-        self.stem = Stem(arch.stem, arch.mean, arch.std)
-        self.blocks = nn.ModuleList(Block(cin, cout, stride, P, arch.cardinality)
+        self.replicas = replicas
+        self.fc = nn.Conv1d(replicas * w3, replicas * 10, 1, groups=replicas)
+
+    def forward(self, feats):  # feats: [N,R*W3]
+        return self.fc(feats[:, :, None])[:, :, 0].view(len(feats), self.replicas, 10)  # [N,R,10]
+
+
+class SepResNeXt(nn.Module):
+    """replicas R > 1 stacks R independent networks of the same architecture into one (channels
+    replica-major, every group count x R, BatchNorm per channel), so R models (seeds, policies, fine-tunes)
+    train in one pass; each replica gets its own images ([N,R,28,28]) and its own policy.
+    `extract_replica` turns replica r back into an ordinary R = 1 network."""
+
+    def __init__(self, arch: Arch, replicas: int = 1):
+        super().__init__()
+        self.arch, self.replicas = arch, replicas
+        P, R = arch.partitions, replicas
+        self.stem = Stem(R * arch.stem, arch.mean, arch.std, R)
+        self.blocks = nn.ModuleList(Block(R * cin, R * cout, stride, R * P, R * arch.cardinality)
                                     for (_, _, cin, cout, stride, _) in arch.block_specs())
         self.point_shapes = arch.points()
         self.point_at = {p.after_block: j for j, p in enumerate(self.point_shapes)}
-        self.head = nn.Linear(arch.widths[-1], 10)
+        self.head = nn.Linear(arch.widths[-1], 10) if R == 1 else StackedHead(arch.widths[-1], R)
 
-    def features(self, img: torch.Tensor, policy: Policy, train_quant: bool = True) -> torch.Tensor:
-        """img [N,1,28,28] -> pooled features [N,W3] (partition-major) under `policy`."""
-        P = self.arch.partitions
+    def _policies(self, policy) -> List[Policy]:
+        if self.replicas == 1:
+            return [policy]
+        if len(policy) != self.replicas or not isinstance(policy[0], tuple) or \
+                (len(policy[0]) and not isinstance(policy[0][0], PointPolicy)):
+            raise ValueError("a stacked network needs one policy per replica")
+        return list(policy)
+
+    def features(self, img: torch.Tensor, policy, train_quant: bool = True) -> torch.Tensor:
+        """img [N,R,28,28] -> pooled features [N,R*W3] (replica-major, then partition-major) under `policy`
+        (R = 1: one Policy; R > 1: a list of R policies)."""
+        P, R = self.arch.partitions, self.replicas
+        pols = self._policies(policy)
         quant = simulate if train_quant else decode_roundtrip
-        x = self.stem(img)  # [N,S,28,28]
+        x = self.stem(img)  # [N,R*S,28,28]
         pending = None
         for b, block in enumerate(self.blocks):
-            x = block(x)  # [N,C,H,W]
-            if pending is not None:
-                x = merge(x, pending, P)
+            x = block(x)  # [N,R*C,H,W]
+            if pending:
+                x = merge(x, pending, P, R)
                 pending = None
             j = self.point_at.get(b)
-            if j is not None and policy[j].active():
-                pending = send(x, policy[j], P, quant)
-        return x.mean(dim=(2, 3))  # [N,W3]
+            if j is not None:
+                pending = send(x, [pol[j] for pol in pols], P, R, quant)
+        return x.mean(dim=(2, 3))  # [N,R*W3]
 
-    def forward(self, img, policy: Policy, drop: Optional[torch.Tensor] = None, train_quant: bool = True):
-        feats = self.features(img, policy, train_quant)  # [N,W3]
+    def forward(self, img, policy, drop: Optional[torch.Tensor] = None, train_quant: bool = True):
+        feats = self.features(img, policy, train_quant)  # [N,R*W3]
         if drop is not None:
             feats = apply_branch_mask(feats, drop, self.arch.partitions)
-        return self.head(feats)  # [N,10] logits
+        return self.head(feats)  # [N,10] logits (R = 1) or [N,R,10]
 
 
-def send(x: torch.Tensor, pp: PointPolicy, P: int, quant) -> tuple:
-    """What every partition receives at a point: the first k channels of partition (r - s) mod P."""
+def send(x: torch.Tensor, pps: List[PointPolicy], P: int, R: int, quant) -> list:
+    """What every partition receives at a point, per distinct active point policy among the replicas:
+    (k, received [N,R,P,k,H,W] with received[:, r, p] = sent[:, r, (p - s) mod P], replica mask or None)."""
     n, c, h, w = x.shape
-    k = channels_sent(pp.fraction, c // P)
-    parts = x.view(n, P, c // P, h, w)[:, :, :k]  # [N,P,k,H,W]
-    wire = quant(parts, pp.precision)  # [N,P,k,H,W] as decoded by the receiver
-    return k, torch.roll(wire, shifts=pp.shift, dims=1)  # received[r] = sent[(r - s) mod P]
+    xv = x.view(n, R, P, c // (R * P), h, w)  # [N,R,P,C/P,H,W]
+    out = []
+    for pp in dict.fromkeys(pp for pp in pps if pp.active()):
+        k = channels_sent(pp.fraction, c // (R * P))
+        wire = quant(xv[:, :, :, :k], pp.precision)  # [N,R,P,k,H,W] as decoded by the receiver
+        mask = None if all(q == pp for q in pps) else _replica_mask(tuple(q == pp for q in pps), x.device)
+        out.append((k, torch.roll(wire, shifts=pp.shift, dims=2), mask))
+    return out
 
 
-def merge(y: torch.Tensor, pending: tuple, P: int) -> torch.Tensor:
-    """Delayed merge: y[:k] = (y[:k] + a) / 2 in every partition."""
-    k, a = pending
+_MASKS = {}
+
+
+def _replica_mask(bits: tuple, device) -> torch.Tensor:
+    """Cached on the device: building it every step would be a host-to-device copy per point and step."""
+    key = (bits, str(device))
+    if key not in _MASKS:
+        _MASKS[key] = torch.tensor(bits, device=device)
+    return _MASKS[key]
+
+
+def merge(y: torch.Tensor, pending: list, P: int, R: int = 1) -> torch.Tensor:
+    """Delayed merge: y[:k] = (y[:k] + a) / 2 in every partition (of the replicas that exchanged).
+    Written as clone + slice assignment so a channels_last tensor keeps its layout."""
     n, c, h, w = y.shape
-    parts = y.view(n, P, c // P, h, w)  # [N,P,C/P,H,W]
-    merged = torch.cat([(parts[:, :, :k] + a) / 2, parts[:, :, k:]], dim=2)  # [N,P,C/P,H,W]
-    return merged.view(n, c, h, w)
+    yv = y.view(n, R, P, c // (R * P), h, w)  # [N,R,P,C/P,H,W]
+    out = yv.clone()
+    for k, a, mask in pending:
+        avg = (yv[:, :, :, :k] + a) / 2  # [N,R,P,k,H,W]
+        if mask is not None:
+            avg = torch.where(mask.view(1, R, 1, 1, 1, 1), avg.to(out.dtype), out[:, :, :, :k])
+        out[:, :, :, :k] = avg
+    return out.view(n, c, h, w)
 
 
 def apply_branch_mask(feats: torch.Tensor, keep: torch.Tensor, P: int) -> torch.Tensor:
-    """keep: [N,P] of 0/1; zeroes the pooled features of missing partitions and rescales by P/kept,
-    exactly as the router does when a partition is down."""
+    """keep: [N,P] (or [N,R,P] for stacked replicas) of 0/1; zeroes the pooled features of missing
+    partitions and rescales by P/kept, exactly as the router does when a partition is down."""
     n, c = feats.shape
-    kept = keep.sum(dim=1, keepdim=True).clamp(min=1)  # [N,1]
-    scale = keep * (P / kept)  # [N,P]
-    return (feats.view(n, P, c // P) * scale[:, :, None]).view(n, c)
+    kv = keep.view(n, -1, P)  # [N,R,P]
+    kept = kv.sum(dim=2, keepdim=True).clamp(min=1)  # [N,R,1]
+    scale = kv * (P / kept)  # [N,R,P]
+    return (feats.view(n, kv.shape[1], P, -1) * scale[..., None]).view(n, c)
 
 
-def random_keep_mask(n: int, P: int, p: float, gen: torch.Generator, device) -> Optional[torch.Tensor]:
-    if P == 1 or p <= 0:
+def random_keep_mask(n: int, P: int, p, gen: torch.Generator, device, replicas: int = 1) -> Optional[torch.Tensor]:
+    """[N,R,P] keep mask drawn on `device` with `gen` (p: one rate or one per replica); None when off."""
+    rates = tuple([float(p)] * replicas if isinstance(p, (int, float)) else [float(v) for v in p])
+    if P == 1 or max(rates) <= 0:
         return None
-    keep = (torch.rand(n, P, generator=gen) >= p).float()  # [N,P]
-    none = keep.sum(dim=1) == 0
-    keep[none, torch.randint(0, P, (int(none.sum()),), generator=gen)] = 1.0
-    return keep.to(device)
+    pr = _replica_mask(rates, device).view(1, replicas, 1)  # [1,R,1] drop rates
+    keep = (torch.rand(n, replicas, P, generator=gen, device=device) >= pr).float()  # [N,R,P]
+    # an image with every partition dropped keeps one at random (the router needs one answer)
+    pick = torch.nn.functional.one_hot(torch.randint(0, P, (n, replicas), generator=gen, device=device), P)
+    none = keep.sum(dim=2, keepdim=True) == 0  # [N,R,1]
+    return torch.where(none, pick.float(), keep)
+
+
+def extract_replica(model: SepResNeXt, r: int) -> SepResNeXt:
+    """Replica r of a stacked network as an ordinary (R = 1) SepResNeXt with the same numbers."""
+    R = model.replicas
+    single = SepResNeXt(model.arch)
+    src = model.state_dict()
+    dst = single.state_dict()
+    for key, t in dst.items():
+        s = src[key if key in src else key.replace("head.", "head.fc.")]
+        if t.dim() == 0:
+            t.copy_(s)
+        elif key.startswith("head."):
+            t.copy_(s.view(R, *t.shape)[r] if t.dim() == 1 else s[:, :, 0].view(R, *t.shape)[r])
+        else:
+            t.copy_(s.view(R, *t.shape)[r])
+    single.load_state_dict(dst)
+    return single.to(next(model.parameters()).device)
+
+
+def load_replica(model: SepResNeXt, r: int, state: dict) -> None:
+    """Writes an ordinary network's state dict into replica r of a stacked network (fine-tunes from one
+    supernet); the inverse of extract_replica."""
+    R = model.replicas
+    dst = model.state_dict()
+    with torch.no_grad():
+        for key, t in state.items():
+            d = dst[key if key in dst else key.replace("head.", "head.fc.")]
+            if d.dim() == 0:
+                d.copy_(t)
+            elif key.startswith("head."):
+                (d.view(R, *t.shape) if t.dim() == 1 else d[:, :, 0].view(R, *t.shape))[r].copy_(t)
+            else:
+                d.view(R, *t.shape)[r].copy_(t)
 
 
 # ---- per-partition units for export ----------------------------------------------------------

@@ -84,7 +84,11 @@ def exchanged_bytes(policy: Policy, points: Sequence[PointShape], partitions: in
     return total
 
 
-def random_policy(rng: random.Random, n_points: int, partitions: int, p_off: float = 0.0) -> Policy:
+def random_policy(rng: random.Random, n_points: int, partitions: int, p_off: float = 0.0,
+                  precisions: Sequence[str] = None) -> Policy:
+    """Each point off with probability p_off, else shift 0..P-1 (0 = off), fraction and precision at
+    random (precision from `precisions`, default all three)."""
+    precisions = tuple(precisions or PRECISIONS)
     if partitions == 1:
         return no_exchange(n_points)
     out = []
@@ -94,7 +98,7 @@ def random_policy(rng: random.Random, n_points: int, partitions: int, p_off: flo
             continue
         s = rng.randrange(0, partitions)
         out.append(PointPolicy(s) if s == 0 else
-                   PointPolicy(s, rng.choice(FRACTIONS), rng.choice(PRECISIONS)))
+                   PointPolicy(s, rng.choice(FRACTIONS), rng.choice(precisions)))
     return tuple(out)
 
 

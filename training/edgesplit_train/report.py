@@ -25,13 +25,18 @@ def _plot(cfg, entries, png: str) -> bool:
     except ImportError:
         return False
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    for P, color in ((2, "tab:blue"), (4, "tab:red")):
+    colors = {2: "tab:blue", 4: "tab:red", 8: "tab:green"}
+    for P, color in colors.items():
         sp = os.path.join(cfg.out_dir, "p%d" % P, "search.json")
         if os.path.isfile(sp):
             s = json.load(open(sp))
-            ev = s["evaluated"]
-            ax.scatter([max(e["exchangedBytes"], 1) for e in ev], [100 * e["valAccuracy"] for e in ev], s=6,
-                       color=color, alpha=0.25, label="P=%d supernet, searched (val)" % P)
+            # new layout: one search per mode (fp32-only, mixed precision); old: one list
+            modes = s["modes"] if "modes" in s else {"": {"evaluated": s["evaluated"]}}
+            for mode, m in modes.items():
+                ev = m["evaluated"]
+                ax.scatter([max(e["exchangedBytes"], 1) for e in ev], [100 * e["valAccuracy"] for e in ev], s=6,
+                           color=color, alpha=0.25, marker="o" if mode != "fp32" else "^",
+                           label="P=%d supernet, searched%s (val)" % (P, " " + mode if mode else ""))
         pk = [e for e in entries if e["partitions"] == P]
         if pk:
             ax.scatter([max(e["exchangedBytes"], 1) for e in pk], [100 * e["testAccuracy"] for e in pk], s=40,

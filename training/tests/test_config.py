@@ -40,3 +40,24 @@ def test_should_exit_2_with_one_line_before_any_work():
     assert r.returncode == 2
     assert r.stderr.strip().count("\n") == 0
     assert "widths[2]" in r.stderr
+
+
+def test_should_scale_widths_and_reject_fractional_ones():
+    cfg = parse_args(["--width_mult=0.25", "--partitions=1,4,8"])
+    assert cfg.scaled_widths() == (8, [16, 32, 64])
+    with pytest.raises(ConfigError, match="width_mult: 0.3 makes stem"):
+        parse_args(["--width_mult=0.3"])
+    with pytest.raises(ConfigError, match="not divisible by P=8"):
+        parse_args(["--width_mult=0.125", "--partitions=8"])
+
+
+def test_should_validate_new_training_flags():
+    cfg = parse_args(["--study_widths=1,0.5", "--search_modes=fp32", "--amp=off"])
+    assert cfg.study_widths == [1.0, 0.5] and cfg.search_modes == ["fp32"] and cfg.amp == "off"
+    assert parse_args([]).branch_dropout == 0.0
+    for bad, msg in [("--amp=fp16", "amp:"), ("--channels_last=yes", "channels_last:"),
+                     ("--search_modes=int8", "search_modes:"), ("--study_epochs=0", "study_budget_s"),
+                     ("--epochs=0", "time_budget_s"), ("--study_widths=0.1", "width_mult: 0.1"),
+                     ("--bd_variant=1", "bd_variant:")]:
+        with pytest.raises(ConfigError, match=msg):
+            parse_args([bad])

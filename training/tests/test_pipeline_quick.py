@@ -23,5 +23,11 @@ def test_should_run_quick_pipeline_and_export_matching_onnx(tmp_path):
         for i in range(man["partitions"]):
             assert (models / e["path"] / ("p%d" % i) / "stem.onnx").is_file()
         assert man["training"]["commit"] and man["training"]["command"].startswith("python3 training/pipeline.py")
+        sched = man["training"]["schedule"]  # epochs, never seconds, decide a schedule; recorded per package
+        assert sched["epochs"] == 1 and sched["epochsChosenBy"] == "config" and sched["precision"] == "fp32"
+        assert man["architecture"]["widths"] == [16, 32, 64]  # the quick preset's quarter width
+    search = json.load(open(out / "p2" / "search.json"))
+    assert set(search["modes"]) == {"fp32", "mixed"} and search["recalImages"] == 128
+    assert all(p["policyId"].count("h") + p["policyId"].count("u") == 0 for p in search["modes"]["fp32"]["evaluated"])
     assert (models / "data" / "images.bin").stat().st_size == 64 * 784
     assert (out / "report.md").is_file()
