@@ -13,7 +13,8 @@ import { OipClient } from '../services/cli/oip-client.ts';
 import { resolvePackageFlag, startStack } from '../services/cli/stack.ts';
 
 const { values } = parseArgs({ options: { requests: { type: 'string', default: '400' }, package: { type: 'string' },
-  json: { type: 'boolean' }, keep: { type: 'boolean' }, top: { type: 'string', default: '25' } } });
+  json: { type: 'boolean' }, keep: { type: 'boolean' }, top: { type: 'string', default: '25' },
+  'no-profile': { type: 'boolean' }, idle: { type: 'boolean' }, unary: { type: 'boolean' } } });
 const N = Number(values.requests);
 const pkg = resolvePackageFlag(values.package);
 const dir = mkdtempSync(join(tmpdir(), 'edgesplit-prof-'));
@@ -65,8 +66,10 @@ function categorize(p: Profile, fromUs: number, toUs: number): Map<string, numbe
   return out;
 }
 
-const stack = await startStack({ pkg, host: '127.0.0.1', nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`],
-  partitionArgs: ['--measure', 'false'] });
+// --no-profile: CPU accounting only (the sampler itself costs CPU); --unary: the pre-stream data path.
+const stack = await startStack({ pkg, host: '127.0.0.1', nodeArgs: values['no-profile'] ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`],
+  partitionArgs: ['--measure', 'false', ...(values.unary ? ['--push-calls', 'unary'] : [])],
+  routerArgs: values.unary ? ['--partition-calls', 'unary'] : [] });
 const rolePids = new Map<number, string>([[stack.routerPid, 'router'], ...stack.partitions.map((p) => [p.pid, `partition ${p.index}`] as [number, string])]);
 const client = new OipClient(stack.router);
 const images = loadSample().images;
@@ -75,12 +78,23 @@ let wall = 0;
 let fromUs = 0;
 let toUs = 0;
 const nowUs = () => Number(process.hrtime.bigint() / 1000n);
+// CPU time as the kernel accounts it (utime + stime, all threads): exact even when the machine is loaded, where
+// the sampling profile also counts time a process waited for a CPU against whatever it ran next.
+const TICK_MS = 10;
+const cpuMs = (pid: number): number => {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(f[11]) + Number(f[12])) * TICK_MS;
+};
+const kernelCpu: Record<string, number> = {};
 try {
   for (let i = 0; i < 50; i++) await client.classify(images.subarray((i % 1000) * px, (i % 1000 + 1) * px), 1);
   const t0 = performance.now();
   fromUs = nowUs();
-  for (let i = 0; i < N; i++) await client.classify(images.subarray((i % 1000) * px, (i % 1000 + 1) * px), 1);
+  const before = [...rolePids].map(([pid, role]) => [role, cpuMs(pid)] as const);
+  if (values.idle) await new Promise((r) => setTimeout(r, 5000));
+  else for (let i = 0; i < N; i++) await client.classify(images.subarray((i % 1000) * px, (i % 1000 + 1) * px), 1);
   toUs = nowUs();
+  for (const [role, c] of before) kernelCpu[role] = cpuMs([...rolePids].find(([, r]) => r === role)![0]) - c;
   wall = performance.now() - t0;
 } finally {
   client.close();
@@ -111,10 +125,15 @@ console.log('top functions by self time (all processes):');
 for (const [k, v] of [...byFunction].filter(([k]) => !k.startsWith('(idle)')).sort((a, b) => b[1] - a[1]).slice(0, Number(values.top))) {
   console.log(`  ${perReq(v).toFixed(3).padStart(7)} ms  ${k}`);
 }
-for (const [role, cats] of Object.entries(roles).sort()) {
+console.log('per role: sampled busy time and kernel-accounted CPU (utime+stime, every thread) per request:');
+for (const role of Object.keys(kernelCpu).sort()) {
+  const cats = roles[role] ?? {};
   const busy = Object.entries(cats).filter(([k]) => k !== 'idle').reduce((s, [, v]) => s + v, 0);
-  console.log(`  ${role}: ${perReq(busy).toFixed(2)} ms CPU/request`);
+  console.log(`  ${role.padEnd(12)} sampled ${perReq(busy).toFixed(2)} ms, CPU ${perReq(kernelCpu[role]).toFixed(2)} ms`);
 }
+const totalKernel = Object.values(kernelCpu).reduce((s, v) => s + v, 0);
+console.log(`  all          CPU ${perReq(totalKernel).toFixed(2)} ms/request`);
 if (values.json) console.log(JSON.stringify({ package: pkg.manifest.name, requests: N, wallMsPerRequest: wall / N,
+  kernelCpuMsPerRequest: Object.fromEntries(Object.entries(kernelCpu).map(([k, v]) => [k, perReq(v)])),
   cpuMsPerRequest: Object.fromEntries(sorted.map(([k, v]) => [k, perReq(v)])),
   roles: Object.fromEntries(Object.entries(roles).map(([r, c]) => [r, Object.fromEntries(Object.entries(c).map(([k, v]) => [k, perReq(v)]))])) }));

@@ -3,6 +3,9 @@ import { inferenceProto } from '../common/proto.ts';
 import type { GRPCInferenceServiceClient } from '../common/generated/inference/GRPCInferenceService.ts';
 import type { ModelInferResponse__Output } from '../common/generated/inference/ModelInferResponse.ts';
 import type { ModelMetadataResponse__Output } from '../common/generated/inference/ModelMetadataResponse.ts';
+import type { ModelInferRequest } from '../common/generated/inference/ModelInferRequest.ts';
+import type { ModelStreamInferResponse__Output } from '../common/generated/inference/ModelStreamInferResponse.ts';
+import { MuxStream } from '../common/mux-stream.ts';
 
 export interface Classified {
   probabilities: Float32Array;
@@ -28,6 +31,45 @@ export function decodeBytesTensor(buf: Buffer): string[] {
     o += 4 + len;
   }
   return out;
+}
+
+function classifyRequest(images: Uint8Array, n: number, logits = false, id = ''): ModelInferRequest {
+  const outputs = ['probabilities', 'label', ...(logits ? ['logits'] : [])].map((name) => ({ name }));
+  return { modelName: 'edgesplit', id, inputs: [{ name: 'image', datatype: 'UINT8', shape: [n, 28, 28] }],
+    outputs, rawInputContents: [Buffer.from(images.buffer, images.byteOffset, n * 784)] };
+}
+
+function classified(res: ModelInferResponse__Output): Classified {
+  const byName = new Map(res.outputs.map((o, i) => [o.name, res.rawOutputContents[i]]));
+  const p = res.parameters;
+  return {
+    probabilities: f32(byName.get('probabilities')!),
+    logits: byName.has('logits') ? f32(byName.get('logits')!) : undefined,
+    labels: decodeBytesTensor(byName.get('label')!),
+    package: p.edgesplit_package?.stringParam ?? '', policyId: p.edgesplit_policy?.stringParam ?? '',
+    degraded: p.edgesplit_degraded?.boolParam ?? false, exchangedBytes: Number(p.edgesplit_exchanged_bytes?.int64Param ?? 0),
+  };
+}
+
+/** Requests on one ModelStreamInfer call (Triton's streaming extension), as tritonclient's stream API sends them. */
+export class OipStream {
+  private readonly mux: MuxStream<ModelInferRequest, ModelStreamInferResponse__Output>;
+  private next = 0;
+
+  constructor(stub: GRPCInferenceServiceClient) {
+    this.mux = new MuxStream({ open: () => stub.ModelStreamInfer(), keyOf: (r) => r.inferResponse?.id ?? '', peer: 'router' });
+  }
+
+  async classify(images: Uint8Array, n: number, opts: { logits?: boolean; timeoutMs?: number } = {}): Promise<Classified> {
+    const id = `s${this.next++}`;
+    const r = await this.mux.request(id, classifyRequest(images, n, opts.logits, id), Date.now() + (opts.timeoutMs ?? 10_000));
+    if (r.errorMessage) throw new Error(r.errorMessage);
+    return classified(r.inferResponse!);
+  }
+
+  close(): void {
+    this.mux.close();
+  }
 }
 
 /** A client of the router's Open Inference Protocol API (the same calls a Triton or KServe client makes). */
@@ -60,20 +102,12 @@ export class OipClient {
 
   /** Classifies N uint8 28x28 images in one request. */
   async classify(images: Uint8Array, n: number, opts: { logits?: boolean; timeoutMs?: number } = {}): Promise<Classified> {
-    const outputs = ['probabilities', 'label', ...(opts.logits ? ['logits'] : [])].map((name) => ({ name }));
-    const res = await this.inferRaw({
-      modelName: 'edgesplit', inputs: [{ name: 'image', datatype: 'UINT8', shape: [n, 28, 28] }],
-      outputs, rawInputContents: [Buffer.from(images.buffer, images.byteOffset, n * 784)],
-    }, opts.timeoutMs);
-    const byName = new Map(res.outputs.map((o, i) => [o.name, res.rawOutputContents[i]]));
-    const p = res.parameters;
-    return {
-      probabilities: f32(byName.get('probabilities')!),
-      logits: byName.has('logits') ? f32(byName.get('logits')!) : undefined,
-      labels: decodeBytesTensor(byName.get('label')!),
-      package: p.edgesplit_package?.stringParam ?? '', policyId: p.edgesplit_policy?.stringParam ?? '',
-      degraded: p.edgesplit_degraded?.boolParam ?? false, exchangedBytes: Number(p.edgesplit_exchanged_bytes?.int64Param ?? 0),
-    };
+    return classified(await this.inferRaw(classifyRequest(images, n, opts.logits), opts.timeoutMs));
+  }
+
+  /** A ModelStreamInfer stream: many requests on one call, matched to their answers by request id. */
+  openStream(): OipStream {
+    return new OipStream(this.stub);
   }
 
   close(): void {

@@ -35,6 +35,8 @@ export const configSchema = z.object({
   tlsServerName: z.string().min(1).optional(),
   /** The planner's plan.json: the peers come from it when --peers is not given. */
   plan: z.string().min(1).optional(),
+  /** How slices reach peers: 'stream' (one PushStream per peer, the default) or 'unary' (one call per push). */
+  pushCalls: z.enum(['stream', 'unary']).default('stream'),
 });
 
 export type PartitionConfig = z.infer<typeof configSchema>;
@@ -46,7 +48,7 @@ const FLAGS = {
   'max-message-bytes': 'maxMessageBytes', 'early-push-ttl-ms': 'earlyPushTtlMs',
   'default-timeout-ms': 'defaultTimeoutMs', 'drain-ms': 'drainMs', measure: 'measure',
   'tls-cert': 'tlsCert', 'tls-key': 'tlsKey', 'tls-ca': 'tlsCa', 'tls-require-client-cert': 'tlsRequireClientCert',
-  'tls-server-name': 'tlsServerName', plan: 'plan',
+  'tls-server-name': 'tlsServerName', plan: 'plan', 'push-calls': 'pushCalls',
 } as const satisfies Record<string, keyof PartitionConfig>;
 
 const envName = (key: string): string => `EDGESPLIT_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;

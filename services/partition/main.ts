@@ -32,7 +32,8 @@ export async function servePartition(argv: string[]): Promise<void> {
   } catch (e) {
     throw e instanceof TlsConfigError ? new InvalidArgumentError(e.flag, e.message.slice(e.flag.length + 2)) : e;
   }
-  const transport = new GrpcTransport(cfg.peers, { maxMessageBytes: cfg.maxMessageBytes, tls });
+  const transport = new GrpcTransport(cfg.peers, { maxMessageBytes: cfg.maxMessageBytes, tls,
+    unary: cfg.pushCalls === 'unary' });
   const runner = await PartitionRunner.create({ pkg, index: cfg.index, transport, intraOpThreads: cfg.intraOpThreads,
     maxInFlight: cfg.maxInFlight, maxBatch: cfg.maxBatch, earlyPushTtlMs: cfg.earlyPushTtlMs, measure: cfg.measure,
     observer: partitionObserver(cfg.index),

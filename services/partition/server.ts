@@ -9,7 +9,8 @@ import { describeHandler } from './describe.ts';
 import { pushHandler } from './push.ts';
 import type { PartitionRunner } from './runner.ts';
 import { runHandler } from './run.ts';
-import { pushStreamHandler, runStreamHandler, StreamRegistry } from './streams.ts';
+import { pushStreamHandler, runStreamHandler } from './streams.ts';
+import { StreamRegistry } from '../common/stream-registry.ts';
 
 export const PARTITION_SERVICE = 'edgesplit.v1.Partition';
 

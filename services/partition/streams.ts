@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { InvalidArgumentError, toGrpcStatus } from '../common/errors.ts';
+import { AlreadyExistsError, InvalidArgumentError, toGrpcStatus } from '../common/errors.ts';
 import { isMalformed } from '../common/malformed.ts';
 import { serverRequest } from '../common/telemetry/frames.ts';
 import type { PushAck } from '../common/generated/edgesplit/v1/PushAck.ts';
@@ -7,6 +7,7 @@ import type { PushRequest__Output } from '../common/generated/edgesplit/v1/PushR
 import type { RunFrame__Output } from '../common/generated/edgesplit/v1/RunFrame.ts';
 import type { RunResult } from '../common/generated/edgesplit/v1/RunResult.ts';
 import type { RunResponse } from '../common/generated/edgesplit/v1/RunResponse.ts';
+import { halfCloser, StreamRegistry } from '../common/stream-registry.ts';
 import { decodePush } from './push.ts';
 import { executeRun } from './run.ts';
 import type { HandlerDeps } from './server.ts';
@@ -16,56 +17,15 @@ const SERVICE = 'edgesplit.v1.Partition';
 
 type Duplex<Req, Res> = grpc.ServerDuplexStream<Req, Res>;
 
-/**
- * The open data-path streams of one server, so that a draining partition can end them (a long-lived stream
- * would otherwise hold tryShutdown until its timeout).
- */
-export class StreamRegistry {
-  private readonly open = new Set<{ end: () => void }>();
-  private closing = false;
-
-  add(s: { end: () => void }): () => void {
-    if (this.closing) {
-      s.end();
-      return () => {};
-    }
-    this.open.add(s);
-    return () => this.open.delete(s);
-  }
-
-  /** Ends every stream once its in-flight requests are answered; new streams are ended at once. */
-  endAll(): void {
-    this.closing = true;
-    for (const s of this.open) s.end();
-    this.open.clear();
-  }
+/** Ends a stream with INVALID_ARGUMENT (grpc-js sends a server stream's status when it emits 'error'). */
+function failStream(call: grpc.ServerDuplexStream<unknown, unknown>, details: string): void {
+  call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details });
 }
 
 const statusOf = (err: unknown) => {
   const s = toGrpcStatus(err);
   return { code: s.code, message: s.details };
 };
-
-/** Half-closes the server side once the client has half-closed (or we are draining) and nothing is in flight. */
-function closer<Req, Res>(call: Duplex<Req, Res>, inFlight: () => number) {
-  let wantEnd = false;
-  let ended = false;
-  return {
-    request(): void {
-      wantEnd = true;
-      this.maybe();
-    },
-    maybe(): void {
-      if (wantEnd && !ended && inFlight() === 0) {
-        ended = true;
-        call.end();
-      }
-    },
-    get ended(): boolean {
-      return ended;
-    },
-  };
-}
 
 /**
  * RunStream: Runs multiplexed on one stream. Each RunFrame.run is validated and computed like a unary Run (its
@@ -76,7 +36,7 @@ export function runStreamHandler(d: HandlerDeps, registry: StreamRegistry,
   hooks?: MethodHooks): grpc.handleBidiStreamingCall<RunFrame__Output, RunResult> {
   return (call) => {
     const inFlight = new Map<string, AbortController>();
-    const close = closer(call, () => inFlight.size);
+    const close = halfCloser(call, () => inFlight.size);
     const unregister = registry.add({ end: () => close.request() });
     const abortAll = () => {
       for (const ac of inFlight.values()) ac.abort();
@@ -85,7 +45,7 @@ export function runStreamHandler(d: HandlerDeps, registry: StreamRegistry,
       if (isMalformed(frame)) {
         // The stream's framing is broken: nothing on it can be trusted any more.
         abortAll();
-        call.destroy(Object.assign(new Error(`request: not a valid ${SERVICE}/RunStream frame`), { code: grpc.status.INVALID_ARGUMENT }));
+        failStream(call, `request: not a valid ${SERVICE}/RunStream frame`);
         return;
       }
       if (frame.cancel) {
@@ -99,7 +59,7 @@ export function runStreamHandler(d: HandlerDeps, registry: StreamRegistry,
         if (!close.ended) call.write(res);
       };
       if (!id || inFlight.has(id)) {
-        reply({ requestId: id, error: statusOf(id ? new InvalidArgumentError('request_id', `${id} is already in flight on this stream`)
+        reply({ requestId: id, error: statusOf(id ? new AlreadyExistsError(`request_id: ${id} is already in flight on this stream`)
           : new InvalidArgumentError('request_id', 'empty')) });
         return;
       }
@@ -133,11 +93,11 @@ export function runStreamHandler(d: HandlerDeps, registry: StreamRegistry,
 export function pushStreamHandler(d: HandlerDeps, registry: StreamRegistry,
   hooks?: MethodHooks): grpc.handleBidiStreamingCall<PushRequest__Output, PushAck> {
   return (call) => {
-    const close = closer(call, () => 0);
+    const close = halfCloser(call, () => 0);
     const unregister = registry.add({ end: () => close.request() });
     call.on('data', (req: PushRequest__Output) => {
       if (isMalformed(req)) {
-        call.destroy(Object.assign(new Error(`request: not a valid ${SERVICE}/PushStream frame`), { code: grpc.status.INVALID_ARGUMENT }));
+        failStream(call, `request: not a valid ${SERVICE}/PushStream frame`);
         return;
       }
       const ack = (a: PushAck) => {

@@ -30,13 +30,16 @@ export interface RouterConfig {
   planPath?: string;
   plan?: PlanFile;
   planPollMs: number;
+  /** How Runs reach the partitions: 'stream' (one RunStream each, the default) or 'unary' (one call per Run). */
+  partitionCalls: 'stream' | 'unary';
 }
 
 const FLAGS = {
   package: { type: 'string' }, partitions: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' },
   'max-batch': { type: 'string' }, 'timeout-ms': { type: 'string' }, 'max-message-bytes': { type: 'string' },
   strict: { type: 'string' }, 'head-threads': { type: 'string' }, 'health-interval-ms': { type: 'string' },
-  'max-in-flight': { type: 'string' }, 'breaker-failures': { type: 'string' }, plan: { type: 'string' }, 'plan-poll-ms': { type: 'string' }, ...TLS_FLAGS,
+  'max-in-flight': { type: 'string' }, 'breaker-failures': { type: 'string' }, plan: { type: 'string' }, 'plan-poll-ms': { type: 'string' },
+  'partition-calls': { type: 'string' }, ...TLS_FLAGS,
 } as const;
 
 const address = z.string().regex(/^[^\s,]+:\d{1,5}$/, 'expected host:port');
@@ -55,6 +58,7 @@ const schema = z.object({
   'max-in-flight': int(1, 100_000),
   'breaker-failures': int(1, 1000),
   'plan-poll-ms': int(50, 600_000),
+  'partition-calls': z.enum(['stream', 'unary']),
 });
 
 /**
@@ -88,6 +92,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     'max-in-flight': pick('max-in-flight', 'EDGESPLIT_MAX_IN_FLIGHT', '64'),
     'breaker-failures': pick('breaker-failures', 'EDGESPLIT_BREAKER_FAILURES', '3'),
     'plan-poll-ms': pick('plan-poll-ms', 'EDGESPLIT_PLAN_POLL_MS', '2000'),
+    'partition-calls': pick('partition-calls', 'EDGESPLIT_PARTITION_CALLS', 'stream'),
   };
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
@@ -118,7 +123,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     defaultTimeoutMs: c['timeout-ms'], maxMessageBytes: c['max-message-bytes'],
     strict: boolText('--strict', pick('strict', 'EDGESPLIT_STRICT'), false), headThreads: c['head-threads'],
     healthIntervalMs: c['health-interval-ms'], maxInFlight: c['max-in-flight'], breakerFailures: c['breaker-failures'], tls,
-    planPollMs: c['plan-poll-ms'], ...(planPath ? { planPath } : {}), ...(plan ? { plan } : {}),
+    planPollMs: c['plan-poll-ms'], partitionCalls: c['partition-calls'], ...(planPath ? { planPath } : {}), ...(plan ? { plan } : {}),
   };
 }
 

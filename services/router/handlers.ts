@@ -1,5 +1,10 @@
-import type * as grpc from '@grpc/grpc-js';
+import * as grpc from '@grpc/grpc-js';
 import { toGrpcStatus, EdgesplitError } from '../common/errors.ts';
+import { isMalformed } from '../common/malformed.ts';
+import { halfCloser, type StreamRegistry } from '../common/stream-registry.ts';
+import { serverRequest } from '../common/telemetry/frames.ts';
+import type { ModelInferRequest__Output } from '../common/generated/inference/ModelInferRequest.ts';
+import type { ModelStreamInferResponse } from '../common/generated/inference/ModelStreamInferResponse.ts';
 import { callDeadlineMs as callDeadline, callSignal } from '../common/grpc-server.ts';
 import type { GRPCInferenceServiceHandlers } from '../common/generated/inference/GRPCInferenceService.ts';
 import { checkModel, validateInferRequest, MODEL_NAME } from './oip-validate.ts';
@@ -16,6 +21,8 @@ export interface HandlerDeps {
   defaultTimeoutMs: number;
   /** false once draining: new inference is refused with UNAVAILABLE. */
   accepting: () => boolean;
+  /** Open ModelStreamInfer streams, ended by a draining router once their requests are answered. */
+  streams: StreamRegistry;
 }
 
 /** Wraps an async handler so the callback runs exactly once, every error through toGrpcStatus. */
@@ -47,11 +54,60 @@ export function inferenceHandlers(d: HandlerDeps): GRPCInferenceServiceHandlers 
       checkModel(call.request.name, call.request.version, [d.model.packageName]);
       return modelMetadata(d.model);
     }),
-    ModelInfer: unary(async (call) => {
-      const v = validateInferRequest(call.request, { maxBatch: d.maxBatch, versions: [d.model.packageName] });
-      if (!d.accepting()) throw new EdgesplitError('the router is shutting down', 14);
-      const r = await d.pipeline.infer(v.images, v.n, callDeadline(call, d.defaultTimeoutMs), callSignal(call));
-      return inferResponse(d.model, v.id, v.n, v.outputs, r);
-    }),
+    ModelInfer: unary((call) => infer(d, call.request, callDeadline(call, d.defaultTimeoutMs), callSignal(call))),
+    ModelStreamInfer: streamInfer(d),
   };
 }
+
+async function infer(d: HandlerDeps, req: ModelInferRequest__Output, deadlineMs: number, signal: AbortSignal) {
+  const v = validateInferRequest(req, { maxBatch: d.maxBatch, versions: [d.model.packageName] });
+  if (!d.accepting()) throw new EdgesplitError('the router is shutting down', grpc.status.UNAVAILABLE);
+  const r = await d.pipeline.infer(v.images, v.n, deadlineMs, signal);
+  return inferResponse(d.model, v.id, v.n, v.outputs, r);
+}
+
+/**
+ * ModelStreamInfer (Triton's streaming extension): every request on the stream is served like a ModelInfer, with
+ * the router's default timeout (or the stream's deadline, if sooner) and answered as soon as it is done; a failed
+ * request is answered with `error_message` ("CODE_NAME: details") and the request's id, and the stream goes on.
+ */
+function streamInfer(d: HandlerDeps): grpc.handleBidiStreamingCall<ModelInferRequest__Output, ModelStreamInferResponse> {
+  return (call) => {
+    const ac = new AbortController();
+    let inFlight = 0;
+    const close = halfCloser(call, () => inFlight);
+    const unregister = d.streams.add({ end: () => close.request() });
+    const streamDeadline = callDeadline(call as unknown as grpc.ServerUnaryCall<unknown, unknown>, Infinity);
+    const reply = (r: ModelStreamInferResponse) => {
+      if (!close.ended && !ac.signal.aborted) call.write(r);
+    };
+    call.on('data', (req: ModelInferRequest__Output) => {
+      if (isMalformed(req)) {
+        reply({ errorMessage: `INVALID_ARGUMENT: request: not a valid ModelInferRequest`, inferResponse: null });
+        return;
+      }
+      inFlight++;
+      const deadlineMs = Math.min(streamDeadline, Date.now() + d.defaultTimeoutMs);
+      serverRequest(SERVICE, 'ModelStreamInfer', undefined, () => ({}), () => infer(d, req, deadlineMs, ac.signal))
+        .then((res) => reply({ errorMessage: '', inferResponse: res }), (err: unknown) => {
+          const s = toGrpcStatus(err);
+          reply({ errorMessage: `${grpc.status[s.code] ?? s.code}: ${s.details}`,
+            inferResponse: { modelName: MODEL_NAME, id: req.id ?? '', outputs: [], parameters: {}, rawOutputContents: [] } });
+        })
+        .finally(() => {
+          inFlight--;
+          close.maybe();
+        });
+    });
+    call.on('end', () => close.request());
+    const gone = () => {
+      unregister();
+      ac.abort();
+    };
+    call.on('cancelled', gone);
+    call.on('error', gone);
+    call.on('finish', unregister);
+  };
+}
+
+const SERVICE = 'inference.GRPCInferenceService';

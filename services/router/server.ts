@@ -13,6 +13,7 @@ import type { ServedModel } from './oip-response.ts';
 import type { RouterConfig } from './config.ts';
 import { serverCredentials, type TlsMaterial } from '../common/tls.ts';
 import { repoPath } from '../common/paths.ts';
+import { StreamRegistry } from '../common/stream-registry.ts';
 
 export const SERVICE_NAME = 'inference.GRPCInferenceService';
 
@@ -91,11 +92,12 @@ export function createServer(deps: RouterDeps): RouterServer {
   };
   let gen = generation(deps);
 
+  const streams = new StreamRegistry();
   const def = inferenceProto().inference.GRPCInferenceService.service;
   server.addService(hardenDefinition(def), rejectMalformed(def, traceService(def, inferenceHandlers({
     model, pipeline: { infer: (...a) => gen.pipeline.infer(...a) }, version: deps.version, maxBatch: deps.maxBatch,
     defaultTimeoutMs: deps.defaultTimeoutMs, accepting: () => accepting,
-    partitionsReady: (t) => gen.monitor.checkNow(t),
+    partitionsReady: (t) => gen.monitor.checkNow(t), streams,
   }), routerRpcHooks(model))));
   const health = addHealth(server, services);
   addClientFriendlyReflection(server);
@@ -127,6 +129,7 @@ export function createServer(deps: RouterDeps): RouterServer {
         const until = Date.now() + graceMs;
         await shutdownServer(server, { health, services, timeoutMs: graceMs, drain: async () => {
           while (gen.pipeline.stats().inFlight > 0 && Date.now() < until) await sleep(20);
+          streams.endAll();
         } });
         await drainAndClose(gen, until);
       })();
@@ -142,7 +145,8 @@ export async function routerDepsFromConfig(c: RouterConfig, HeadCtor: { create(p
   const head = tracedHead(await HeadCtor.create(c.pkg, c.headThreads));
   return {
     model: { packageName: m.name, policyId: m.policy.id, partitions: m.partitions, classes: m.classes },
-    clients: c.partitions.map((a, i) => new GrpcPartitionClient(i, a, width, c.maxMessageBytes, c.tls)),
+    clients: c.partitions.map((a, i) => new GrpcPartitionClient(i, a, width, c.maxMessageBytes, c.tls,
+      { unary: c.partitionCalls === 'unary' })),
     head, width, maxBatch: c.maxBatch, defaultTimeoutMs: c.defaultTimeoutMs, maxMessageBytes: c.maxMessageBytes,
     strict: c.strict, healthIntervalMs: c.healthIntervalMs, version: packageVersion(),
     maxInFlight: c.maxInFlight, breakerFailures: c.breakerFailures, tls: c.tls,

@@ -29,7 +29,28 @@ try:
 except Exception as e:  # InferenceServerException
     bad_code = getattr(e, "status", lambda: None)()
 
+# Triton's streaming API (ModelStreamInfer): one image per request, answers matched by request id, then one bad
+# request, whose error arrives through the callback while the stream stays usable.
+import queue
+
+answers = queue.Queue()
+client.start_stream(callback=lambda result, error: answers.put((result, error)))
+for i in range(n):
+    one = grpcclient.InferInput("image", [1, 28, 28], "UINT8")
+    one.set_data_from_numpy(images[i:i + 1])
+    client.async_stream_infer("edgesplit", [one], request_id=f"r{i}", outputs=[grpcclient.InferRequestedOutput("probabilities")])
+client.async_stream_infer("edgesplit", [grpcclient.InferInput("pixels", [1, 28, 28], "UINT8")], request_id="bad")
+stream_argmax, stream_error = {}, None
+for _ in range(n + 1):
+    result, error = answers.get(timeout=60)
+    if error is not None:
+        stream_error = str(error)
+    else:
+        stream_argmax[result.get_response().id] = int(result.as_numpy("probabilities").argmax())
+client.stop_stream()
+
 print(json.dumps({
+    "streamArgmax": [stream_argmax.get(f"r{i}") for i in range(n)], "streamError": stream_error,
     "live": client.is_server_live(), "ready": client.is_server_ready(), "modelReady": client.is_model_ready("edgesplit"),
     "metadata": meta, "shape": list(probs.shape), "argmax": probs.argmax(axis=1).tolist(), "labels": labels,
     "sumsToOne": bool(np.allclose(probs.sum(axis=1), 1, atol=1e-4)),

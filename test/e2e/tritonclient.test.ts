@@ -52,4 +52,14 @@ describe('a Triton client (tritonclient[grpc] from PyPI) against the router', fu
     assert.equal(Number(r.parameters.edgesplit_exchanged_bytes.int64_param), n * pkg.manifest.metrics.exchangedBytes);
     assert.equal(r.badInputStatus, 'StatusCode.INVALID_ARGUMENT');
   });
+
+  it('should answer Triton\'s streaming API (ModelStreamInfer) request by request, errors included', () => {
+    const n = 8;
+    const out = execFileSync(python!, [SCRIPT, stack!.router, join(MODELS_DIR, 'data', 'images.bin'), String(n)],
+      { encoding: 'utf8', timeout: 120_000 });
+    const r = JSON.parse(out.trim().split('\n').pop()!);
+    // The same images through ModelInfer and through the stream: the same classes, each answer under its own id.
+    assert.deepEqual(r.streamArgmax, r.argmax);
+    assert.match(String(r.streamError), /INVALID_ARGUMENT: .*pixels/);
+  });
 });

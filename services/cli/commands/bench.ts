@@ -1,10 +1,46 @@
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { Io } from '../main.ts';
 import { UsageError, parseFlags } from '../../common/cli-args.ts';
 import { withUsage } from '../usage.ts';
 import { DEFAULT_WIDE_DIR, EMULATOR, REPO, formatTable, runBench, runPlot, writeResults } from '../../bench/run.ts';
+import { formatRuntime, runRuntimeBench } from '../../bench/runtime.ts';
+import { resolvePackageFlag } from '../stack.ts';
+
+const RUNTIME_HELP = `usage: edgesplit bench runtime [--quick] [--json] [--package NAME|DIR] [--no-unary] [--out FILE]
+
+The runtime's own cost on loopback (no emulation, no root): router + P partition processes through the OIP
+API against the same units in one process, beside bare grpc-js on the same payloads (a unary call, and a round
+trip on an open stream), the pre-stream path (one unary call per Run and per Push) and a stack tracing every
+request. Latencies in interleaved rounds, throughput with 16 concurrent clients, peak partition RSS.
+  --quick      fewer rounds and shorter throughput runs (about a minute)
+  --json       print the result as one JSON object on the last line of stdout
+  --package    a package name under models/ or a directory (default: the demo's P = 4 package)
+  --no-unary   skip the pre-stream path
+  --out        where the JSON is written (default bench/results/runtime.json)`;
+
+const RUNTIME_FLAGS = {
+  quick: { type: 'boolean' }, json: { type: 'boolean' }, package: { type: 'string' }, 'no-unary': { type: 'boolean' },
+  out: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+} as const;
+
+async function runtime(argv: string[], io: Io): Promise<number> {
+  return withUsage('bench runtime', io, async () => {
+    const { values: v } = parseFlags(argv, RUNTIME_FLAGS);
+    if (v.help) { io.stdout(RUNTIME_HELP); return 0; }
+    const pkg = resolvePackageFlag(v.package as string | undefined);
+    const out = (v.out as string | undefined) ?? join(REPO, 'bench', 'results', 'runtime.json');
+    const r = await runRuntimeBench({ pkg, quick: v.quick === true, compareUnary: v['no-unary'] !== true, log: (l) => io.stderr(l) });
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, JSON.stringify(r, null, 2) + '\n');
+    io.stdout(formatRuntime(r));
+    io.stderr(`results: ${out}`);
+    if (v.json) io.stdout(JSON.stringify(r));
+    return 0;
+  });
+}
 
 const HELP = `usage: edgesplit bench [--quick] [--json] [--bandwidths 10,100,1000] [--cpu 0.25] [--no-wide]
                        [--wide-dir DIR] [--out DIR] [--plot]
@@ -13,6 +49,7 @@ Benchmarks every configuration (P=1 on one device, the P=4 baseline, no-exchange
 the planner's pick, and the same architecture at 4x width with random weights) on an emulated edge
 cluster: 4 network namespaces with tbf-shaped links and a cgroup CPU quota each (scripts/edge-emulator.sh,
 needs root). Prints a table; --json prints {"rows":[...]} as the last line of stdout.
+\`edgesplit bench runtime --help\`: the runtime's own cost on loopback (no root needed).
   --quick        fewer requests, one searched policy, bandwidths 10,1000 unless given (< 5 minutes)
   --bandwidths   link speeds in Mbit/s (default 10,100,1000)
   --cpu          each device's share of a core (default 0.25)
@@ -28,6 +65,7 @@ const FLAGS = {
 } as const;
 
 export async function run(argv: string[], io: Io): Promise<number> {
+  if (argv[0] === 'runtime') return runtime(argv.slice(1), io);
   return withUsage('bench', io, async () => {
     const { values: v } = parseFlags(argv, FLAGS);
     if (v.help) { io.stdout(HELP); return 0; }
