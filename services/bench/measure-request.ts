@@ -1,10 +1,15 @@
-// Times batch-1 Run calls, as the router makes them, from the router's place (the emulator's ctl namespace)
-// to P partitions of a no-exchange package, all P at once per round (the router's fan-out).
+// Times batch-1 Runs, as the router makes them (one long-lived RunStream per partition, requests multiplexed on it),
+// from the router's place (the emulator's ctl namespace) to P partitions of a no-exchange package, all P at once
+// per round (the router's fan-out).
 //   --addrs A,B,... --package NAME --n N [--max-seconds S]
 // Prints one JSON line: {perPartitionMs: [median Run latency of each], fanOutMs: median over rounds of the slowest}.
 import * as grpc from '@grpc/grpc-js';
+import { MuxStream } from '../common/mux-stream.ts';
 import { partitionProto } from '../common/proto.ts';
 import { loadSample } from '../common/sample.ts';
+import type { PartitionClient } from '../common/generated/edgesplit/v1/Partition.ts';
+import type { RunFrame } from '../common/generated/edgesplit/v1/RunFrame.ts';
+import type { RunResult__Output } from '../common/generated/edgesplit/v1/RunResult.ts';
 
 const argv = process.argv.slice(2);
 const opt = (name: string, def: string) => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1] : def; };
@@ -15,17 +20,20 @@ const maxSeconds = Number(opt('max-seconds', '60'));
 if (!addrs.length || !pkg) { console.error('measure-request: --addrs and --package are required'); process.exit(2); }
 
 const Partition = partitionProto().edgesplit.v1.Partition;
-const clients = addrs.map((a) => new Partition(a, grpc.credentials.createInsecure(), {}) as unknown as grpc.Client & {
-  Run: (req: unknown, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null) => void) => void });
+const stubs = addrs.map((a) => new Partition(a, grpc.credentials.createInsecure(), {}) as unknown as PartitionClient);
+const clients = stubs.map((s, i) => new MuxStream<RunFrame, RunResult__Output>({ open: () => s.RunStream(),
+  keyOf: (r) => r.requestId, peer: `partition ${i}` }));
 const sample = loadSample();
 const median = (a: number[]) => { const s = [...a].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]; };
-const run = (c: (typeof clients)[number], id: string, i: number) => new Promise<number>((res, rej) => {
+const run = async (c: (typeof clients)[number], id: string, i: number): Promise<number> => {
   const t = performance.now();
   const idx = i % sample.count;
-  c.Run({ requestId: id, package: pkg, missingPartitions: [],
-    images: { shape: [1, 28, 28], precision: 'UINT8', rawUint8: true, data: Buffer.from(sample.images.subarray(idx * 784, idx * 784 + 784)) } },
-  { deadline: Date.now() + 30_000 }, (e) => (e ? rej(e) : res(performance.now() - t)));
-});
+  const r = await c.request(id, { run: { requestId: id, package: pkg, missingPartitions: [], timeoutMs: 30_000,
+    images: { shape: [1, 28, 28], precision: 'UINT8', rawUint8: true, data: Buffer.from(sample.images.subarray(idx * 784, idx * 784 + 784)) } } },
+  Date.now() + 30_000);
+  if (r.error && r.error.code !== 0) throw new Error(`partition: ${r.error.message}`);
+  return performance.now() - t;
+};
 
 // Wait until every partition answers (they may still be loading), then warm up.
 const until = Date.now() + 90_000;
@@ -47,4 +55,5 @@ for (let i = 0; i < n && performance.now() < deadline; i++) {
 }
 console.log(JSON.stringify({ perPartitionMs: per.map(median), fanOutMs: median(fan), n: fan.length }));
 for (const c of clients) c.close();
+for (const s of stubs) s.close();
 process.exit(0);

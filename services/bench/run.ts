@@ -46,7 +46,15 @@ export interface Row {
   accuracy: number | null;
   accuracyN: number;
   speedupVsP1: number | null;
+  /**
+   * What a perfect split would give against P=1: the dense P=1 network's FLOPs per image over one partition's
+   * (about 8 for the P=4 packages: the P=1 network has the same total width with 1x1 convs not grouped).
+   */
   idealSpeedup: number;
+  /** FLOPs per image of one partition (the whole network for P=1). */
+  flopsPerPartition: number;
+  /** Speedup against the same model family's P=4 no-exchange package with all 4 partitions on one device. */
+  speedupVsOneDevice: number | null;
 }
 
 interface Config {
@@ -180,6 +188,9 @@ async function benchInside(emu: Emulator, o: BenchOptions): Promise<Row[]> {
     { config: 'P=1', pkgDir: byName('fmnist-p1'), model: 'fmnist', assignment: [0] },
     { config: 'P=4 baseline', pkgDir: byName(p4.find((p) => p.policyId === 'baseline')!.name), model: 'fmnist', assignment: all4 },
     { config: 'P=4 none', pkgDir: byName(p4.find((p) => p.policyId === 'none')!.name), model: 'fmnist', assignment: all4 },
+    // The fair reference for a split: the same P=4 package, all partitions on one device (no network in between).
+    { config: 'P=4 none, one device', pkgDir: byName(p4.find((p) => p.policyId === 'none')!.name), model: 'fmnist',
+      assignment: [0, 0, 0, 0], only: Math.max(...o.bandwidths) },
     ...(o.quick ? searched.slice(0, 1) : searched).map((p) => ({ config: `P=4 searched ${p.policyId}`, pkgDir: byName(p.name), model: 'fmnist' as const, assignment: all4 })),
   ];
   const wideIndex = join(o.wideDir, 'index.json');
@@ -196,6 +207,8 @@ async function benchInside(emu: Emulator, o: BenchOptions): Promise<Row[]> {
       { config: '4x P=1', pkgDir: w('wide4x-p1'), model: 'wide4x', assignment: [0] },
       { config: '4x P=4 baseline', pkgDir: w('wide4x-p4-baseline'), model: 'wide4x', assignment: all4 },
       { config: '4x P=4 none', pkgDir: w('wide4x-p4-none'), model: 'wide4x', assignment: all4 },
+      { config: '4x P=4 none, one device', pkgDir: w('wide4x-p4-none'), model: 'wide4x', assignment: [0, 0, 0, 0],
+        only: Math.max(...o.bandwidths) },
       { config: `4x P=4 searched ${idx.sparsePolicy}`, pkgDir: w(`wide4x-p4-${idx.sparsePolicy}`), model: 'wide4x', assignment: all4 },
     );
   }
@@ -311,7 +324,8 @@ async function benchInside(emu: Emulator, o: BenchOptions): Promise<Row[]> {
           wireBytesPerImage: Math.round(Math.max(0, devTx - toRouter) / requests),
           expectedBytesPerImage: model.exchangedBytes,
           accuracy: acc?.acc == null ? null : round(acc.acc, 4), accuracyN: acc?.n ?? 0,
-          speedupVsP1: null, idealSpeedup: P,
+          speedupVsP1: null, idealSpeedup: P, speedupVsOneDevice: null,
+          flopsPerPartition: pkg.manifest.stem.flops + pkg.manifest.blocks.reduce((t, u) => t + u.flops, 0),
         });
         const r = rows[rows.length - 1];
         o.log(`[${stamp()}]   ${b} Mbit/s: p50 ${r.p50Ms} ms, p95 ${r.p95Ms} ms, ${r.throughput} img/s, predicted ${r.predictedMs} ms (x${r.measuredOverPredicted}), exchanged ${r.exchangedBytesPerImage ?? '-'} B/img (wire ${r.wireBytesPerImage})`);
@@ -320,10 +334,13 @@ async function benchInside(emu: Emulator, o: BenchOptions): Promise<Row[]> {
       for (const pid of pids) await emu.stop(pid);
     }
   }
-  // speedup vs P=1 of the same model family at the same bandwidth
+  // speedup vs P=1 of the same model family at the same bandwidth; the ideal is the FLOP ratio, not P
   for (const r of rows) {
     const ref = rows.find((x) => x.model === r.model && x.bandwidthMbps === r.bandwidthMbps && (x.config === 'P=1' || x.config === '4x P=1'));
     r.speedupVsP1 = ref ? round(ref.p50Ms / r.p50Ms, 3) : null;
+    if (ref) r.idealSpeedup = round(ref.flopsPerPartition / r.flopsPerPartition, 2);
+    const one = rows.find((x) => x.model === r.model && x.config.endsWith('P=4 none, one device'));
+    r.speedupVsOneDevice = one ? round(one.p50Ms / r.p50Ms, 3) : null;
   }
   o.log(`[${stamp()}] done`);
   return rows;
@@ -344,11 +361,13 @@ const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 const lastLine = (s: string) => s.trim().split('\n').pop() ?? '';
 
 export function formatTable(rows: Row[]): string {
-  const head = ['config', 'Mbit/s', 'p50 ms', 'p95 ms', 'img/s', 'pred ms', 'meas/pred', 'B/img', 'wire B/img', 'accuracy', 'speedup'];
+  const head = ['config', 'Mbit/s', 'p50 ms', 'p95 ms', 'img/s', 'pred ms', 'meas/pred', 'B/img', 'wire B/img', 'accuracy',
+    'vs P=1 / ideal', 'vs one device'];
   const body = rows.map((r) => [r.config, String(r.bandwidthMbps), r.p50Ms.toFixed(1), r.p95Ms.toFixed(1), r.throughput.toFixed(1),
     r.predictedMs.toFixed(1), r.measuredOverPredicted.toFixed(2), r.exchangedBytesPerImage == null ? '-' : String(r.exchangedBytesPerImage),
     String(r.wireBytesPerImage), r.accuracy == null ? (r.model === 'wide4x' ? 'n/a (random)' : '-') : (r.accuracy * 100).toFixed(1) + '%',
-    r.speedupVsP1 == null ? '-' : `${r.speedupVsP1.toFixed(2)}x / ${r.idealSpeedup}`]);
+    r.speedupVsP1 == null ? '-' : `${r.speedupVsP1.toFixed(2)}x / ${r.idealSpeedup}`,
+    r.speedupVsOneDevice == null ? '-' : `${r.speedupVsOneDevice.toFixed(2)}x`]);
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ');
   return [line(head), ...body.map(line)].join('\n');
