@@ -14,7 +14,7 @@ import { resolvePackageFlag, startStack } from '../services/cli/stack.ts';
 
 const { values } = parseArgs({ options: { requests: { type: 'string', default: '400' }, package: { type: 'string' },
   json: { type: 'boolean' }, keep: { type: 'boolean' }, top: { type: 'string', default: '25' },
-  'no-profile': { type: 'boolean' }, idle: { type: 'boolean' }, unary: { type: 'boolean' } } });
+  'no-profile': { type: 'boolean' }, role: { type: 'string' }, idle: { type: 'boolean' }, unary: { type: 'boolean' } } });
 const N = Number(values.requests);
 const pkg = resolvePackageFlag(values.package);
 const dir = mkdtempSync(join(tmpdir(), 'edgesplit-prof-'));
@@ -48,7 +48,7 @@ const CATEGORIES: [string, (f: Node['callFrame']) => boolean][] = [
 /** Self time per category of the samples taken inside [fromUs, toUs] (CLOCK_MONOTONIC, as process.hrtime). */
 const byFunction = new Map<string, number>();
 
-function categorize(p: Profile, fromUs: number, toUs: number): Map<string, number> {
+function categorize(p: Profile, fromUs: number, toUs: number, countFunctions = true): Map<string, number> {
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const out = new Map<string, number>();
   let t = p.startTime;
@@ -61,7 +61,7 @@ function categorize(p: Profile, fromUs: number, toUs: number): Map<string, numbe
     out.set(cat, (out.get(cat) ?? 0) + ms);
     const f = n.callFrame;
     const key = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/services\//, 'services/')}:${f.lineNumber + 1}`;
-    byFunction.set(key, (byFunction.get(key) ?? 0) + ms);
+    if (countFunctions) byFunction.set(key, (byFunction.get(key) ?? 0) + ms);
   }
   return out;
 }
@@ -107,7 +107,8 @@ for (const f of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))) {
   // CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile
   const pid = Number(f.split('.')[3]);
   const role = rolePids.get(pid) ?? `pid ${pid}`;
-  const cats = categorize(JSON.parse(readFileSync(join(dir, f), 'utf8')) as Profile, fromUs, toUs);
+  const cats = categorize(JSON.parse(readFileSync(join(dir, f), 'utf8')) as Profile, fromUs, toUs,
+    values.role === undefined || values.role === role);
   // The tsx loader thread writes a profile of its own under the same pid: add, never replace.
   const r = (roles[role] ??= {});
   for (const [k, v] of cats) r[k] = (r[k] ?? 0) + v;
@@ -121,7 +122,7 @@ const totalCpu = sorted.reduce((s, [, v]) => s + v, 0);
 console.log(`profile: ${pkg.manifest.name}, ${N} sequential batch-1 requests, wall ${(wall / N).toFixed(2)} ms/request`);
 console.log(`CPU (all processes, non-idle) ${perReq(totalCpu).toFixed(2)} ms/request, by category:`);
 for (const [k, v] of sorted) console.log(`  ${k.padEnd(44)} ${perReq(v).toFixed(3).padStart(8)} ms  ${(100 * v / totalCpu).toFixed(1).padStart(5)}%`);
-console.log('top functions by self time (all processes):');
+console.log(`top functions by self time (${values.role ?? 'all processes'}):`);
 for (const [k, v] of [...byFunction].filter(([k]) => !k.startsWith('(idle)')).sort((a, b) => b[1] - a[1]).slice(0, Number(values.top))) {
   console.log(`  ${perReq(v).toFixed(3).padStart(7)} ms  ${k}`);
 }

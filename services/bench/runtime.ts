@@ -29,10 +29,13 @@ const CLIENTS = 16;
 
 type Call = () => Promise<unknown>;
 
-/** p50/p99 of each candidate over `rounds` interleaved blocks of `block` sequential calls. */
-async function interleaved(cands: Record<string, Call>, rounds: number, block: number): Promise<Record<string, { p50: number; p99: number; mean: number }>> {
+/**
+ * p50/p99 of each candidate over `rounds` interleaved blocks of `block` sequential calls, after `warmup` calls each
+ * (V8 optimises the request path over the first few hundred requests: CPU per request halves).
+ */
+async function interleaved(cands: Record<string, Call>, rounds: number, block: number, warmup: number): Promise<Record<string, { p50: number; p99: number; mean: number }>> {
   const lat: Record<string, number[]> = Object.fromEntries(Object.keys(cands).map((k) => [k, []]));
-  for (const fn of Object.values(cands)) for (let i = 0; i < 20; i++) await fn();
+  for (const fn of Object.values(cands)) for (let i = 0; i < warmup; i++) await fn();
   for (let r = 0; r < rounds; r++) {
     for (const [k, fn] of Object.entries(cands)) {
       for (let i = 0; i < block; i++) {
@@ -124,7 +127,7 @@ export interface RuntimeBenchResult {
   policyId: string;
   runtime: 'dist' | 'tsx';
   machine: { cpus: number; model?: string; loadAvg1mAtStart: number; loadAvg1mAtEnd: number };
-  settings: { quick: boolean; rounds: number; block: number; batch: 1; concurrentClients: number; throughputSeconds: number };
+  settings: { quick: boolean; warmup: number; rounds: number; block: number; batch: 1; concurrentClients: number; throughputSeconds: number };
   floorUnaryP50Ms: number;
   floorStreamP50Ms: number;
   inProcessP50Ms: number;
@@ -153,6 +156,7 @@ export async function runRuntimeBench(o: RuntimeBenchOptions): Promise<RuntimeBe
   const rounds = quick ? 6 : 20;
   const block = quick ? 20 : 25;
   const tputMs = quick ? 3000 : 8000;
+  const warmup = quick ? 200 : 600;
   const images = loadSample().images;
   const img = (i: number) => images.subarray((i % 1000) * PX, (i % 1000 + 1) * PX);
   const load0 = loadavg()[0];
@@ -185,7 +189,7 @@ export async function runRuntimeBench(o: RuntimeBenchOptions): Promise<RuntimeBe
     const unaryClient = unaryStack ? oip(unaryStack) : undefined;
     const streamInfer = dist.openStream();
     let i = 0;
-    log(`${stamp()} latency: ${rounds} interleaved rounds of ${block} batch-1 requests per candidate`);
+    log(`${stamp()} latency: ${warmup} warm-up requests, then ${rounds} interleaved rounds of ${block} batch-1 requests per candidate`);
     const cands: Record<string, Call> = {
       floorUnary: floor.unary,
       floorStream: floor.stream,
@@ -195,7 +199,7 @@ export async function runRuntimeBench(o: RuntimeBenchOptions): Promise<RuntimeBe
       traced: () => tracedClient.classify(img(i++), 1),
       ...(unaryClient ? { unaryPath: () => unaryClient.classify(img(i++), 1) } : {}),
     };
-    const lat = await interleaved(cands, rounds, block);
+    const lat = await interleaved(cands, rounds, block, warmup);
     log(`${stamp()} throughput: ${CLIENTS} concurrent clients, ${tputMs / 1000} s each`);
     const localTput = await throughput((_c, k) => local.classify(img(k), 1), tputMs);
     const pool = Array.from({ length: CLIENTS }, () => oip(stack));
@@ -213,7 +217,7 @@ export async function runRuntimeBench(o: RuntimeBenchOptions): Promise<RuntimeBe
       package: pkg.manifest.name, partitions: pkg.manifest.partitions, policyId: pkg.manifest.policy.id,
       runtime: RUNNING_FROM_DIST ? 'dist' : 'tsx',
       machine: { cpus: cpus().length, model: cpus()[0]?.model, loadAvg1mAtStart: r3(load0), loadAvg1mAtEnd: r3(loadavg()[0]) },
-      settings: { quick, rounds, block, batch: 1, concurrentClients: CLIENTS, throughputSeconds: tputMs / 1000 },
+      settings: { quick, warmup, rounds, block, batch: 1, concurrentClients: CLIENTS, throughputSeconds: tputMs / 1000 },
       floorUnaryP50Ms: r3(lat.floorUnary.p50), floorStreamP50Ms: r3(lat.floorStream.p50),
       inProcessP50Ms: r3(lat.inProcess.p50), distributedP50Ms: r3(lat.distributed.p50), distributedP99Ms: r3(lat.distributed.p99),
       distributedStreamInferP50Ms: r3(lat.streamInfer.p50),

@@ -92,10 +92,14 @@ export function callDeadlineMs(call: grpc.ServerUnaryCall<unknown, unknown>, fal
   return Number.isFinite(ms) ? ms : Date.now() + fallbackMs;
 }
 
+// grpc-js reports 'cancelled' for every unary call once its stream closes, answered or not. abort() without a reason
+// builds a DOMException (with a stack trace) each time: 0.1 ms per request in the router's profile. One reason, made once.
+const CALL_CANCELLED = Object.freeze(new Error('the call was cancelled'));
+
 /** An AbortSignal that fires when the client cancels the call (or it fails on the transport). */
 export function callSignal(call: grpc.ServerUnaryCall<unknown, unknown>): AbortSignal {
   const ac = new AbortController();
-  if (call.cancelled) ac.abort();
-  else call.once('cancelled', () => ac.abort());
+  if (call.cancelled) ac.abort(CALL_CANCELLED);
+  else call.once('cancelled', () => ac.abort(CALL_CANCELLED));
   return ac.signal;
 }
