@@ -45,6 +45,8 @@ describe('traces in Jaeger (real collector, real stack)', function () {
       // Jaeger takes traces only; metrics are covered by the Prometheus test.
       OTEL_METRICS_EXPORTER: 'none',
       OTEL_BSP_SCHEDULE_DELAY: '200',
+      // One span per ONNX unit is opt-in (it costs more than a small model's units); this test asks for them.
+      EDGESPLIT_TRACE_UNITS: 'true',
     } });
     const client = new OipClient(stack.router);
     const s = loadSample();

@@ -22,6 +22,14 @@ describe('telemetry configuration from OTEL_* variables', () => {
     assert.equal(telemetryWanted(c), false);
   });
 
+  it('should make spans per ONNX unit only when traces are on and EDGESPLIT_TRACE_UNITS=true', () => {
+    const endpoint = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' };
+    assert.equal(telemetryConfig(endpoint).unitSpans, false);
+    assert.equal(telemetryConfig({ ...endpoint, EDGESPLIT_TRACE_UNITS: 'true' }).unitSpans, true);
+    assert.equal(telemetryConfig({ ...endpoint, EDGESPLIT_TRACE_UNITS: 'true', OTEL_TRACES_EXPORTER: 'none' }).unitSpans, false);
+    assert.equal(telemetryConfig({ EDGESPLIT_TRACE_UNITS: 'true' }).unitSpans, false);
+  });
+
   it('should turn everything off with OTEL_SDK_DISABLED=true', () => {
     assert.equal(telemetryWanted(telemetryConfig({ OTEL_SDK_DISABLED: 'true', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318',
       EDGESPLIT_PROMETHEUS_PORT: '9464' })), false);
