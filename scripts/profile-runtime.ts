@@ -14,7 +14,7 @@ import { resolvePackageFlag, startStack } from '../services/cli/stack.ts';
 
 const { values } = parseArgs({ options: { requests: { type: 'string', default: '400' }, package: { type: 'string' },
   json: { type: 'boolean' }, keep: { type: 'boolean' }, top: { type: 'string', default: '25' },
-  'no-profile': { type: 'boolean' }, role: { type: 'string' }, idle: { type: 'boolean' }, unary: { type: 'boolean' } } });
+  'no-profile': { type: 'boolean' }, role: { type: 'string' }, traced: { type: 'string' }, idle: { type: 'boolean' }, unary: { type: 'boolean' } } });
 const N = Number(values.requests);
 const pkg = resolvePackageFlag(values.package);
 const dir = mkdtempSync(join(tmpdir(), 'edgesplit-prof-'));
@@ -69,7 +69,9 @@ function categorize(p: Profile, fromUs: number, toUs: number, countFunctions = t
 // --no-profile: CPU accounting only (the sampler itself costs CPU); --unary: the pre-stream data path.
 const stack = await startStack({ pkg, host: '127.0.0.1', nodeArgs: values['no-profile'] ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`],
   partitionArgs: ['--measure', 'false', ...(values.unary ? ['--push-calls', 'unary'] : [])],
-  routerArgs: values.unary ? ['--partition-calls', 'unary'] : [] });
+  routerArgs: values.unary ? ['--partition-calls', 'unary'] : [],
+  // --traced URL: every request traced, exported over OTLP/HTTP to URL (a collector or any sink).
+  env: values.traced ? { OTEL_EXPORTER_OTLP_ENDPOINT: values.traced, OTEL_TRACES_SAMPLER: 'always_on', OTEL_METRICS_EXPORTER: 'none' } : {} });
 const rolePids = new Map<number, string>([[stack.routerPid, 'router'], ...stack.partitions.map((p) => [p.pid, `partition ${p.index}`] as [number, string])]);
 const client = new OipClient(stack.router);
 const images = loadSample().images;

@@ -12,6 +12,7 @@ import { plan as planSearch } from '../planner/core/search.ts';
 import { loadCatalog } from '../planner/catalog.ts';
 import type { Cluster, PackageModel } from '../planner/core/types.ts';
 import { ensureBuilt, repoPath } from '../common/paths.ts';
+import { SERVE_NODE_FLAGS } from '../cli/stack.ts';
 
 export const REPO = repoPath() + '/';
 export const EMULATOR = join(REPO, 'scripts', 'edge-emulator.sh');
@@ -287,13 +288,13 @@ async function benchInside(emu: Emulator, o: BenchOptions): Promise<Row[]> {
     const pids: number[] = [];
     try {
       for (let i = 0; i < P; i++) {
-        pids.push(emu.spawn(`dev${c.assignment[i]}`, join(logDir, `${tag}-p${i}.log`), ['node', join(REPO, 'bin', 'edgesplit.mjs'), 'serve', 'partition',
+        pids.push(emu.spawn(`dev${c.assignment[i]}`, join(logDir, `${tag}-p${i}.log`), ['node', ...SERVE_NODE_FLAGS, join(REPO, 'bin', 'edgesplit.mjs'), 'serve', 'partition',
           '--package', pkg.dir, '--index', String(i), '--host', ips[c.assignment[i]], '--port', String(portOf(i)),
           '--peers', addrs.join(','), '--measure', 'false', '--default-timeout-ms', '60000']));
       }
       // The router opens a partition's circuit after a few failed calls: start it once every partition is ready.
       for (let i = 0; i < P; i++) await waitForLine(join(logDir, `${tag}-p${i}.log`), '"msg":"ready"', 120_000);
-      pids.push(emu.spawn('ctl', join(logDir, `${tag}-router.log`), ['node', join(REPO, 'bin', 'edgesplit.mjs'), 'serve', 'router',
+      pids.push(emu.spawn('ctl', join(logDir, `${tag}-router.log`), ['node', ...SERVE_NODE_FLAGS, join(REPO, 'bin', 'edgesplit.mjs'), 'serve', 'router',
         '--package', pkg.dir, '--partitions', addrs.join(','), '--host', routerIp, '--port', '8001', '--timeout-ms', '60000']));
       const sz = c.model === 'wide4x' ? wideSizes : sizes;
       for (const b of bws) {

@@ -8,6 +8,13 @@ import { repoPath } from '../common/paths.ts';
 
 export const BIN = repoPath('bin', 'edgesplit.mjs');
 
+/**
+ * Node.js flags for serving processes (also NODE_OPTIONS in the image). A 4 MB young generation instead of V8's
+ * 16 MB: a partition's garbage is short-lived (activations, frames), so scavenges stay cheap and cache-warm; measured
+ * on a P=4 partition: peak RSS 130 -> 113 MB and CPU per request 1.43 -> 1.10 ms (3,000 batch-1 Runs, 2 runs each).
+ */
+export const SERVE_NODE_FLAGS = ['--max-semi-space-size=4'];
+
 /** The best shipped P=4 package: highest test accuracy among those cutting >= 90% of the baseline's bytes. */
 export function defaultPackageName(): string {
   const p4 = loadCatalog().packages.filter((p) => p.partitions === 4);
@@ -91,7 +98,7 @@ interface Child {
 function launch(name: string, args: string[], log?: (line: string) => void, env?: NodeJS.ProcessEnv,
   nodeArgs: string[] = []): Child {
   // EDGESPLIT_EXIT_WITH_PARENT: the child stops when its stdin closes, so even a killed `up` leaves nothing behind.
-  const proc = spawn(process.execPath, [...nodeArgs, BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'],
+  const proc = spawn(process.execPath, [...SERVE_NODE_FLAGS, ...nodeArgs, BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, ...env, EDGESPLIT_EXIT_WITH_PARENT: '1' } });
   const tail: string[] = [];
   const keep = (chunk: Buffer) => {

@@ -23,7 +23,7 @@ export async function servePartition(argv: string[]): Promise<void> {
     throw new InvalidArgumentError('--peers', `expected ${P} addresses in partition order, got ${cfg.peers.length}`);
   }
   // Before any gRPC client or server exists: the tracing wrappers are chosen when those are created.
-  const telemetry = startTelemetry({ service: 'edgesplit-partition', attributes: { 'edgesplit.partition': cfg.index,
+  const telemetry = await startTelemetry({ service: 'edgesplit-partition', attributes: { 'edgesplit.partition': cfg.index,
     'edgesplit.package': pkg.manifest.name } });
   let tls: TlsMaterial | undefined;
   try {

@@ -21,7 +21,7 @@ export async function servePlanner(argv: string[]): Promise<void> {
     ...(values.kubeconfig ? { KUBECONFIG: values.kubeconfig } : {}),
   });
   // Before the gRPC server exists: the tracing wrappers are chosen when it is created.
-  const telemetry = startTelemetry({ service: 'edgesplit-planner' });
+  const telemetry = await startTelemetry({ service: 'edgesplit-planner' });
   const app = await PlannerApp.create(cfg, { log: (s) => console.log(`[planner] ${s}`) });
   console.log(`[planner] serving edgesplit.v1.Planner on :${app.port} (${cfg.clusterFile ? `local mode, ${cfg.clusterFile}` : `namespace ${cfg.namespace}`}, tls ${app.tls})`);
   await new Promise<void>((resolve) => {

@@ -9,7 +9,7 @@ import { PlanWatcher } from '../common/plan-file.ts';
 export async function serveRouter(argv: string[]): Promise<void> {
   const config = loadConfig(argv);
   // Before the partition clients and the server exist: the tracing wrappers are chosen when those are created.
-  const telemetry = startTelemetry({ service: 'edgesplit-router', attributes: { 'edgesplit.package': config.pkg.manifest.name } });
+  const telemetry = await startTelemetry({ service: 'edgesplit-router', attributes: { 'edgesplit.package': config.pkg.manifest.name } });
   const router = createServer(await routerDepsFromConfig(config, HeadEngine));
   const port = await router.listen(config.host, config.port);
   const m = config.pkg.manifest;
