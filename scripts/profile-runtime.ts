@@ -2,7 +2,9 @@
  * Where a request's CPU goes: runs the local stack (router + P partitions) with V8's CPU profiler in every child,
  * sends `--requests` batch-1 requests one after another through the OIP API, stops the stack (profiles are written on
  * exit) and prints self time per category and per role, in ms of CPU per request.
- * `node --import tsx scripts/profile-runtime.ts [--requests 400] [--package NAME] [--json]`
+ * `node --import tsx scripts/profile-runtime.ts [--requests 400] [--warmup 500] [--package NAME] [--role router|'partition 0']
+ *   [--no-profile] [--unary] [--traced OTLP_URL] [--top N] [--json]`
+ * --no-profile: kernel CPU accounting only (the sampler costs CPU itself); --unary: the pre-stream data path.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +16,7 @@ import { resolvePackageFlag, startStack } from '../services/cli/stack.ts';
 
 const { values } = parseArgs({ options: { requests: { type: 'string', default: '400' }, package: { type: 'string' },
   json: { type: 'boolean' }, keep: { type: 'boolean' }, top: { type: 'string', default: '25' },
-  'no-profile': { type: 'boolean' }, role: { type: 'string' }, traced: { type: 'string' }, idle: { type: 'boolean' }, unary: { type: 'boolean' } } });
+  'no-profile': { type: 'boolean' }, role: { type: 'string' }, traced: { type: 'string' }, warmup: { type: 'string', default: '500' }, idle: { type: 'boolean' }, unary: { type: 'boolean' } } });
 const N = Number(values.requests);
 const pkg = resolvePackageFlag(values.package);
 const dir = mkdtempSync(join(tmpdir(), 'edgesplit-prof-'));
@@ -89,7 +91,8 @@ const cpuMs = (pid: number): number => {
 };
 const kernelCpu: Record<string, number> = {};
 try {
-  for (let i = 0; i < 50; i++) await client.classify(images.subarray((i % 1000) * px, (i % 1000 + 1) * px), 1);
+  // V8 optimises the request path over the first few hundred requests: profile the warm path.
+  for (let i = 0; i < Number(values.warmup); i++) await client.classify(images.subarray((i % 1000) * px, (i % 1000 + 1) * px), 1);
   const t0 = performance.now();
   fromUs = nowUs();
   const before = [...rolePids].map(([pid, role]) => [role, cpuMs(pid)] as const);

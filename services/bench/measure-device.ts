@@ -2,7 +2,7 @@
 // (stem, then every block, batch 1, one intra-op thread, as a partition service does) for a bounded
 // number of passes and fits  unit time = flops / GFLOPS + per-call overhead  by least squares.
 // Prints one JSON line: {gflops, perCallOverheadMs, passes: {package: medianPassMs}, units}.
-// Run it inside the device: scripts/edge-emulator.sh exec dev0 -- node --import tsx services/bench/measure-device.ts
+// Run it inside the device: scripts/edge-emulator.sh exec dev0 -- node dist/services/bench/measure-device.js
 import { loadPackage, resolvePackageDir } from '../common/manifest.ts';
 import { createUnit } from '../common/ort.ts';
 

@@ -4,7 +4,7 @@
 //   push time = 2 * (perMessageOverheadMs + MB * cpuMsPerMB)
 // over a few fp32 tensor sizes (the latency model charges each end of a push once).
 // Prints one JSON line: {perMessageOverheadMs, cpuMsPerMB, points: [{bytes, ms}]}.
-// Run it inside a device: scripts/edge-emulator.sh exec dev0 -- node --import tsx services/bench/measure-exchange.ts
+// Run it inside a device: scripts/edge-emulator.sh exec dev0 -- node dist/services/bench/measure-exchange.js
 import * as grpc from '@grpc/grpc-js';
 import { decode, encode } from '../common/codec.ts';
 import { partitionProto } from '../common/proto.ts';
