@@ -22,6 +22,7 @@ import {
 } from './harness/control-plane.ts';
 import { toolPath } from './harness/processes.ts';
 import type { PlanDocument } from '../../services/planner/plan-document.ts';
+import { skipBecause } from '../skip.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const CHART = join(ROOT, 'charts/edgesplit');
@@ -93,8 +94,7 @@ describe('helm chart charts/edgesplit (helm lint and template)', function () {
 
   before(function () {
     if (!haveHelm) {
-      console.log(`    skipped: helm not found at ${HELM}; build it with scripts/build-test-tools.sh`);
-      this.skip();
+      skipBecause(this, `needs helm at ${HELM} (scripts/build-test-tools.sh)`);
     }
   });
 
@@ -408,8 +408,7 @@ describe('helm chart on the test control plane (real API server, KWOK edge nodes
 
   before(async function () {
     if (!haveTools() || !haveHelm) {
-      console.log(`    skipped: ${haveHelm ? missingToolsMessage : `helm not found at ${HELM}`}`);
-      this.skip();
+      skipBecause(this, haveHelm ? `needs the Kubernetes test tools: ${missingToolsMessage}` : `needs helm at ${HELM} (scripts/build-test-tools.sh)`);
     }
     cp = await startControlPlane({ log: (s) => process.env.EDGESPLIT_DEBUG && console.log(s) });
     assert.equal((await kubectl(['create', 'namespace', NS])).code, 0);
