@@ -7,7 +7,7 @@
  * reporter (scripts/mocha-summary-reporter.cjs) finds it.
  */
 export function skipBecause(ctx: Mocha.Context, reason: string): never {
-  const runnable = ctx.test as (Mocha.Runnable & { skipReason?: string; parent?: Mocha.Suite & { skipReason?: string } }) | undefined;
+  const runnable = ctx.test as (Mocha.Runnable & { type?: string; skipReason?: string; parent?: Mocha.Suite & { skipReason?: string } }) | undefined;
   if (runnable?.type === 'hook' && runnable.parent) runnable.parent.skipReason = reason;
   else if (runnable) runnable.skipReason = reason;
   console.log(`    skipped: ${reason}`);
