@@ -27,7 +27,7 @@
  * count(values, predicate).
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -155,7 +155,7 @@ function checkDegradationTable(file: string, lines: string[], start: number): vo
 const LOOKS_MEASURED = new RegExp(String.raw`(?<![\w.,-])(?:${NUM})(?:\s*[-–]\s*(?:${NUM}))?(?=%|\s?(?:ms|MB|MiB)\b)|(?<![\w.,-])\d+\.\d+`, 'g');
 
 for (const rel of targets) {
-  const text = readFileSync(join(ROOT, rel), 'utf8');
+  const text = readFileSync(resolve(ROOT, rel), 'utf8');
   const lines = text.split('\n');
   let inRegion = false;
   lines.forEach((line, n) => {
