@@ -84,6 +84,10 @@ export function loadTls(files: TlsFiles): TlsMaterial | undefined {
       throw new TlsConfigError(flag, `cannot read the file (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
     }
     if (!b.includes('-----BEGIN')) throw new TlsConfigError(flag, 'the file is not PEM');
+    // Otherwise OpenSSL's own error ("PEM routines::no start line") would name neither the flag nor the file.
+    if (flag === '--tls-key' ? !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(b.toString('latin1')) : !b.includes('-----BEGIN CERTIFICATE-----')) {
+      throw new TlsConfigError(flag, flag === '--tls-key' ? 'the file holds no PEM private key' : 'the file holds no PEM certificate');
+    }
     return b;
   };
   return { cert: read('--tls-cert', files.cert), key: read('--tls-key', files.key),

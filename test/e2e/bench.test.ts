@@ -1,18 +1,23 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { skipBecause } from '../skip.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = `${REPO}bin/edgesplit.mjs`;
 const EMU = `${REPO}scripts/edge-emulator.sh`;
-const canEmulate = process.getuid?.() === 0 && spawnSync(EMU, ['check'], { env: { ...process.env, ES_QUIET: '1' } }).status === 0;
+const emuCheck = process.getuid?.() === 0 ? spawnSync(EMU, ['check'], { env: { ...process.env, ES_QUIET: '1' }, encoding: 'utf8' }) : undefined;
+const canEmulate = emuCheck?.status === 0;
+/** Why the emulated cluster cannot run here: not root, or what `edge-emulator.sh check` found missing. */
+const NO_EMULATION = `needs root and a kernel with network namespaces, tbf and a cgroup CPU quota (scripts/edge-emulator.sh check: ${
+  emuCheck ? (emuCheck.stderr || emuCheck.stdout).trim().split('\n').pop() : 'not root'})`;
 const TP = `esemut${process.pid}`;
 const leftovers = () => execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').filter((l) => l.startsWith('esemub'));
 
 describe('edgesplit bench (e2e, emulated edge cluster)', function () {
   this.timeout(300_000);
 
-  it('rejects bad input with exit code 2 and a message naming the flag', () => {
+  it('should reject bad input with exit code 2 and a message naming the flag', () => {
     const r = spawnSync('node', [CLI, 'bench', '--bandwidths', '10,fast'], { encoding: 'utf8' });
     assert.equal(r.status, 2);
     assert.match(r.stderr, /--bandwidths/);
@@ -21,18 +26,19 @@ describe('edgesplit bench (e2e, emulated edge cluster)', function () {
     assert.match(c.stderr, /--cpu/);
   });
 
-  it('emulator: bad input and missing prefix are reported, nothing left behind', () => {
+  it('should report the emulator\'s bad input and missing prefix and leave nothing behind', () => {
     const r = spawnSync(EMU, ['--prefix', TP, 'up', '--mbps', 'fast'], { encoding: 'utf8' });
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, /--mbps/);
     const p = spawnSync(EMU, ['--prefix', 'evil', 'check'], { encoding: 'utf8' });
     assert.notEqual(p.status, 0);
     assert.match(p.stderr, /--prefix/);
-    if (canEmulate) assert.deepEqual(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').filter((l) => l.startsWith(TP)), []);
+    // `ip netns list` needs no privileges: nothing may be left whether or not this machine can emulate.
+    assert.deepEqual(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').filter((l) => l.startsWith(TP)), []);
   });
 
-  it('emulator: tbf shapes a link between two device namespaces', function () {
-    if (!canEmulate) this.skip();
+  it('should shape a link between two device namespaces with tbf (emulator)', function () {
+    if (!canEmulate) skipBecause(this, NO_EMULATION);
     const env = { ...process.env, ES_QUIET: '1' };
     try {
       execFileSync(EMU, ['--prefix', TP, 'up', '--devices', '2', '--mbps', '20'], { env });
@@ -45,8 +51,8 @@ describe('edgesplit bench (e2e, emulated edge cluster)', function () {
     assert.deepEqual(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').filter((l) => l.startsWith(TP)), []);
   });
 
-  it('--quick --json: one row per configuration, last line is the JSON object, cleans up', function () {
-    if (!canEmulate) this.skip();
+  it('should print one row per configuration with --quick --json, the JSON object last, and clean up', function () {
+    if (!canEmulate) skipBecause(this, NO_EMULATION);
     const r = spawnSync('node', [CLI, 'bench', '--quick', '--json', '--no-wide', '--bandwidths', '1000'], { encoding: 'utf8', timeout: 280_000 });
     assert.equal(r.status, 0, r.stderr);
     const last = r.stdout.trim().split('\n').pop()!;

@@ -4,6 +4,7 @@ import { loadPackage, resolvePackageDir } from '../../services/common/manifest.t
 import { loadSample } from '../../services/common/sample.ts';
 import { startStack, type Stack } from '../../services/cli/stack.ts';
 import { grpcurl } from './tools.ts';
+import { skipBecause } from '../skip.ts';
 
 describe('grpcurl (reflection, JSON) against the router', function () {
   this.timeout(300_000);
@@ -14,8 +15,7 @@ describe('grpcurl (reflection, JSON) against the router', function () {
   before(async function () {
     bin = grpcurl();
     if (!bin) {
-      console.log('    skipped: grpcurl not found (build it with `go install github.com/fullstorydev/grpcurl/cmd/grpcurl` into ~/.cache/edgesplit/tools/bin)');
-      this.skip();
+      skipBecause(this, 'needs grpcurl (scripts/build-test-tools.sh builds it into ~/.cache/edgesplit/tools/bin)');
     }
     stack = await startStack({ pkg, host: '127.0.0.1', partitionArgs: ['--measure', 'false'] });
   });

@@ -6,6 +6,7 @@ import { loadPackage, MODELS_DIR, resolvePackageDir } from '../../services/commo
 import { loadSample } from '../../services/common/sample.ts';
 import { startStack, type Stack } from '../../services/cli/stack.ts';
 import { tritonPython } from './tools.ts';
+import { skipBecause } from '../skip.ts';
 
 const SCRIPT = fileURLToPath(new URL('./triton_client.py', import.meta.url));
 
@@ -18,8 +19,7 @@ describe('a Triton client (tritonclient[grpc] from PyPI) against the router', fu
   before(async function () {
     const t = tritonPython();
     if (!t.python) {
-      console.log(`    skipped: ${t.reason}`);
-      this.skip();
+      skipBecause(this, `needs tritonclient[grpc]: ${t.reason}`);
     }
     python = t.python;
     stack = await startStack({ pkg, host: '127.0.0.1', partitionArgs: ['--measure', 'false'] });

@@ -1,11 +1,13 @@
 // Shared by the issue-8 integration tests (degradation, recovery, fuzz, tls): a stack of real partition
 // processes with the router in this process, a raw OIP stub, Describe, a partition (re)start, openssl certificates.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import assert from 'node:assert/strict';
 import { HeadEngine } from '../../services/common/head.ts';
+import { loadSample } from '../../services/common/sample.ts';
 import { waitServing } from '../../services/common/health-client.ts';
 import { loadPackage, resolvePackageDir, type ModelPackage } from '../../services/common/manifest.ts';
 import { inferenceProto, partitionProto } from '../../services/common/proto.ts';
@@ -162,4 +164,42 @@ export function makePki(): Pki {
   }
   return { dir, ca: p('ca.crt'), cert: p('member.crt'), key: p('member.key'), rogueCert: p('rogue.crt'),
     rogueKey: p('rogue.key'), rogueCa: p('rogue-ca.crt') };
+}
+
+/**
+ * One package's row of bench/results/degradation.json (the README's degradation table): accuracy on the 1,000-image
+ * sample with every partition up and with partition i down (missing[i]).
+ */
+export function degradationTable(pkg: string): { full: number; missing: number[] } {
+  const doc = JSON.parse(readFileSync(new URL('../../bench/results/degradation.json', import.meta.url), 'utf8')) as {
+    packages: { package: string; full: number; missing: { partition: number; accuracy: number }[] }[] };
+  const row = doc.packages.find((p) => p.package === pkg);
+  if (!row) throw new Error(`${pkg} is not in bench/results/degradation.json`);
+  return { full: row.full, missing: [...row.missing].sort((a, b) => a.partition - b.partition).map((m) => m.accuracy) };
+}
+/** Half a point: the benchmark runs the same zero-fill and rescale in one process; only float ties may differ. */
+export const DEGRADATION_MARGIN = 0.005;
+
+/** Accuracy of the router at `address` on the whole sample, 50 images per request; every answer must be degraded as `missing`. */
+export async function sampleAccuracy(address: string, missing: string): Promise<number> {
+  const sample = loadSample();
+  const stub = oipStub(address);
+  let correct = 0;
+  try {
+    for (let s = 0; s < sample.count; s += 50) {
+      const r = await infer(stub, imagesRequest(sample.images.subarray(s * 784, (s + 50) * 784), 50), 20_000);
+      assert.equal(r.code, grpc.status.OK, r.details);
+      assert.deepEqual(degradedOf(r.res!), { degraded: missing !== '', missing });
+      const labels = r.res!.rawOutputContents[1];
+      let o = 0;
+      for (let i = 0; i < 50; i++) {
+        const len = labels.readUInt32LE(o);
+        if (labels.subarray(o + 4, o + 4 + len).toString() === sample.classes[sample.labels[s + i]]) correct++;
+        o += 4 + len;
+      }
+    }
+  } finally {
+    stub.close();
+  }
+  return correct / sample.count;
 }

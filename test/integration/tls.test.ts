@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import * as grpc from '@grpc/grpc-js';
 import { loadSample } from '../../services/common/sample.ts';
 import { loadConfig } from '../../services/router/config.ts';
 import { UsageError } from '../../services/common/cli-args.ts';
-import { degradedOf, describePartition, imagesRequest, infer, makePki, oipStub, startTestStack, type Pki,
+import { BIN } from '../../services/cli/stack.ts';
+import { degradedOf, describePartition, imagesRequest, infer, makePki, oipStub, startTestStack, stopProcess, type Pki,
   type TestStack } from './reliability-helpers.ts';
 
 // TLS and mutual TLS (issue 8): only holders of a certificate signed by the cluster CA may talk to partitions
@@ -75,6 +78,61 @@ describe('TLS / mTLS between router and partitions (openssl certificates in a te
     assert.doesNotMatch(text, /BEGIN|PRIVATE KEY|MII/);
     const key = readFileSync(pki.key, 'utf8').split('\n')[1];
     assert.ok(!text.includes(key));
+  });
+
+  /** Every line of PEM material in the test PKI (certificates and keys), base64 bodies only. */
+  const pemLines = () => [pki.key, pki.cert, pki.ca].flatMap((f) => readFileSync(f, 'utf8').split('\n'))
+    .filter((l) => l.length >= 40 && !l.startsWith('-----'));
+  const assertNoKeyMaterial = (text: string, what: string) => {
+    assert.doesNotMatch(text, /BEGIN|PRIVATE KEY/, what);
+    const leaked = pemLines().filter((l) => text.includes(l));
+    assert.deepEqual(leaked, [], `${what}: PEM lines in the output`);
+  };
+
+  it('should keep key material out of the router process\'s own output, serving and stopping over TLS', async () => {
+    // The router as deployed (`edgesplit serve router`), not the in-process one: its stdout and stderr are its logs.
+    const proc = spawn(process.execPath, [BIN, 'serve', 'router', '--package', t.pkg.dir,
+      '--partitions', t.stack.partitions.map((p) => p.address).join(','), '--host', '127.0.0.1', '--port', '0',
+      '--tls-cert', pki.cert, '--tls-key', pki.key, '--tls-ca', pki.ca], { stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, EDGESPLIT_EXIT_WITH_PARENT: '1' } });
+    let out = '';
+    proc.stderr!.on('data', (d) => { out += d; });
+    try {
+      const ready = await new Promise<{ address: string; tls: string }>((resolve, reject) => {
+        createInterface({ input: proc.stdout! }).on('line', (line) => {
+          out += `${line}\n`;
+          if (line.includes('"ready":"router"')) resolve(JSON.parse(line));
+        });
+        proc.once('exit', (c) => reject(new Error(`router exited with ${c}: ${out}`)));
+      });
+      assert.equal(ready.tls, 'tls');
+      const stub = oipStub(ready.address, grpc.credentials.createSsl(ca()));
+      try {
+        const r = await infer(stub, imagesRequest(sample.images.subarray(0, 784), 1), 10_000);
+        assert.equal(r.code, grpc.status.OK, r.details);
+        // A failing call too: error paths log as well.
+        assert.equal((await infer(stub, { modelName: 'nope' }, 10_000)).code, grpc.status.NOT_FOUND);
+      } finally {
+        stub.close();
+      }
+    } finally {
+      await stopProcess(proc);
+    }
+    assertNoKeyMaterial(out, 'router output');
+  });
+
+  it('should name the flag but print no key material when the router is given the wrong PEM files', () => {
+    // Key and certificate swapped, and a key given as the CA.
+    for (const args of [['--tls-cert', pki.key, '--tls-key', pki.cert, '--tls-ca', pki.ca],
+      ['--tls-cert', pki.cert, '--tls-key', pki.key, '--tls-ca', pki.key]]) {
+      const r = spawnSync(process.execPath, [BIN, 'serve', 'router', '--package', t.pkg.dir,
+        '--partitions', t.stack.partitions.map((p) => p.address).join(','), '--host', '127.0.0.1', '--port', '0', ...args],
+      { encoding: 'utf8', timeout: 30_000 });
+      assert.notEqual(r.status, 0, `the router started with ${args.join(' ')}`);
+      assert.equal(r.signal, null, 'the router did not exit on its own');
+      assert.match(r.stderr, /--tls-/, r.stderr);
+      assertNoKeyMaterial(r.stdout + r.stderr, args.join(' '));
+    }
   });
 
   it('should reject half-configured TLS with a usage error naming the flag', () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import {
   createKwokNode, haveTools, missingToolsMessage, pinnedVersions, startControlPlane, type ControlPlane,
 } from './harness/control-plane.ts';
+import { skipBecause } from '../skip.ts';
 
 describe('test control plane (real Kubernetes + KWOK)', function () {
   this.timeout(120_000);
@@ -9,8 +10,7 @@ describe('test control plane (real Kubernetes + KWOK)', function () {
 
   before(async function () {
     if (!haveTools()) {
-      console.log(`    skipped: ${missingToolsMessage}`);
-      this.skip();
+      skipBecause(this, `needs the Kubernetes test tools: ${missingToolsMessage}`);
     }
     const t0 = Date.now();
     cp = await startControlPlane({ log: (s) => process.env.EDGESPLIT_DEBUG && console.log(s) });

@@ -13,6 +13,7 @@ import { activePoints, sendTo } from '../../services/common/policy.ts';
 import { loadSample } from '../../services/common/sample.ts';
 import { parentOf, service, tag, waitForTraces, waterfall, type JaegerSpan, type JaegerTrace } from '../../services/common/telemetry/jaeger-query.ts';
 import { haveJaeger, missingJaegerMessage, startJaeger, type Jaeger } from './harness/jaeger.ts';
+import { skipBecause } from '../skip.ts';
 
 const PACKAGE = 'fmnist-p4-1au-1au-1au-2cf-2au-1au';
 const REQUESTS = 3;
@@ -36,8 +37,7 @@ describe('traces in Jaeger (real collector, real stack)', function () {
 
   before(async function () {
     if (!haveJaeger()) {
-      console.log(`    skipped: ${missingJaegerMessage}`);
-      this.skip();
+      skipBecause(this, `needs Jaeger: ${missingJaegerMessage}`);
     }
     jaeger = await startJaeger();
     stack = await startStack({ pkg, host: '127.0.0.1', log: (l) => logs.push(l), env: {
@@ -140,8 +140,7 @@ describe('planner traces in Jaeger (real collector, real planner process)', func
 
   before(async function () {
     if (!haveJaeger()) {
-      console.log(`    skipped: ${missingJaegerMessage}`);
-      this.skip();
+      skipBecause(this, `needs Jaeger: ${missingJaegerMessage}`);
     }
     jaeger = await startJaeger();
   });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { haveJaeger, missingJaegerMessage, startJaeger, type Jaeger } from './harness/jaeger.ts';
+import { skipBecause } from '../skip.ts';
 
 describe('test Jaeger (real all-in-one)', function () {
   this.timeout(60_000);
@@ -8,8 +9,7 @@ describe('test Jaeger (real all-in-one)', function () {
 
   before(async function () {
     if (!haveJaeger()) {
-      console.log(`    skipped: ${missingJaegerMessage}`);
-      this.skip();
+      skipBecause(this, `needs Jaeger: ${missingJaegerMessage}`);
     }
     jaeger = await startJaeger();
   });

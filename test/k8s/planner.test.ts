@@ -5,6 +5,7 @@ import { KubeClusterApi } from '../../services/planner/k8s/kube-cluster-api.ts';
 import { configPlan } from '../../services/planner/k8s/objects.ts';
 import type { PlanDocument } from '../../services/planner/plan-document.ts';
 import { createKwokNode, haveTools, missingToolsMessage, startControlPlane, type ControlPlane } from './harness/control-plane.ts';
+import { skipBecause } from '../skip.ts';
 
 const NS = 'edgesplit-test';
 const FAST = { 'edgesplit.io/edge': 'true', 'edgesplit.io/gflops': '5', 'edgesplit.io/bandwidth-mbps': '1000', 'edgesplit.io/latency-ms': '0.1' };
@@ -32,8 +33,7 @@ describe('planner on a real control plane (KWOK edge nodes)', function () {
 
   before(async function () {
     if (!haveTools()) {
-      console.log(`    skipped: ${missingToolsMessage}`);
-      this.skip();
+      skipBecause(this, `needs the Kubernetes test tools: ${missingToolsMessage}`);
     }
     cp = await startControlPlane();
     assert.equal((await cp.kubectl(['create', 'namespace', NS])).code, 0);
