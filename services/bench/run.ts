@@ -27,6 +27,8 @@ export interface BenchOptions {
   wideDir: string;
   /** Directory for the cluster files and the raw results JSON (bench/results in the full run). */
   outDir: string;
+  /** The planner's accuracy floor for its pick (default: its own, within 0.5 points of the best package). */
+  accuracyFloor?: number;
   log: (s: string) => void;
 }
 
@@ -248,7 +250,8 @@ async function benchInside(emu: Emulator, o: BenchOptions): Promise<Row[]> {
   // --- the planner's pick at every bandwidth (in-process planner core, the catalog and the measured cluster)
   const loaded = await loadCatalog(join(MODELS_DIR, 'catalog.json'));
   for (const b of o.bandwidths) {
-    const r = planSearch(loaded.packages, clusterFor('fmnist', b));
+    const r = planSearch(loaded.packages, clusterFor('fmnist', b),
+      o.accuracyFloor === undefined ? { mode: 'latency' } : { mode: 'latency', accuracyFloor: o.accuracyFloor });
     const pkgDir = join(loaded.root, r.chosen.pkg.path);
     const assignment = r.chosen.assignment;
     const same = configs.find((c) => c.model === 'fmnist' && c.pkgDir === pkgDir && c.only === undefined

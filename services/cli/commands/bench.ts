@@ -56,12 +56,13 @@ needs root). Prints a table; --json prints {"rows":[...]} as the last line of st
   --no-wide      skip the 4x-width packages
   --wide-dir     where the 4x-width random-weight packages are built/reused (default ${DEFAULT_WIDE_DIR})
   --out          where cluster files, logs and bench.json go (default: bench/results, or a temp dir with --quick)
-  --plot         also draw latency-vs-bandwidth.png into --out (python3 + matplotlib)`;
+  --plot         also draw latency-vs-bandwidth.png into --out (python3 + matplotlib)
+  --accuracy-floor  the planner's accuracy floor for its pick, 0..1 (default: within 0.5 points of the best package)`;
 
 const FLAGS = {
   quick: { type: 'boolean' }, json: { type: 'boolean' }, bandwidths: { type: 'string' }, cpu: { type: 'string' },
   'no-wide': { type: 'boolean' }, 'wide-dir': { type: 'string' }, out: { type: 'string' }, plot: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
+  'accuracy-floor': { type: 'string' }, help: { type: 'boolean', short: 'h' },
 } as const;
 
 export async function run(argv: string[], io: Io): Promise<number> {
@@ -78,6 +79,11 @@ export async function run(argv: string[], io: Io): Promise<number> {
     const cpuText = (v.cpu as string | undefined) ?? '0.25';
     const cpu = Number(cpuText);
     if (!/^\d*\.?\d+$/.test(cpuText) || !(cpu >= 0.05 && cpu <= 1)) throw new UsageError('--cpu', `expected a share of one core in 0.05..1, got '${cpuText}'`);
+    const floorText = v['accuracy-floor'] as string | undefined;
+    const accuracyFloor = floorText === undefined ? undefined : Number(floorText);
+    if (accuracyFloor !== undefined && !(/^\d*\.?\d+$/.test(floorText!) && accuracyFloor >= 0 && accuracyFloor <= 1)) {
+      throw new UsageError('--accuracy-floor', `expected a fraction in 0..1, got '${floorText}'`);
+    }
     const outDir = (v.out as string | undefined) ?? (quick ? join(tmpdir(), `edgesplit-bench-${process.pid}`) : join(REPO, 'bench', 'results'));
 
     // Preflight: root and kernel features, before anything is created.
@@ -90,7 +96,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     const started = new Date().toISOString();
     const rows = await runBench({
       quick, bandwidths: bandwidths.map(Number), cpu, devices: 4, wide: v['no-wide'] !== true,
-      wideDir: (v['wide-dir'] as string | undefined) ?? DEFAULT_WIDE_DIR, outDir, log,
+      wideDir: (v['wide-dir'] as string | undefined) ?? DEFAULT_WIDE_DIR, outDir, log, accuracyFloor,
     });
     const file = writeResults(outDir, rows, {
       command: `edgesplit bench ${argv.join(' ')}`.trim(), started, finished: new Date().toISOString(), cpuPerDevice: cpu,
