@@ -22,7 +22,7 @@
  *                              a region where every decimal number, percentage and number of ms / MB / MiB must
  *                              carry one of the markers above (numbers in `code` are exempt)
  *
- * Helpers: row(config, mbps) (a bench.json row), speedups(config) (its speedupVsP1 at every bandwidth),
+ * Helpers: row(config, mbps) (a bench.json row), row2(config, mbps) (a quick-bench-streams.json row), speedups(config) (its speedupVsP1 at every bandwidth),
  * faster(slow, fast, mbps) (p50 ratio of two bench configs), range(values) ([min, max]), min, max, pct(x) (x * 100),
  * count(values, predicate).
  */
@@ -44,6 +44,12 @@ const data: Record<string, Json> = Object.fromEntries(readdirSync(RESULTS).filte
 
 const bench = data.bench as { rows: { config: string; bandwidthMbps: number; p50Ms: number; speedupVsP1: number }[] };
 const helpers = {
+  /** A row of the quick run on the stream data path (quick-bench-streams.json). */
+  row2(config: string, mbps: number) {
+    const r = (data.quickBenchStreams as typeof bench).rows.find((x) => x.config === config && x.bandwidthMbps === mbps);
+    if (!r) throw new Error(`quick-bench-streams.json has no row '${config}' at ${mbps} Mbit/s`);
+    return r;
+  },
   row(config: string, mbps: number) {
     const r = bench.rows.find((x) => x.config === config && x.bandwidthMbps === mbps);
     if (!r) throw new Error(`bench.json has no row '${config}' at ${mbps} Mbit/s`);

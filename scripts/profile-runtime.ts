@@ -5,9 +5,12 @@
  * `node --import tsx scripts/profile-runtime.ts [--requests 400] [--warmup 500] [--package NAME] [--role router|'partition 0']
  *   [--no-profile] [--unary] [--traced OTLP_URL] [--top N] [--json]`
  * --no-profile: kernel CPU accounting only (the sampler costs CPU itself); --unary: the pre-stream data path.
+ * --perf ROLE ('partition 1', 'router'): also record that process with Linux perf (native frames: ORT, V8's GC and
+ * builtins, libc, the kernel) and print its CPU by category; --out FILE: write the JSON there too.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadSample } from '../services/common/sample.ts';
@@ -16,10 +19,12 @@ import { resolvePackageFlag, startStack } from '../services/cli/stack.ts';
 
 const { values } = parseArgs({ options: { requests: { type: 'string', default: '400' }, package: { type: 'string' },
   json: { type: 'boolean' }, keep: { type: 'boolean' }, top: { type: 'string', default: '25' },
-  'no-profile': { type: 'boolean' }, role: { type: 'string' }, traced: { type: 'string' }, warmup: { type: 'string', default: '500' }, idle: { type: 'boolean' }, unary: { type: 'boolean' } } });
+  'no-profile': { type: 'boolean' }, role: { type: 'string' }, traced: { type: 'string' }, warmup: { type: 'string', default: '500' },
+  perf: { type: 'string' }, out: { type: 'string' }, idle: { type: 'boolean' }, unary: { type: 'boolean' } } });
 const N = Number(values.requests);
 const pkg = resolvePackageFlag(values.package);
 const dir = mkdtempSync(join(tmpdir(), 'edgesplit-prof-'));
+const perfData = join(tmpdir(), `edgesplit-perf-${process.pid}.data`);
 
 interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }
 interface Profile { nodes: Node[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number }
@@ -69,7 +74,8 @@ function categorize(p: Profile, fromUs: number, toUs: number, countFunctions = t
 }
 
 // --no-profile: CPU accounting only (the sampler itself costs CPU); --unary: the pre-stream data path.
-const stack = await startStack({ pkg, host: '127.0.0.1', nodeArgs: values['no-profile'] ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`],
+const stack = await startStack({ pkg, host: '127.0.0.1', nodeArgs: [...(values['no-profile'] ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`]),
+  ...(values.perf ? ['--perf-basic-prof-only-functions'] : [])],
   partitionArgs: ['--measure', 'false', ...(values.unary ? ['--push-calls', 'unary'] : [])],
   routerArgs: values.unary ? ['--partition-calls', 'unary'] : [],
   // --traced URL: every request traced, exported over OTLP/HTTP to URL (a collector or any sink).
@@ -95,15 +101,46 @@ try {
   for (let i = 0; i < Number(values.warmup); i++) await client.classify(images.subarray((i % 1000) * px, (i % 1000 + 1) * px), 1);
   const t0 = performance.now();
   fromUs = nowUs();
+  const perfPid = values.perf ? [...rolePids].find(([, r]) => r === values.perf)?.[0] : undefined;
+  if (values.perf && !perfPid) throw new Error(`--perf: no role '${values.perf}' (roles: ${[...rolePids.values()].join(', ')})`);
+  const perf = perfPid ? spawn('perf', ['record', '-F', '2000', '-o', perfData, '-p', String(perfPid)], { stdio: 'ignore' }) : undefined;
+  if (perf) await new Promise((r) => setTimeout(r, 300));
   const before = [...rolePids].map(([pid, role]) => [role, cpuMs(pid)] as const);
   if (values.idle) await new Promise((r) => setTimeout(r, 5000));
   else for (let i = 0; i < N; i++) await client.classify(images.subarray((i % 1000) * px, (i % 1000 + 1) * px), 1);
   toUs = nowUs();
   for (const [role, c] of before) kernelCpu[role] = cpuMs([...rolePids].find(([, r]) => r === role)![0]) - c;
+  if (perf) {
+    perf.kill('SIGINT');
+    await new Promise((r) => perf.once('exit', r));
+  }
   wall = performance.now() - t0;
 } finally {
   client.close();
   await stack.stop();
+}
+
+/** Native CPU of one process by category, from `perf report` (percent of its samples). */
+function perfCategories(): Record<string, number> {
+  const out = execFileSync('perf', ['report', '-i', perfData, '--no-children', '--sort', 'dso,sym', '--stdio', '-g', 'none'],
+    { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'ignore'] });
+  const cats: Record<string, number> = {};
+  const RULES: [string, RegExp][] = [
+    ['onnxruntime (the model)', /onnxruntime/],
+    ['kernel (syscalls, scheduling, TCP)', /\[kernel/],
+    ['libc (malloc, memcpy)', /libc\.so|libstdc\+\+/],
+    ['V8 garbage collector', /Mark|Sweep|Scaveng|Heap|Evacuat|Compact|PointersUpdating|Remembered|SlotSet|MemoryChunk|Marking|Visitor|Worklist|GC/],
+    ['V8 optimising compiler', /compiler::|Compile|Turbo|Maglev/],
+    ['V8 builtins (property access, calls, promises)', /Builtins_/],
+    ['JavaScript (JIT code)', /JS:|\[JIT\]/],
+  ];
+  for (const line of out.split('\n')) {
+    const m = /^\s*([\d.]+)%\s+(.*)$/.exec(line);
+    if (!m) continue;
+    const cat = RULES.find(([, re]) => re.test(m[2]))?.[0] ?? 'V8 / Node.js runtime (other)';
+    cats[cat] = (cats[cat] ?? 0) + Number(m[1]);
+  }
+  return cats;
 }
 
 const roles: Record<string, Record<string, number>> = {};
@@ -139,7 +176,22 @@ for (const role of Object.keys(kernelCpu).sort()) {
 }
 const totalKernel = Object.values(kernelCpu).reduce((s, v) => s + v, 0);
 console.log(`  all          CPU ${perReq(totalKernel).toFixed(2)} ms/request`);
-if (values.json) console.log(JSON.stringify({ package: pkg.manifest.name, requests: N, wallMsPerRequest: wall / N,
+let native: Record<string, number> | undefined;
+if (values.perf) {
+  native = perfCategories();
+  const cpu = perReq(kernelCpu[values.perf]);
+  console.log(`${values.perf}: native profile (perf), ${cpu.toFixed(2)} ms CPU per request:`);
+  for (const [k, v] of Object.entries(native).sort((a, b) => b[1] - a[1])) {
+    console.log(`  ${k.padEnd(48)} ${v.toFixed(1).padStart(5)}%  ${(cpu * v / 100).toFixed(2)} ms`);
+  }
+  rmSync(perfData, { force: true });
+}
+const result = { package: pkg.manifest.name, path: values.unary ? 'unary' : 'stream', traced: values.traced !== undefined,
+  requests: N, warmup: Number(values.warmup), wallMsPerRequest: wall / N, loadAvg1m: loadavg()[0],
   kernelCpuMsPerRequest: Object.fromEntries(Object.entries(kernelCpu).map(([k, v]) => [k, perReq(v)])),
+  ...(native ? { perfRole: values.perf, perfPercent: native } : {}),
   cpuMsPerRequest: Object.fromEntries(sorted.map(([k, v]) => [k, perReq(v)])),
-  roles: Object.fromEntries(Object.entries(roles).map(([r, c]) => [r, Object.fromEntries(Object.entries(c).map(([k, v]) => [k, perReq(v)]))])) }));
+  roles: Object.fromEntries(Object.entries(roles).map(([r, c]) => [r, Object.fromEntries(Object.entries(c).map(([k, v]) => [k, perReq(v)]))])),
+  when: new Date().toISOString() };
+if (values.out) writeFileSync(values.out, JSON.stringify(result, null, 2) + '\n');
+if (values.json) console.log(JSON.stringify(result));

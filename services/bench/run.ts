@@ -210,8 +210,9 @@ async function benchInside(emu: Emulator, o: BenchOptions): Promise<Row[]> {
       { config: '4x P=1', pkgDir: w('wide4x-p1'), model: 'wide4x', assignment: [0] },
       { config: '4x P=4 baseline', pkgDir: w('wide4x-p4-baseline'), model: 'wide4x', assignment: all4 },
       { config: '4x P=4 none', pkgDir: w('wide4x-p4-none'), model: 'wide4x', assignment: all4 },
-      { config: '4x P=4 none, one device', pkgDir: w('wide4x-p4-none'), model: 'wide4x', assignment: [0, 0, 0, 0],
-        only: Math.max(...o.bandwidths) },
+      // A minute of 250 ms requests: the full run only.
+      ...(o.quick ? [] : [{ config: '4x P=4 none, one device', pkgDir: w('wide4x-p4-none'), model: 'wide4x' as const,
+        assignment: [0, 0, 0, 0], only: Math.max(...o.bandwidths) }]),
       { config: `4x P=4 searched ${idx.sparsePolicy}`, pkgDir: w(`wide4x-p4-${idx.sparsePolicy}`), model: 'wide4x', assignment: all4 },
     );
   }
@@ -304,7 +305,7 @@ async function benchInside(emu: Emulator, o: BenchOptions): Promise<Row[]> {
         emu.setBandwidth(b);
         // Fresh processes run the request path unoptimised for the first hundred or so requests (V8's tiers): warm
         // them before the first bandwidth measured, as a serving cluster is.
-        const warmup = bi === 0 ? 100 : 10;
+        const warmup = bi === 0 ? (o.quick ? 50 : 100) : 10;
         const wantAcc = c.model === 'fmnist' && !accuracyOf.has(c.pkgDir);
         const before = emu.counters();
         const lat = JSON.parse(lastLine(emu.execIn('ctl', ['node', join(REPO, 'dist', 'services', 'bench', 'loadgen.js'),
@@ -315,7 +316,7 @@ async function benchInside(emu: Emulator, o: BenchOptions): Promise<Row[]> {
           '--router', `${routerIp}:8001`, '--latency-n', '0', '--throughput-n', String(sz.throughputN), '--concurrency', String(sz.concurrency),
           '--accuracy-n', String(wantAcc ? sz.accuracyN : 0), '--max-seconds', String(sz.maxSeconds), '--warmup', '0'], (sz.maxSeconds + 120) * 1000)));
         if (wantAcc) accuracyOf.set(c.pkgDir, { acc: thr.accuracy.n ? thr.accuracy.correct / thr.accuracy.n : null, n: thr.accuracy.n });
-        const requests = lat.latencyMs.length + 3;
+        const requests = lat.latencyMs.length + warmup;
         let devTx = 0;
         for (let d = 0; d < o.devices; d++) devTx += after.get(`dev${d}`)!.tx - before.get(`dev${d}`)!.tx;
         const toRouter = after.get('ctl')!.rx - before.get('ctl')!.rx;
@@ -378,6 +379,12 @@ export function formatTable(rows: Row[]): string {
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ');
   return [line(head), ...body.map(line)].join('\n');
+}
+
+/** The fitted per-request service cost of each device (ms), from the cluster file `measure` wrote into `dir`. */
+export function serviceCosts(dir: string): number[] {
+  const c = parseClusterYaml(readFileSync(join(dir, 'cluster.yaml'), 'utf8'), 'cluster.yaml');
+  return c.nodes.map((n) => round(n.perRequestOverheadMs ?? 0, 2));
 }
 
 export function writeResults(dir: string, rows: Row[], meta: Record<string, unknown>): string {

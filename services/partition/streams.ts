@@ -37,6 +37,7 @@ export function runStreamHandler(d: HandlerDeps, registry: StreamRegistry,
   return (call) => {
     const inFlight = new Map<string, AbortController>();
     const close = halfCloser(call, () => inFlight.size);
+    let gone = false;
     const unregister = registry.add({ end: () => close.request() });
     const abortAll = () => {
       for (const ac of inFlight.values()) ac.abort();
@@ -56,7 +57,8 @@ export function runStreamHandler(d: HandlerDeps, registry: StreamRegistry,
       if (!req) return;
       const id = req.requestId;
       const reply = (res: RunResult) => {
-        if (!close.ended) call.write(res);
+        // A cancelled or failed stream takes no more writes; its requests were aborted with it.
+        if (!close.ended && !gone) call.write(res);
       };
       if (!id || inFlight.has(id)) {
         reply({ requestId: id, error: statusOf(id ? new AlreadyExistsError(`request_id: ${id} is already in flight on this stream`)
@@ -76,12 +78,13 @@ export function runStreamHandler(d: HandlerDeps, registry: StreamRegistry,
         });
     });
     call.on('end', () => close.request());
-    const gone = () => {
+    const onGone = () => {
+      gone = true;
       unregister();
       abortAll();
     };
-    call.on('cancelled', gone);
-    call.on('error', gone);
+    call.on('cancelled', onGone);
+    call.on('error', onGone);
     call.on('finish', unregister);
   };
 }
@@ -95,13 +98,14 @@ export function pushStreamHandler(d: HandlerDeps, registry: StreamRegistry,
   return (call) => {
     const close = halfCloser(call, () => 0);
     const unregister = registry.add({ end: () => close.request() });
+    let gone = false;
     call.on('data', (req: PushRequest__Output) => {
       if (isMalformed(req)) {
         failStream(call, `request: not a valid ${SERVICE}/PushStream frame`);
         return;
       }
       const ack = (a: PushAck) => {
-        if (!close.ended) call.write(a);
+        if (!close.ended && !gone) call.write(a);
       };
       serverRequest(SERVICE, 'Push', req.traceContext, () => hooks?.attributes?.(req) ?? {},
         async () => d.runner.acceptPush(decodePush(req)) !== 'dropped')
@@ -109,8 +113,12 @@ export function pushStreamHandler(d: HandlerDeps, registry: StreamRegistry,
           (err) => ack({ requestId: req.requestId, point: req.point, accepted: false, error: statusOf(err) }));
     });
     call.on('end', () => close.request());
-    call.on('cancelled', unregister);
-    call.on('error', unregister);
+    const onGone = () => {
+      gone = true;
+      unregister();
+    };
+    call.on('cancelled', onGone);
+    call.on('error', onGone);
     call.on('finish', unregister);
   };
 }

@@ -100,12 +100,12 @@ function streamInfer(d: HandlerDeps): grpc.handleBidiStreamingCall<ModelInferReq
         });
     });
     call.on('end', () => close.request());
-    const gone = () => {
+    const onGone = () => {
       unregister();
       ac.abort();
     };
-    call.on('cancelled', gone);
-    call.on('error', gone);
+    call.on('cancelled', onGone);
+    call.on('error', onGone);
     call.on('finish', unregister);
   };
 }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import type { Io } from '../main.ts';
 import { UsageError, parseFlags } from '../../common/cli-args.ts';
 import { withUsage } from '../usage.ts';
-import { DEFAULT_WIDE_DIR, EMULATOR, REPO, formatTable, runBench, runPlot, writeResults } from '../../bench/run.ts';
+import { DEFAULT_WIDE_DIR, EMULATOR, REPO, formatTable, runBench, runPlot, serviceCosts, writeResults } from '../../bench/run.ts';
 import { formatRuntime, runRuntimeBench } from '../../bench/runtime.ts';
 import { resolvePackageFlag } from '../stack.ts';
 
@@ -101,6 +101,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     const file = writeResults(outDir, rows, {
       command: `edgesplit bench ${argv.join(' ')}`.trim(), started, finished: new Date().toISOString(), cpuPerDevice: cpu,
       devices: 4, note: 'link latency is not emulated (no netem); 4x-width rows use random weights (latency only)',
+      accuracyFloor: accuracyFloor ?? null, serviceCosts: serviceCosts(outDir),
     });
     log(`results: ${file}`);
     if (v.plot) {
