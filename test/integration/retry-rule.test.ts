@@ -13,7 +13,16 @@ import { neverSent, runWithSafeRetry } from '../../services/router/retry.ts';
 const WIDTH = 2;
 const req = (n = 1): PartitionRunRequest => ({ requestId: 'retry-rule', images: Buffer.alloc(n * 784), n, package: 'p', missing: [] });
 
-/** A Partition server on `port` whose Run either answers valid features or never answers; counts the Runs it sees. */
+/**
+ * A Partition server on `port` whose Runs (unary, or on the RunStream the router's client uses) either answer valid
+ * features or never answer; counts the Runs it sees.
+ */
+const answer = (r: { images?: { shape: number[] } }) => {
+  const n = Number(r.images?.shape[0] ?? 1);
+  return { requestId: 'retry-rule', features: { shape: [n, WIDTH], precision: 'FP32', data: Buffer.alloc(n * WIDTH * 4) },
+    sent: [], received: [], missedPoints: [], computeMs: 0 };
+};
+
 async function partitionServer(port: number, mode: 'answer' | 'hang'): Promise<{ server: grpc.Server; runs: () => number; started: Promise<void> }> {
   const server = new grpc.Server();
   let runs = 0;
@@ -24,9 +33,16 @@ async function partitionServer(port: number, mode: 'answer' | 'hang'): Promise<{
       runs++;
       onRun();
       if (mode === 'hang') return;
-      const n = Number(call.request.images?.shape[0] ?? 1);
-      cb(null, { requestId: 'retry-rule', features: { shape: [n, WIDTH], precision: 'FP32', data: Buffer.alloc(n * WIDTH * 4) },
-        sent: [], received: [], missedPoints: [], computeMs: 0 });
+      cb(null, answer(call.request));
+    },
+    RunStream: (call: grpc.ServerDuplexStream<{ run?: { requestId: string; images?: { shape: number[] } } }, unknown>) => {
+      call.on('data', (frame) => {
+        if (!frame.run) return;
+        runs++;
+        onRun();
+        if (mode === 'answer') call.write({ requestId: frame.run.requestId, response: answer(frame.run) });
+      });
+      call.on('error', () => undefined);
     },
   } as unknown as grpc.UntypedServiceImplementation);
   await bindAsync(server, '127.0.0.1', port);
