@@ -15,8 +15,6 @@ import type { MethodHooks } from '../common/telemetry/grpc-server.ts';
 
 const SERVICE = 'edgesplit.v1.Partition';
 
-type Duplex<Req, Res> = grpc.ServerDuplexStream<Req, Res>;
-
 /** Ends a stream with INVALID_ARGUMENT (grpc-js sends a server stream's status when it emits 'error'). */
 function failStream(call: grpc.ServerDuplexStream<unknown, unknown>, details: string): void {
   call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details });
@@ -30,7 +28,8 @@ const statusOf = (err: unknown) => {
 /**
  * RunStream: Runs multiplexed on one stream. Each RunFrame.run is validated and computed like a unary Run (its
  * budget is `timeout_ms`, else the default), answered by a RunResult with the same request id, in completion order.
- * A cancel frame aborts that request; the stream's end or cancellation aborts all of this stream's requests.
+ * A cancel frame aborts that request; the stream's cancellation or failure aborts all of them, while the client's
+ * half-close (end) lets them finish and then ends the stream.
  */
 export function runStreamHandler(d: HandlerDeps, registry: StreamRegistry,
   hooks?: MethodHooks): grpc.handleBidiStreamingCall<RunFrame__Output, RunResult> {

@@ -2,7 +2,8 @@ import * as grpc from '@grpc/grpc-js';
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
 import { performance } from 'node:perf_hooks';
 import { hrNow } from './clock.ts';
-import { callAttributes } from './grpc-client.ts';
+import { callAttributes, hostPort } from './grpc-client.ts';
+import { SERVER_ERRORS } from './grpc-server.ts';
 import { instruments, recordServerCall } from './metrics.ts';
 import { ATTR, TRACER_NAME } from './names.ts';
 import { instrumented, telemetryActive } from './state.ts';
@@ -13,18 +14,9 @@ import { instrumented, telemetryActive } from './state.ts';
 
 export type Carrier = Record<string, string>;
 
-const SERVER_ERRORS = new Set([grpc.status.UNKNOWN, grpc.status.DEADLINE_EXCEEDED, grpc.status.UNIMPLEMENTED,
-  grpc.status.INTERNAL, grpc.status.UNAVAILABLE, grpc.status.DATA_LOSS]);
-
 const codeOf = (err: unknown): number =>
   typeof err === 'object' && err !== null && 'code' in err && typeof (err as { code: unknown }).code === 'number'
     ? (err as { code: number }).code : grpc.status.UNKNOWN;
-
-function hostPort(target: string): Attributes {
-  const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(target);
-  if (!m) return { [ATTR.serverAddress]: target };
-  return { [ATTR.serverAddress]: m[1].replace(/^\[|\]$/g, ''), ...(m[2] ? { [ATTR.serverPort]: Number(m[2]) } : {}) };
-}
 
 /**
  * Runs `fn` (which sends one multiplexed request) inside a CLIENT span named `service/method`; `fn` gets the carrier

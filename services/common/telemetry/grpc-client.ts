@@ -22,7 +22,8 @@ export function callAttributes(): Attributes | undefined {
   return context.active().getValue(CALL_ATTRIBUTES) as Attributes | undefined;
 }
 
-function hostPort(target: string): Attributes {
+/** server.address / server.port of a gRPC target (dns:///host:port, host:port, [v6]:port). */
+export function hostPort(target: string): Attributes {
   const m = /^(?:dns:(?:\/\/[^/]*\/)?)?(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(target);
   if (!m) return { [ATTR.serverAddress]: target };
   return { [ATTR.serverAddress]: m[1].replace(/^\[|\]$/g, ''), ...(m[2] ? { [ATTR.serverPort]: Number(m[2]) } : {}) };

@@ -14,7 +14,7 @@ export interface MethodHooks<Req = any, Res = any> {
 }
 
 // Server-side, only these codes mean the server failed (OpenTelemetry's gRPC conventions); the rest are the caller's.
-const SERVER_ERRORS = new Set([grpc.status.UNKNOWN, grpc.status.DEADLINE_EXCEEDED, grpc.status.UNIMPLEMENTED,
+export const SERVER_ERRORS = new Set([grpc.status.UNKNOWN, grpc.status.DEADLINE_EXCEEDED, grpc.status.UNIMPLEMENTED,
   grpc.status.INTERNAL, grpc.status.UNAVAILABLE, grpc.status.DATA_LOSS]);
 
 /**
