@@ -42,9 +42,9 @@ LABEL org.opencontainers.image.title="edgesplit" \
       org.opencontainers.image.description="Separable neural network across edge devices: partition, router and planner roles" \
       org.opencontainers.image.licenses="Apache-2.0" \
       org.opencontainers.image.source="https://github.com/edgesplit/edgesplit"
-# A 4 MB young generation: less memory and less CPU per request for the serving roles (services/cli/stack.ts).
+# A 1 MB young generation: less memory and less CPU per request for the serving roles (services/cli/stack.ts).
 ENV NODE_ENV=production \
-    NODE_OPTIONS=--max-semi-space-size=4 \
+    NODE_OPTIONS=--max-semi-space-size=1 \
     EDGESPLIT_HOME=/app \
     TMPDIR=/tmp
 WORKDIR /app

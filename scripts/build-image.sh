@@ -183,7 +183,7 @@ umoci config --image "$ref" \
   --config.entrypoint node --config.entrypoint /app/bin/edgesplit.mjs \
   --config.cmd --help \
   --config.env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-  --config.env NODE_ENV=production --config.env NODE_OPTIONS=--max-semi-space-size=4 \
+  --config.env NODE_ENV=production --config.env NODE_OPTIONS=--max-semi-space-size=1 \
   --config.env EDGESPLIT_HOME=/app --config.env TMPDIR=/tmp \
   --config.exposedports 50051/tcp --config.exposedports 8001/tcp --config.exposedports 50052/tcp \
   --config.label org.opencontainers.image.title=edgesplit \

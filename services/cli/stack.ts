@@ -9,11 +9,13 @@ import { repoPath } from '../common/paths.ts';
 export const BIN = repoPath('bin', 'edgesplit.mjs');
 
 /**
- * Node.js flags for serving processes (also NODE_OPTIONS in the image). A 4 MB young generation instead of V8's
- * 16 MB: a partition's garbage is short-lived (activations, frames), so scavenges stay cheap and cache-warm; measured
- * on a P=4 partition: peak RSS 130 -> 113 MB and CPU per request 1.43 -> 1.10 ms (3,000 batch-1 Runs, 2 runs each).
+ * Node.js flags for serving processes (also NODE_OPTIONS in the image). A 1 MB young generation instead of V8's
+ * 16 MB: a partition's garbage is short-lived (activations, frames), so scavenges stay cheap and cache-warm, and
+ * V8 no longer answers ONNX output buffers with full collections. Measured on the local stack after 500 batch-1
+ * requests: partition peak RSS 130 MB (16 MB) -> 114 MB (4 MB) -> 99 MB (1 MB); CPU per request changed less than
+ * the run-to-run noise (scripts/profile-runtime.ts --no-profile, 800 requests each).
  */
-export const SERVE_NODE_FLAGS = ['--max-semi-space-size=4'];
+export const SERVE_NODE_FLAGS = ['--max-semi-space-size=1'];
 
 /** The best shipped P=4 package: highest test accuracy among those cutting >= 90% of the baseline's bytes. */
 export function defaultPackageName(): string {
