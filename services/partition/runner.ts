@@ -27,6 +27,7 @@ export interface PointStat {
   point: number;
   peer: number;
   bytes: number;
+  /** Sent pushes: until the peer acknowledged, or 0 when the answer went out first (it does not wait for acks). */
   transferMs: number;
   merged: boolean;
   waitMs: number;
@@ -167,7 +168,6 @@ export class PartitionRunner {
     const sent: PointStat[] = [];
     const received: PointStat[] = [];
     const missedPoints: number[] = [];
-    const sends: Promise<void>[] = [];
     const t0 = performance.now();
     try {
       const pixels = new Float32Array(images.length);
@@ -183,16 +183,17 @@ export class PartitionRunner {
         }
         const p = this.plan.get(b);
         if (p) {
-          if (!missing.has(p.sendTo)) sends.push(this.send(p, x, n, ctx, sent));
+          // Never rejects: a failed push costs the peer its merge and is reported through onPushError.
+          if (!missing.has(p.sendTo)) void this.send(p, x, n, ctx, sent);
           pending = p;
         }
       }
       const [, c, h, w] = x.dims;
       const features = globalAvgPool(x.data, n, c, h * w);
       const computeMs = performance.now() - t0;
-      // Pushes already went out during compute; waiting here keeps their stats complete and bounded by the deadline.
-      // A hung peer must not hold our answer: stop waiting for push acknowledgements at the same point as for merges.
-      await settleBy(Promise.all(sends), ctx.giveUpMs);
+      // The answer does not wait for the peers' acknowledgements of our pushes: on a slow or busy peer that round
+      // trip costs its event-loop turns, and our features do not depend on it. A push that fails before we answer
+      // counts 0 bytes; its acknowledgement, if later, only completes the stats and the trace.
       sent.sort((a, b) => a.point - b.point);
       return { features, computeMs, sent, received, missedPoints };
     } finally {
@@ -232,16 +233,15 @@ export class PartitionRunner {
     const msg: PushMessage = { requestId: ctx.requestId, point: p.point, from: this.opts.index,
       package: this.packageName, tensor: { shape: [n, p.k, h, w], precision: p.precision, data: enc.data, scales: enc.scales } };
     const t = performance.now();
+    sent.push(stat);
     return this.obs.push({ point: p.point, peer: p.sendTo, bytes: stat.bytes, precision: p.precision, n },
       () => this.opts.transport.push(p.sendTo, msg, ctx.deadlineMs)).then(
       () => {
         stat.transferMs = performance.now() - t;
-        sent.push(stat);
       },
       (err) => {
         stat.transferMs = performance.now() - t;
         stat.bytes = 0;
-        sent.push(stat);
         this.opts.onPushError?.(err, p.sendTo, p.point);
       });
   }
@@ -365,17 +365,6 @@ export function mergeGiveUpAt(nowMs: number, deadlineMs: number, fraction = DEFA
   const budget = Math.max(0, deadlineMs - nowMs);
   const margin = Math.min(budget / 2, Math.max(MIN_MERGE_MARGIN_MS, fraction * budget));
   return deadlineMs - margin;
-}
-
-/** Resolves when `p` settles or at `atMs`, whichever comes first. */
-async function settleBy(p: Promise<unknown>, atMs: number): Promise<void> {
-  if (!Number.isFinite(atMs)) {
-    await p;
-    return;
-  }
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([p, new Promise((r) => { timer = setTimeout(r, Math.max(0, Math.min(MAX_TIMER_MS, atMs - Date.now()))); })]);
-  clearTimeout(timer);
 }
 
 const DEFAULT_MERGE_MARGIN_FRACTION = 0.25;
