@@ -5,6 +5,7 @@
 // Run it inside the device: scripts/edge-emulator.sh exec dev0 -- node dist/services/bench/measure-device.js
 import { loadPackage, resolvePackageDir } from '../common/manifest.ts';
 import { createUnit } from '../common/ort.ts';
+import { fitLine, fitPasses } from './fit.ts';
 
 const argv = process.argv.slice(2);
 const pkgs: string[] = [];
@@ -30,7 +31,7 @@ for (const name of pkgs) {
   const units = [await createUnit(pkg.stemPath(0), 'stem'),
     ...await Promise.all(m.blocks.map((b) => createUnit(pkg.blockPath(0, b.index), `block${b.index}`)))];
   const flops = [m.stem.flops, ...m.blocks.map((b) => b.flops)];
-  const inShapes = [[1, 1, 28, 28], ...m.blocks.map((b) => [1, ...b.inShape])];
+  const inShapes = [[1, ...m.input.shape], ...m.blocks.map((b) => [1, ...b.inShape])];
   const inputs = inShapes.map((s) => new Float32Array(s.reduce((a, b) => a * b, 1)).fill(0.5));
   const times: number[][] = units.map(() => []);
   const passMs: number[] = [];
@@ -50,31 +51,11 @@ for (const name of pkgs) {
   if (passMs.length) pkgRows.push({ flops: flops.reduce((x, y) => x + y, 0), units: units.length, ms: median(passMs) });
   await Promise.all(units.map((u) => u.release()));
 }
-// Fit on whole passes (what a partition does per request):  passMs = flops / G + units * c,  least squares
-// over the packages; a negative c (short passes run at full speed inside one quota slice) is clamped to 0.
-const rows = pkgRows;
-let gflops: number;
-let c = 0;
-if (rows.length >= 2) {
-  // Normal equations for [1/G, c] on x1 = flops, x2 = units.
-  let s11 = 0, s12 = 0, s22 = 0, t1 = 0, t2 = 0;
-  for (const r of rows) { s11 += r.flops ** 2; s12 += r.flops * r.units; s22 += r.units ** 2; t1 += r.flops * r.ms; t2 += r.units * r.ms; }
-  const det = s11 * s22 - s12 * s12;
-  let inv = (t1 * s22 - t2 * s12) / det;
-  c = (s11 * t2 - s12 * t1) / det;
-  if (!(c >= 0) || !Number.isFinite(inv)) { c = 0; inv = t1 / s11; }
-  gflops = 1 / (inv * 1e6);
-} else {
-  gflops = rows[0].flops / (rows[0].ms * 1e6);
-}
+// Fit on whole passes (what a partition does per request):  passMs = flops / G + units * c.
+const { gflops, perCallOverheadMs: c } = fitPasses(pkgRows);
 console.log(JSON.stringify({ gflops, perCallOverheadMs: c, passes, unitFit: unitFit(), units: points.length }));
 
 function unitFit() {
-  const n = points.length;
-  const mx = points.reduce((s, p) => s + p.flops, 0) / n;
-  const my = points.reduce((s, p) => s + p.ms, 0) / n;
-  const sxx = points.reduce((s, p) => s + (p.flops - mx) ** 2, 0);
-  const sxy = points.reduce((s, p) => s + (p.flops - mx) * (p.ms - my), 0);
-  const a = sxx > 0 ? sxy / sxx : my / mx;
-  return { gflops: 1 / (a * 1e6), perCallOverheadMs: Math.max(0, my - a * mx) };
+  const { a, b } = fitLine(points.map((p) => ({ x: p.flops, y: p.ms })));
+  return { gflops: b > 0 ? 1 / (b * 1e6) : Infinity, perCallOverheadMs: a };
 }

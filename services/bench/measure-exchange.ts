@@ -12,6 +12,7 @@ import { decodePush } from '../partition/push.ts';
 import type { PushRequest__Output } from '../common/generated/edgesplit/v1/PushRequest.ts';
 import { GrpcTransport } from '../partition/grpc-transport.ts';
 import { firstChannels, mergeInto } from '../partition/plan.ts';
+import { fitLine } from './fit.ts';
 
 const argv = process.argv.slice(2);
 const opt = (name: string, def: string) => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1] : def; };
@@ -78,14 +79,7 @@ for (const [k, hw] of shapes) {
 }
 transport.close();
 server.forceShutdown();
-// Least squares ms = a + b * MB; a negative intercept (noise) is clamped to 0 and the slope refitted through 0.
-const xs = points.map((p) => p.bytes / 1e6);
-const ys = points.map((p) => p.ms);
-const mx = xs.reduce((s, x) => s + x, 0) / xs.length;
-const my = ys.reduce((s, y) => s + y, 0) / ys.length;
-let b = xs.reduce((s, x, i) => s + (x - mx) * (ys[i] - my), 0) / xs.reduce((s, x) => s + (x - mx) ** 2, 0);
-let a = my - b * mx;
-if (!(a >= 0)) { a = 0; b = xs.reduce((s, x, i) => s + x * ys[i], 0) / xs.reduce((s, x) => s + x * x, 0); }
-b = Math.max(0, b);
+// Least squares ms = a + b * MB, both terms non-negative.
+const { a, b } = fitLine(points.map((p) => ({ x: p.bytes / 1e6, y: p.ms })));
 console.log(JSON.stringify({ perMessageOverheadMs: a / 2, cpuMsPerMB: b / 2, points }));
 process.exit(0);
