@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from dataclasses import dataclass, field
 from typing import List, Tuple
 
@@ -13,8 +14,11 @@ class ConfigError(ValueError):
 
 @dataclass
 class Config:
-    # data
+    # data: a directory with the Fashion-MNIST IDX files, or an image folder (one sub-folder per class of
+    # PNG/JPEG files); told apart by train-images-idx3-ubyte.gz. `--data` is an alias of `--data_dir`.
     data_dir: str = "/usr/share/datasets/fashion-mnist"
+    image_size: str = ""  # "" = the images' own size; N (square) or HxW: every image resized to it
+    channels: int = 0  # 0 = from the data (image folder: 3 if any image is colour, else 1); 1 or 3: converted
     val_size: int = 5000  # held out of the 60k training images for the search
     train_limit: int = 0  # 0 = all; the quick mode uses a few hundred images
     test_limit: int = 0
@@ -66,7 +70,7 @@ class Config:
     workers: int = 0
     out_dir: str = "training/out"
     models_dir: str = "models"
-    name_prefix: str = "fmnist"
+    name_prefix: str = ""  # "" = fmnist for the IDX files, else the image folder's basename (lower-case, a-z0-9-)
     catalog_merge: bool = False  # keep catalog entries of packages not re-exported by this run
     sample_images: int = 1000
     test_vectors: int = 32
@@ -138,12 +142,23 @@ class Config:
                 raise ConfigError("%s: must be > 0, got %r" % (key, getattr(self, key)))
         if not 0 <= self.branch_dropout < 1:
             raise ConfigError("branch_dropout: must be in [0, 1), got %r" % self.branch_dropout)
+        from .data import folder_prefix, is_idx_dir, parse_image_size  # late: data imports this module
+        parse_image_size(self.image_size)
+        if self.channels not in (0, 1, 3):
+            raise ConfigError("channels: expected 1 or 3 (0 = from the data), got %r" % self.channels)
         if not os.path.isdir(self.data_dir):
-            raise ConfigError("data_dir: %s does not exist (install Debian's dataset-fashion-mnist)" % self.data_dir)
-        for f in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-                  "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
-            if not os.path.isfile(os.path.join(self.data_dir, f)):
-                raise ConfigError("data_dir: missing %s in %s" % (f, self.data_dir))
+            raise ConfigError("data_dir: %s does not exist (install Debian's dataset-fashion-mnist, or pass "
+                              "--data DIR with one sub-folder of images per class)" % self.data_dir)
+        if is_idx_dir(self.data_dir):
+            for f in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+                      "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
+                if not os.path.isfile(os.path.join(self.data_dir, f)):
+                    raise ConfigError("data_dir: missing %s in %s" % (f, self.data_dir))
+        if not self.name_prefix:
+            self.name_prefix = "fmnist" if is_idx_dir(self.data_dir) else folder_prefix(self.data_dir)
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", self.name_prefix):
+            raise ConfigError("name_prefix: %r is not a safe package name prefix (letters, digits, . _ -)" %
+                              self.name_prefix)
 
 
 # tiny data, quarter width, one epoch: exercises every code path on the CPU in about a minute
@@ -174,8 +189,12 @@ def _parse_value(cur, raw: str, key: str):
         raise ConfigError("%s: cannot parse %r as %s" % (key, raw, type(cur).__name__)) from None
 
 
+ALIASES = {"data": "data_dir"}
+
+
 def parse_args(argv: List[str]) -> Config:
-    """--key=value or --key value for any Config field; --quick applies the quick preset first."""
+    """--key=value or --key value for any Config field (and the aliases above); --quick applies the quick
+    preset first."""
     cfg = Config()
     names = {f.name for f in dataclasses.fields(Config)}
     pairs = []
@@ -186,6 +205,7 @@ def parse_args(argv: List[str]) -> Config:
             raise ConfigError("unexpected argument %r (use --key=value)" % a)
         key, eq, val = a[2:].partition("=")
         key = key.replace("-", "_")
+        key = ALIASES.get(key, key)
         if key not in names:
             raise ConfigError("unknown config key %r" % key)
         if not eq:

@@ -14,6 +14,32 @@ from .codec import simulate, decode_roundtrip
 from .policy import PointPolicy, PointShape, Policy, channels_sent
 
 
+def stem_stride(height: int, width: int) -> int:
+    """The stem's stride s: the smallest power of two with max(H, W) / s <= 32 (28 -> 1, 64 -> 2, 96 -> 4,
+    224 -> 8), so the stages always start at <= 32 x 32 whatever the input resolution."""
+    s = 1
+    while max(height, width) / s > 32:
+        s *= 2
+    return s
+
+
+def stem_geometry(stride: int) -> tuple:
+    """(kernel, padding) of the stem conv for stride s: 3x3 / padding 1 at s = 1 (as always), else a
+    (2s+1) x (2s+1) kernel with padding s, centred on each output pixel, which covers every input pixel and
+    gives exactly ceil(H / s) x ceil(W / s) outputs (H / s when s divides H)."""
+    return (3, 1) if stride == 1 else (2 * stride + 1, stride)
+
+
+def _down(n: int, stride: int) -> int:
+    """Output size of a conv with this stride and 'same' padding: ceil(n / stride)."""
+    return (n + stride - 1) // stride
+
+
+def _tuple(v, n: int = 0) -> tuple:
+    t = tuple(float(x) for x in v) if isinstance(v, (list, tuple)) else (float(v),)
+    return t * n if n and len(t) == 1 and n > 1 else t
+
+
 @dataclass(frozen=True)
 class Arch:
     partitions: int
@@ -21,43 +47,66 @@ class Arch:
     widths: Sequence[int] = (64, 128, 256)
     blocks_per_stage: int = 3
     cardinality: int = 8
-    mean: float = 0.2860
-    std: float = 0.3530
+    mean: Sequence[float] = (0.2860,)  # per input channel, of the 0..1 pixel values (a float means C = 1)
+    std: Sequence[float] = (0.3530,)
+    channels: int = 1  # input: C x H x W
+    height: int = 28
+    width: int = 28
+    classes: int = 10
+
+    def __post_init__(self):
+        object.__setattr__(self, "mean", _tuple(self.mean, self.channels))
+        object.__setattr__(self, "std", _tuple(self.std, self.channels))
+        if len(self.mean) != self.channels or len(self.std) != self.channels:
+            raise ValueError("Arch: mean/std need one value per input channel (%d)" % self.channels)
+
+    @property
+    def stem_stride(self) -> int:
+        return stem_stride(self.height, self.width)
+
+    def stem_hw(self) -> tuple:
+        """(H, W) of the stem's output = the first stage's input."""
+        s = self.stem_stride
+        return _down(self.height, s), _down(self.width, s)
 
     def block_specs(self):
-        """(index, stage, cin, cout, stride, in_hw) of every block, totals over all partitions."""
-        specs, cin, hw, b = [], self.stem, 28, 0
-        for stage, w in enumerate(self.widths):
+        """(index, stage, cin, cout, stride, (in_h, in_w)) of every block, totals over all partitions."""
+        (h, w), specs, cin, b = self.stem_hw(), [], self.stem, 0
+        for stage, wd in enumerate(self.widths):
             for j in range(self.blocks_per_stage):
                 stride = 2 if (j == 0 and stage > 0) else 1
-                specs.append((b, stage, cin, w, stride, hw))
-                hw = hw // stride
-                cin, b = w, b + 1
+                specs.append((b, stage, cin, wd, stride, (h, w)))
+                h, w = _down(h, stride), _down(w, stride)
+                cin, b = wd, b + 1
         return specs
 
     def points(self) -> List[PointShape]:
         """A point after every block whose successor keeps the same shape."""
         out, specs = [], self.block_specs()
-        for (b, _, _, cout, stride, hw), nxt in zip(specs, specs[1:]):
-            ohw = hw // stride
+        for (b, _, _, cout, stride, (h, w)), nxt in zip(specs, specs[1:]):
             if nxt[2] == nxt[3] and nxt[4] == 1:
-                out.append(PointShape(b, cout // self.partitions, ohw, ohw))
+                out.append(PointShape(b, cout // self.partitions, _down(h, stride), _down(w, stride)))
         return out
 
 
 class Stem(nn.Module):
-    """Normalises the 0..255 image and computes `out` channels of the 3x3 stem. With `replicas` R > 1 the
-    input holds one image per replica ([N,R,28,28]) and replica r computes output channels [r*out/R, ...)."""
+    """Normalises the 0..255 image per channel and computes `out` channels of the stem conv (stride
+    `stride`, see stem_geometry). With `replicas` R > 1 the input holds one C-channel image per replica
+    ([N,R*C,H,W], replica-major) and replica r computes output channels [r*out/R, ...)."""
 
-    def __init__(self, out: int, mean: float, std: float, replicas: int = 1):
+    def __init__(self, out: int, mean, std, replicas: int = 1, channels: int = 1, stride: int = 1):
         super().__init__()
-        self.mean, self.std = mean, std
-        self.conv = nn.Conv2d(replicas, out, 3, padding=1, groups=replicas, bias=False)
+        mean, std = _tuple(mean, channels), _tuple(std, channels)
+        # not in the state dict (checkpoints stay as they were); moved with the module by .to()
+        self.register_buffer("mean", torch.tensor(mean * replicas).view(1, -1, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(std * replicas).view(1, -1, 1, 1), persistent=False)
+        k, pad = stem_geometry(stride)
+        self.conv = nn.Conv2d(replicas * channels, out, k, stride=stride, padding=pad, groups=replicas, bias=False)
         self.bn = nn.BatchNorm2d(out)
 
-    def forward(self, img):  # img: [N,R,28,28] float, 0..255
+    def forward(self, img):  # img: [N,R*C,H,W] float, 0..255
         x = (img / 255.0 - self.mean) / self.std
-        return F.relu(self.bn(self.conv(x)))  # [N,out,28,28]
+        return F.relu(self.bn(self.conv(x)))  # [N,out,ceil(H/s),ceil(W/s)]
 
 
 class Block(nn.Module):
@@ -85,33 +134,34 @@ class Block(nn.Module):
 
 
 class StackedHead(nn.Module):
-    """R independent linear heads (W3 -> 10) as one grouped 1x1 conv; same init as nn.Linear."""
+    """R independent linear heads (W3 -> K classes) as one grouped 1x1 conv; same init as nn.Linear."""
 
-    def __init__(self, w3: int, replicas: int):
+    def __init__(self, w3: int, replicas: int, classes: int = 10):
         super().__init__()
-        self.replicas = replicas
-        self.fc = nn.Conv1d(replicas * w3, replicas * 10, 1, groups=replicas)
+        self.replicas, self.classes = replicas, classes
+        self.fc = nn.Conv1d(replicas * w3, replicas * classes, 1, groups=replicas)
 
     def forward(self, feats):  # feats: [N,R*W3]
-        return self.fc(feats[:, :, None])[:, :, 0].view(len(feats), self.replicas, 10)  # [N,R,10]
+        return self.fc(feats[:, :, None])[:, :, 0].view(len(feats), self.replicas, self.classes)  # [N,R,K]
 
 
 class SepResNeXt(nn.Module):
     """replicas R > 1 stacks R independent networks of the same architecture into one (channels
     replica-major, every group count x R, BatchNorm per channel), so R models (seeds, policies, fine-tunes)
-    train in one pass; each replica gets its own images ([N,R,28,28]) and its own policy.
+    train in one pass; each replica gets its own images ([N,R*C,H,W]) and its own policy.
     `extract_replica` turns replica r back into an ordinary R = 1 network."""
 
     def __init__(self, arch: Arch, replicas: int = 1):
         super().__init__()
         self.arch, self.replicas = arch, replicas
         P, R = arch.partitions, replicas
-        self.stem = Stem(R * arch.stem, arch.mean, arch.std, R)
+        self.stem = Stem(R * arch.stem, arch.mean, arch.std, R, arch.channels, arch.stem_stride)
         self.blocks = nn.ModuleList(Block(R * cin, R * cout, stride, R * P, R * arch.cardinality)
                                     for (_, _, cin, cout, stride, _) in arch.block_specs())
         self.point_shapes = arch.points()
         self.point_at = {p.after_block: j for j, p in enumerate(self.point_shapes)}
-        self.head = nn.Linear(arch.widths[-1], 10) if R == 1 else StackedHead(arch.widths[-1], R)
+        self.head = nn.Linear(arch.widths[-1], arch.classes) if R == 1 else \
+            StackedHead(arch.widths[-1], R, arch.classes)
 
     def _policies(self, policy) -> List[Policy]:
         if self.replicas == 1:
@@ -122,12 +172,12 @@ class SepResNeXt(nn.Module):
         return list(policy)
 
     def features(self, img: torch.Tensor, policy, train_quant: bool = True) -> torch.Tensor:
-        """img [N,R,28,28] -> pooled features [N,R*W3] (replica-major, then partition-major) under `policy`
+        """img [N,R*C,H,W] -> pooled features [N,R*W3] (replica-major, then partition-major) under `policy`
         (R = 1: one Policy; R > 1: a list of R policies)."""
         P, R = self.arch.partitions, self.replicas
         pols = self._policies(policy)
         quant = simulate if train_quant else decode_roundtrip
-        x = self.stem(img)  # [N,R*S,28,28]
+        x = self.stem(img)  # [N,R*S,H/s,W/s]
         pending = None
         for b, block in enumerate(self.blocks):
             x = block(x)  # [N,R*C,H,W]
@@ -143,7 +193,7 @@ class SepResNeXt(nn.Module):
         feats = self.features(img, policy, train_quant)  # [N,R*W3]
         if drop is not None:
             feats = apply_branch_mask(feats, drop, self.arch.partitions)
-        return self.head(feats)  # [N,10] logits (R = 1) or [N,R,10]
+        return self.head(feats)  # [N,K] logits (R = 1) or [N,R,K]
 
 
 def send(x: torch.Tensor, pps: List[PointPolicy], P: int, R: int, quant) -> list:
@@ -265,8 +315,9 @@ def _slice_bn(bn: nn.BatchNorm2d, sl: slice) -> nn.BatchNorm2d:
 def partition_stem(model: SepResNeXt, i: int) -> Stem:
     P, S = model.arch.partitions, model.arch.stem
     sl = slice(i * S // P, (i + 1) * S // P)
-    st = Stem(S // P, model.arch.mean, model.arch.std)
-    st.conv = _slice_conv(model.stem.conv, sl, slice(0, 1), 1)
+    a = model.arch
+    st = Stem(S // P, a.mean, a.std, 1, a.channels, a.stem_stride)
+    st.conv = _slice_conv(model.stem.conv, sl, slice(0, a.channels), 1)
     st.bn = _slice_bn(model.stem.bn, sl)
     return st.eval()
 
@@ -294,15 +345,17 @@ def partition_block(model: SepResNeXt, b: int, i: int) -> Block:
 def flops_per_partition(arch: Arch) -> dict:
     """Multiply-accumulates x 2 of each unit of one partition (BN, ReLU and adds not counted)."""
     P = arch.partitions
-    out = {"stem": 2 * 9 * (arch.stem // P) * 28 * 28, "blocks": []}
-    for (_, _, cin, cout, stride, hw) in arch.block_specs():
+    k, _ = stem_geometry(arch.stem_stride)
+    sh, sw = arch.stem_hw()
+    out = {"stem": 2 * k * k * arch.channels * (arch.stem // P) * sh * sw, "blocks": []}
+    for (_, _, cin, cout, stride, (h, w)) in arch.block_specs():
         ci, co, mid = cin // P, cout // P, cout // P
-        ohw = hw // stride
-        f = ci * mid * hw * hw  # conv1
-        f += mid * (mid // (arch.cardinality // P)) * 9 * ohw * ohw  # grouped 3x3
-        f += mid * co * ohw * ohw  # conv3
+        oh, ow = _down(h, stride), _down(w, stride)
+        f = ci * mid * h * w  # conv1
+        f += mid * (mid // (arch.cardinality // P)) * 9 * oh * ow  # grouped 3x3
+        f += mid * co * oh * ow  # conv3
         if cin != cout or stride != 1:
-            f += ci * co * ohw * ohw
+            f += ci * co * oh * ow
         out["blocks"].append(2 * f)
-    out["head"] = 2 * arch.widths[-1] * 10
+    out["head"] = 2 * arch.widths[-1] * arch.classes
     return out

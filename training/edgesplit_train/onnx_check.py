@@ -35,14 +35,15 @@ def wire(t: np.ndarray, precision: str) -> np.ndarray:
 
 
 def run_package(pkg: str, images: np.ndarray):
-    """images: [N,28,28] uint8 -> (features [N,P,W3/P], logits [N,10])."""
+    """images: [N,H,W] or [N,H,W,C] uint8 (served layout) -> (features [N,P,W3/P], logits [N,K])."""
     ort = _ort()
     man = json.load(open(os.path.join(pkg, "manifest.json")))
     P = man["partitions"]
     so = ort.SessionOptions()
     so.intra_op_num_threads = 1
     sess = lambda p: ort.InferenceSession(os.path.join(pkg, p), so, providers=["CPUExecutionProvider"])
-    img = images.astype(np.float32)[:, None]  # [N,1,28,28]
+    img = images.astype(np.float32)
+    img = np.ascontiguousarray(img[:, None] if img.ndim == 3 else img.transpose(0, 3, 1, 2))  # [N,C,H,W]
     xs = [sess("p%d/stem.onnx" % i).run(None, {"image": img})[0] for i in range(P)]
     point_at = {p["afterBlock"]: j for j, p in enumerate(man["points"])}
     pending = None
@@ -61,13 +62,13 @@ def run_package(pkg: str, images: np.ndarray):
             sent = [wire(np.ascontiguousarray(xs[i][:, :k]), pp["precision"]) for i in range(P)]
             pending = (k, [sent[(r - pp["shift"]) % P] for r in range(P)])
     feats = np.stack([x.mean(axis=(2, 3)) for x in xs], axis=1)  # [N,P,W3/P]
-    logits = sess("head.onnx").run(None, {"features": feats.reshape(len(images), -1)})[0]  # [N,10]
+    logits = sess("head.onnx").run(None, {"features": feats.reshape(len(images), -1)})[0]  # [N,K]
     return feats, logits
 
 
 def check_package(pkg: str) -> dict:
     tv = json.load(open(os.path.join(pkg, "testvectors.json")))
-    imgs = np.frombuffer(base64.b64decode(tv["imagesBase64"]), dtype=np.uint8).reshape(tv["count"], 28, 28)
+    imgs = np.frombuffer(base64.b64decode(tv["imagesBase64"]), dtype=np.uint8).reshape(tv["count"], *tv["imageShape"])
     feats, logits = run_package(pkg, imgs)
     d_feat = float(np.abs(feats - np.array(tv["features"], dtype=np.float32)).max())
     d_logit = float(np.abs(logits - np.array(tv["logits"], dtype=np.float32)).max())

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from .config import Config, ConfigError, parse_args
-from .data import test_set, to_device, train_val
+from .data import DataInfo, load as load_data, to_device
 from .export import catalog_entry, export_package, write_sample
 from .model import Arch, SepResNeXt, extract_replica, load_replica
 from .policy import baseline, exchanged_bytes, no_exchange, parse_policy_id, policy_id, PointPolicy
@@ -33,10 +33,21 @@ def device_of(cfg: Config) -> torch.device:
     return torch.device(cfg.device)
 
 
-def arch_for(cfg: Config, P: int, mult: float = None) -> Arch:
+def arch_for(cfg: Config, P: int, mult: float = None, inp: dict = None) -> Arch:
+    """The architecture of a config; `inp` (DataInfo.input_json() plus classes, as results.json records it)
+    gives the input shape, normalisation and class count (default: Fashion-MNIST's)."""
     stem, widths = cfg.scaled_widths(mult)
+    extra = {}
+    if inp:
+        extra = dict(channels=inp["channels"], height=inp["height"], width=inp["width"], mean=tuple(inp["mean"]),
+                     std=tuple(inp["std"]), classes=inp["classes"])
     return Arch(partitions=P, stem=stem, widths=tuple(widths), blocks_per_stage=cfg.blocks_per_stage,
-                cardinality=cfg.cardinality)
+                cardinality=cfg.cardinality, **extra)
+
+
+def input_record(info: DataInfo) -> dict:
+    """What results.json records of the data a network was trained on (and arch_for reads back)."""
+    return dict(info.input_json(), classes=len(info.classes), classNames=list(info.classes), dataset=info.dataset)
 
 
 def git_commit() -> str:
@@ -60,12 +71,17 @@ def width_tag(mult: float) -> str:
 
 class Data:
     def __init__(self, cfg: Config, dev: torch.device):
-        (trx, try_), (vax, vay) = train_val(cfg)
-        tex, tey = test_set(cfg)
-        self.xtr, self.ytr = to_device(trx, dev), torch.from_numpy(try_).to(dev)  # [N,28,28] uint8, [N]
+        ds = load_data(cfg)
+        (trx, try_), (vax, vay), (tex, tey) = ds.train, ds.val, ds.test
+        self.info = ds.info
+        self.inp = input_record(ds.info)
+        self.xtr, self.ytr = to_device(trx, dev), torch.from_numpy(try_).to(dev)  # [N,C,H,W] uint8, [N]
         self.xva, self.yva = to_device(vax, dev), torch.from_numpy(vay).to(dev)
         self.xte, self.yte = to_device(tex, dev), torch.from_numpy(tey).to(dev)
-        log("data: %d train, %d validation, %d test images on %s" % (len(self.xtr), len(self.xva), len(self.xte), dev))
+        i = ds.info
+        log("data: %s (%s), %d classes, %dx%dx%d (CxHxW), mean %s std %s; %d train, %d validation, %d test images "
+            "on %s" % (i.dataset, i.kind, len(i.classes), i.channels, i.height, i.width, i.mean, i.std,
+                       len(self.xtr), len(self.xva), len(self.xte), dev))
 
 
 class Clock:
@@ -103,7 +119,7 @@ def train_stage(cfg: Config, command: str) -> None:
         pclock = Clock(share)
         pdir = os.path.join(cfg.out_dir, "p%d" % P)
         os.makedirs(pdir, exist_ok=True)
-        arch = arch_for(cfg, P)
+        arch = arch_for(cfg, P, inp=d.inp)
         points = arch.points()
         torch.manual_seed(cfg.seed + P)
         results = []
@@ -121,7 +137,7 @@ def train_stage(cfg: Config, command: str) -> None:
                     model, d.xtr, d.ytr, cfg, pf, 0.0), pclock.left(), cfg)
                 tr = fit(model, d.xtr, d.ytr, ep, cfg.lr, cfg, "train P=1", pf, 0.0, cfg.seed)
                 results.append(_result(model, none, "none", name, d, _training(tr, how, None, rt, cfg), pdir))
-            _save_results(pdir, P, command, dev, cfg, results)
+            _save_results(pdir, P, command, dev, cfg, results, d.inp)
         else:
             model = SepResNeXt(arch).to(dev)
             pf = supernet_policy_fn(len(points), P, cfg.sandwich_random)
@@ -151,7 +167,7 @@ def train_stage(cfg: Config, command: str) -> None:
                 info = dict(_training(ft, how, r, rt, cfg), supernet=sup_info, branchDropout=bds[r],
                             search=t.get("modes", []))
                 results.append(_result(single, pols[r], t["policyId"], t["name"], d, info, pdir))
-            _save_results(pdir, P, command, dev, cfg, results)
+            _save_results(pdir, P, command, dev, cfg, results, d.inp)
         log("P=%d done: %s" % (P, ", ".join("%s val %.4f test %.4f" % (r["name"], r["valAccuracy"],
                                                                         r["testAccuracy"]) for r in results)))
 
@@ -232,11 +248,11 @@ def _search(cfg, model, points, P, d: Data, sv: int, pdir: str, sup_info: dict) 
     return todo
 
 
-def _save_results(pdir, P, command, dev, cfg, results, fname="results.json") -> None:
+def _save_results(pdir, P, command, dev, cfg, results, inp: dict, fname="results.json") -> None:
     """Rewritten after every P, so a run cut short still leaves what it finished."""
     with open(os.path.join(pdir, fname), "w") as f:
         json.dump({"partitions": P, "command": command, "commit": git_commit(), "device": str(dev),
-                   "config": cfg.__dict__, "packages": results}, f, indent=1)
+                   "config": cfg.__dict__, "input": inp, "packages": results}, f, indent=1)
 
 
 def _result(model, pol, pid, name, d: Data, training: dict, pdir) -> dict:
@@ -252,20 +268,23 @@ def _result(model, pol, pid, name, d: Data, training: dict, pdir) -> dict:
             "checkpoint": os.path.basename(ckpt)}
 
 
-def arch_from_results(res: dict, cfg: Config, P: int) -> Arch:
-    """The architecture a results file was trained with (its recorded config), so an export needs no
-    architecture flags; older results without width_mult fall back to the current config."""
+def arch_from_results(res: dict, cfg: Config, P: int, inp: dict = None) -> Arch:
+    """The architecture a results file was trained with (its recorded config and input), so an export needs
+    no architecture flags; older results without width_mult fall back to the current config, those without
+    an input record (all Fashion-MNIST) to `inp`."""
     c = res.get("config") or {}
     base = Config(**{k: v for k, v in c.items() if k in Config.__dataclass_fields__}) if c else cfg
-    return arch_for(base, P)
+    return arch_for(base, P, inp=res.get("input") or inp)
 
 
 def export_stage(cfg: Config) -> List[dict]:
     from .onnx_check import check_package, run_package
-    tex, tey = test_set(cfg)
+    ds = load_data(cfg)
+    info, inp = ds.info, input_record(ds.info)
+    tex, tey = ds.test
     sx, sy = tex[:cfg.sample_images], tey[:cfg.sample_images]
     os.makedirs(cfg.models_dir, exist_ok=True)
-    write_sample(cfg.models_dir, sx, sy)
+    write_sample(cfg.models_dir, sx, sy, info.classes, info.source.format(n=len(sx)))
     entries = []
     for P in cfg.partitions:
         pdir = os.path.join(cfg.out_dir, "p%d" % P)
@@ -276,7 +295,13 @@ def export_stage(cfg: Config) -> List[dict]:
         order = {"baseline": 0, "none": 1}
         for res, r in sorted(((res, r) for res in runs for r in res["packages"]),
                              key=lambda t: (order.get(t[1]["policyId"], 2), -t[1]["valAccuracy"])):
-            arch = arch_from_results(res, cfg, P)
+            arch = arch_from_results(res, cfg, P, inp)
+            if (arch.channels, arch.height, arch.width, arch.classes) != (info.channels, info.height, info.width,
+                                                                          len(info.classes)):
+                raise ConfigError("out_dir: %s was trained on %dx%dx%d images of %d classes, the data gives %dx%dx%d "
+                                  "of %d (export with the same --data, --image_size and --channels)" % (
+                                      r["name"], arch.channels, arch.height, arch.width, arch.classes,
+                                      info.channels, info.height, info.width, len(info.classes)))
             model = SepResNeXt(arch)
             model.load_state_dict(torch.load(os.path.join(pdir, r["checkpoint"]), map_location="cpu"))
             pol = parse_policy_id(r["policy"], len(arch.points()), P)
@@ -290,7 +315,7 @@ def export_stage(cfg: Config) -> List[dict]:
                 training["schedule"] = sched
             man = export_package(model, pol, r["policyId"], out, r["name"],
                                  {"valAccuracy": r["valAccuracy"], "testAccuracy": r["testAccuracy"]},
-                                 training, sx, sy, cfg.test_vectors)
+                                 training, sx, sy, cfg.test_vectors, classes=info.classes, dataset=info.dataset)
             # the sample accuracy the runtime must reproduce, computed through the exported ONNX units
             _, logits = run_package(out, sx)
             man["metrics"]["sampleAccuracy"] = float((logits.argmax(1) == sy).mean())
@@ -309,7 +334,7 @@ def export_stage(cfg: Config) -> List[dict]:
                 if e["name"] not in names and os.path.isfile(os.path.join(cfg.models_dir, e["path"], "manifest.json"))]
         entries = kept + entries
     with open(cat_path, "w") as f:
-        json.dump({"dataset": "fashion-mnist", "packages": entries}, f, indent=2)
+        json.dump({"dataset": info.dataset, "packages": entries}, f, indent=2)
     return entries
 
 
@@ -321,6 +346,8 @@ def main(argv: List[str]) -> int:
         if stage not in ("all", "train", "export", "report", "study"):
             raise ConfigError("stage: unknown %r (all, train, export, report, study)" % stage)
         cfg = parse_args(argv)
+        if stage in ("all", "train", "export", "study"):
+            load_data(cfg)  # data errors (an empty or one-class folder, a corrupt image...) before any work
     except ConfigError as e:
         print("edgesplit-train: error: %s" % e, file=sys.stderr)
         return 2

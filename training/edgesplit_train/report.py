@@ -61,7 +61,9 @@ def write_report(cfg) -> None:
     for e in entries:
         m = json.load(open(os.path.join(cfg.models_dir, e["path"], "manifest.json")))
         seconds[e["name"]] = m["training"]["seconds"]
-    target = os.path.join(cfg.out_dir, "report.md") if cfg.quick else os.path.join("training", "README.md")
+    # training/README.md holds the Fashion-MNIST results only; a quick run or another data set writes out_dir/report.md
+    own = cfg.quick or cat.get("dataset", "fashion-mnist") != "fashion-mnist"
+    target = os.path.join(cfg.out_dir, "report.md") if own else os.path.join("training", "README.md")
     png_rel = "pareto.png"
     png = os.path.join(os.path.dirname(target), png_rel)
     have_png = _plot(cfg, entries, png)

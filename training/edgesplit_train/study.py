@@ -45,7 +45,7 @@ def study_stage(cfg: Config, command: str) -> dict:
     t_start = time.time()
     plan = []
     for i, (w, P, kinds) in enumerate(_runs(cfg)):
-        arch = arch_for(cfg, P, w)
+        arch = arch_for(cfg, P, w, inp=d.inp)
         n_pts = len(arch.points())
         pols = [no_exchange(n_pts) if k in ("none", "dense") else baseline(n_pts) for k, _ in kinds]
         plan.append((i, w, P, kinds, arch, pols))

@@ -18,7 +18,7 @@ from typing import Callable, List, Optional, Sequence, Union
 import torch
 import torch.nn as nn
 
-from .data import augment
+from .data import augment, nchw
 from .model import SepResNeXt, random_keep_mask
 from .policy import Policy, baseline, no_exchange, random_policy
 
@@ -86,15 +86,16 @@ class _Stepper:
         self.loss_fn = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
 
     def step(self, xb: torch.Tensor, yb: torch.Tensor, keep, specs) -> tuple:
-        """xb [B,R,28,28] float, yb [B,R]; returns (summed loss, correct per replica [R]) as device tensors."""
+        """xb [B,R*C,H,W] float, yb [B,R]; returns (summed loss, correct per replica [R]) as device tensors."""
         B, R = yb.shape
+        K = self.model.arch.classes
         self.opt.zero_grad(set_to_none=True)
         tot, correct = 0.0, 0
         for spec in specs:
             with _autocast():
-                logits = self.model(xb, spec, keep).view(B, R, 10)  # [B,R,10]
+                logits = self.model(xb, spec, keep).view(B, R, K)  # [B,R,K]
             # sum over replicas of each replica's mean loss: every replica gets its own ordinary gradient
-            loss = self.loss_fn(logits.float().view(B * R, 10), yb.reshape(B * R)) * (R / len(specs))
+            loss = self.loss_fn(logits.float().view(B * R, K), yb.reshape(B * R)) * (R / len(specs))
             loss.backward()
             tot = tot + loss.detach() / R  # the mean loss over replicas and specs
             correct = correct + (logits.detach().argmax(-1) == yb).sum(0)  # [R]
@@ -104,15 +105,15 @@ class _Stepper:
 
 
 def _batch(x: torch.Tensor, y: torch.Tensor, idx: torch.Tensor, gen: torch.Generator):
-    """idx [R,B] -> augmented images [B,R,28,28] float (device layout) and labels [B,R]."""
+    """idx [R,B] -> augmented images [B,R*C,H,W] float (device layout) and labels [B,R]."""
     it = idx.t()  # [B,R]
-    xb = augment(x[it], gen).contiguous(memory_format=RUNTIME["fmt"])  # [B,R,28,28]
+    xb = augment(x[it], gen).contiguous(memory_format=RUNTIME["fmt"])  # [B,R*C,H,W]
     return xb, y[it]
 
 
 def fit(model: SepResNeXt, x: torch.Tensor, y: torch.Tensor, epochs: int, lr: float, cfg, label: str,
         policy_fn: PolicyFn, branch_dropout, seed: int) -> dict:
-    """SGD + nesterov, cosine schedule after a short warm-up, for exactly `epochs` epochs. x: [N,28,28] uint8
+    """SGD + nesterov, cosine schedule after a short warm-up, for exactly `epochs` epochs. x: [N,C,H,W] uint8
     on the device, y: [N]. Each replica of a stacked model draws its own image order and augmentation.
     Returns {seconds, epochs, batchSize, stepsPerEpoch, history}."""
     dev = x.device
@@ -178,18 +179,25 @@ def auto_epochs(sec_per_epoch: float, budget_s: float, cap: int) -> int:
     return int(max(1, min(cap, math.floor(budget_s / max(sec_per_epoch, 1e-9)))))
 
 
+def _replicate(x: torch.Tensor, R: int) -> torch.Tensor:
+    """uint8 images [n,C,H,W] (or [n,H,W]) -> float [n,R*C,H,W]: the same image for every replica."""
+    x = nchw(x).float()
+    n, c, h, w = x.shape
+    return x[:, None].expand(n, R, c, h, w).reshape(n, R * c, h, w)
+
+
 @torch.no_grad()
 def evaluate(model: SepResNeXt, x: torch.Tensor, y: torch.Tensor, policy, batch: int = 1000,
              keep: Optional[torch.Tensor] = None):
-    """Accuracy with the exact wire decoding (not the straight-through estimator), in fp32. x: [N,28,28]
-    uint8. Returns a float (R = 1) or a list of R floats (stacked: every replica sees the same images)."""
+    """Accuracy with the exact wire decoding (not the straight-through estimator), in fp32. x: [N,C,H,W]
+    (or [N,H,W]) uint8. Returns a float (R = 1) or a list of R floats (stacked: every replica sees the same images)."""
     model.eval()
     R = model.replicas
     correct = torch.zeros(R, device=x.device)
     for s in range(0, len(x), batch):
-        xb = x[s:s + batch].float()[:, None].expand(-1, R, -1, -1).contiguous(memory_format=RUNTIME["fmt"])
+        xb = _replicate(x[s:s + batch], R).contiguous(memory_format=RUNTIME["fmt"])  # [n,R*C,H,W]
         kb = None if keep is None else keep.expand(len(xb), *keep.shape[1:])
-        logits = model(xb, policy, kb, train_quant=False).view(len(xb), R, 10)  # [n,R,10]
+        logits = model(xb, policy, kb, train_quant=False).view(len(xb), R, model.arch.classes)  # [n,R,K]
         correct += (logits.argmax(-1) == y[s:s + batch, None]).sum(0)
     acc = (correct / max(1, len(x))).tolist()
     return acc[0] if R == 1 else acc
@@ -210,7 +218,7 @@ def recalibrate_bn(model: SepResNeXt, x: torch.Tensor, policy, images: int, batc
     model.train()
     n = min(images, len(x))
     for s in range(0, n, batch):
-        xb = x[s:min(s + batch, n)].float()[:, None].expand(-1, model.replicas, -1, -1)
+        xb = _replicate(x[s:min(s + batch, n)], model.replicas)
         model(xb.contiguous(memory_format=RUNTIME["fmt"]), policy, None, train_quant=False)
     for m, mom in zip(bns, saved):
         m.momentum = mom
