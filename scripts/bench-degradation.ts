@@ -9,7 +9,7 @@ import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { HeadEngine } from '../services/common/head.ts';
 import { loadCatalog, loadPackage, resolvePackageDir } from '../services/common/manifest.ts';
-import { loadSample } from '../services/common/sample.ts';
+import { imagesOf, loadSample } from '../services/common/sample.ts';
 import { LocalTransport } from '../services/partition/local-transport.ts';
 import { PartitionRunner } from '../services/partition/runner.ts';
 import { assembleFeatures } from '../services/router/degrade.ts';
@@ -30,7 +30,7 @@ async function accuracy(runners: PartitionRunner[], head: HeadEngine, width: num
   let correct = 0;
   for (let s = 0; s < sample.count; s += B) {
     const n = Math.min(B, sample.count - s);
-    const images = sample.images.subarray(s * 784, (s + n) * 784);
+    const images = imagesOf(sample, s, s + n);
     const id = randomUUID();
     const missing = down === null ? [] : [down];
     const parts = await Promise.all(runners.map((r, i) => (i === down ? Promise.resolve(null)

@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { loadPackage, resolvePackageDir } from '../services/common/manifest.ts';
 import { inferenceProto } from '../services/common/proto.ts';
-import { loadSample } from '../services/common/sample.ts';
+import { imagesOf, loadSample } from '../services/common/sample.ts';
 import { defaultPackageName, startStack } from '../services/cli/stack.ts';
 import type { GRPCInferenceServiceClient } from '../services/common/generated/inference/GRPCInferenceService.ts';
 
@@ -36,8 +36,8 @@ const pct = (xs: number[], p: number) => {
 const round = (x: number) => Math.round(x * 10) / 10;
 
 const sample = loadSample();
-const request = (k: number) => ({ modelName: 'edgesplit', inputs: [{ name: 'image', datatype: 'UINT8', shape: [N, 28, 28] }],
-  outputs: [{ name: 'label' }], rawInputContents: [Buffer.from(sample.images.subarray((k % (1000 - N)) * 784, ((k % (1000 - N)) + N) * 784))] });
+const request = (k: number) => ({ modelName: 'edgesplit', inputs: [{ name: 'image', datatype: 'UINT8', shape: [N, ...sample.imageShape] }],
+  outputs: [{ name: 'label' }], rawInputContents: [Buffer.from(imagesOf(sample, k % (sample.count - N), (k % (sample.count - N)) + N))] });
 
 function call(stub: GRPCInferenceServiceClient, k: number, timeoutMs: number): Promise<{ code: number; ms: number; degraded: boolean }> {
   const t = performance.now();
@@ -85,8 +85,8 @@ try {
 
   // Overload: BURST requests at once (batch 8) against a router admitting MAX_IN_FLIGHT.
   const burstStub = new Svc(stack.router, grpc.credentials.createInsecure());
-  const burstReq = { ...request(0), inputs: [{ name: 'image', datatype: 'UINT8', shape: [8, 28, 28] }],
-    rawInputContents: [Buffer.from(sample.images.subarray(0, 8 * 784))] };
+  const burstReq = { ...request(0), inputs: [{ name: 'image', datatype: 'UINT8', shape: [8, ...sample.imageShape] }],
+    rawInputContents: [Buffer.from(imagesOf(sample, 0, 8))] };
   const tb = performance.now();
   const burst = await Promise.all(Array.from({ length: BURST }, () => new Promise<{ code: number; ms: number }>((resolve) => {
     const t = performance.now();

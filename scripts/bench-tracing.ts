@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { percentile } from '../services/cli/measure.ts';
 import { OipClient } from '../services/cli/oip-client.ts';
 import { resolvePackageFlag, startStack, type Stack } from '../services/cli/stack.ts';
-import { loadSample } from '../services/common/sample.ts';
+import { imagesOf, loadSample } from '../services/common/sample.ts';
 import { fetchTraces } from '../services/common/telemetry/jaeger-query.ts';
 import { haveJaeger, missingJaegerMessage, startJaeger } from '../test/k8s/harness/jaeger.ts';
 
@@ -25,7 +25,7 @@ if (!haveJaeger()) {
   process.exit(2);
 }
 const pkg = resolvePackageFlag(values.package);
-const images = loadSample().images;
+const sample = loadSample();
 const jaeger = await startJaeger();
 const otlp = (ratio: string): NodeJS.ProcessEnv => ({
   OTEL_EXPORTER_OTLP_ENDPOINT: `http://${jaeger.otlpHttp}`, OTEL_METRICS_EXPORTER: 'none',
@@ -62,7 +62,7 @@ try {
     stacks.push(s);
     clients.push(new OipClient(s.router));
   }
-  const img = (i: number) => images.subarray((i % 1000) * 784, (i % 1000 + 1) * 784);
+  const img = (i: number) => imagesOf(sample, i % sample.count, i % sample.count + 1);
   for (let i = 0; i < WARMUP; i++) for (const c of clients) await c.classify(img(i), 1);
   const cpu0 = stacks.map(stackCpu);
   // A fresh random order every round (seeded, so runs repeat): a fixed rotation would always put the same stack

@@ -356,7 +356,7 @@ measure_service() { # package-dir n
   done
   local direct e2e rc=0
   direct=$(ip netns exec "$(ns_of ctl)" node "$REPO/dist/services/bench/measure-request.js" --addrs "$joined" \
-    --package "$name" --n "$n" | tail -1) || rc=1
+    --package "$name" --package-dir "$pkg" --n "$n" | tail -1) || rc=1
   if [ $rc = 0 ]; then
     pids+=("$("$0" --prefix "$PREFIX" spawn ctl "$logs/router.log" -- node --max-semi-space-size=1 "$REPO/bin/edgesplit.mjs" serve router --package "$pkg" \
       --partitions "$joined" --host "$CTL_IP" --port 8091 --timeout-ms 60000)")

@@ -10,7 +10,7 @@ import { createInterface } from 'node:readline';
 import * as grpc from '@grpc/grpc-js';
 import { loadPackage, resolvePackageDir } from '../services/common/manifest.ts';
 import { partitionProto } from '../services/common/proto.ts';
-import { loadSample } from '../services/common/sample.ts';
+import { imagesOf, loadSample } from '../services/common/sample.ts';
 
 const name = process.argv[2] ?? 'fmnist-p4-baseline';
 const requests = Number(process.argv[3] ?? 200);
@@ -53,8 +53,8 @@ try {
     { 'grpc.max_receive_message_length': 64 << 20, 'grpc.max_send_message_length': 64 << 20 }));
   const sample = loadSample();
   const runAll = (id: string, n: number, offset: number) => Promise.all(clients.map((c) => new Promise((resolve, reject) => {
-    c.Run({ requestId: id, package: name, images: { shape: [n, 28, 28], precision: 'UINT8', rawUint8: true,
-      data: Buffer.from(sample.images.subarray(offset * 784, (offset + n) * 784)) } },
+    c.Run({ requestId: id, package: name, images: { shape: [n, ...sample.imageShape], precision: 'UINT8', rawUint8: true,
+      data: Buffer.from(imagesOf(sample, offset, offset + n)) } },
     { deadline: new Date(Date.now() + 30_000) }, (err, res) => (err ? reject(err) : resolve(res)));
   })));
   const t0 = Date.now();

@@ -13,7 +13,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadSample } from '../services/common/sample.ts';
+import { loadSample, sampleDirFor } from '../services/common/sample.ts';
 import { OipClient } from '../services/cli/oip-client.ts';
 import { resolvePackageFlag, startStack } from '../services/cli/stack.ts';
 
@@ -82,8 +82,9 @@ const stack = await startStack({ pkg, host: '127.0.0.1', nodeArgs: [...(values['
   env: values.traced ? { OTEL_EXPORTER_OTLP_ENDPOINT: values.traced, OTEL_TRACES_SAMPLER: 'always_on', OTEL_METRICS_EXPORTER: 'none' } : {} });
 const rolePids = new Map<number, string>([[stack.routerPid, 'router'], ...stack.partitions.map((p) => [p.pid, `partition ${p.index}`] as [number, string])]);
 const client = new OipClient(stack.router);
-const images = loadSample().images;
-const px = 28 * 28;
+const sample = loadSample(sampleDirFor(pkg));
+const images = sample.images;
+const px = sample.pixelsPerImage;
 let wall = 0;
 let fromUs = 0;
 let toUs = 0;
@@ -98,7 +99,7 @@ const cpuMs = (pid: number): number => {
 const kernelCpu: Record<string, number> = {};
 try {
   // V8 optimises the request path over the first few hundred requests: profile the warm path.
-  for (let i = 0; i < Number(values.warmup); i++) await client.classify(images.subarray((i % 1000) * px, (i % 1000 + 1) * px), 1);
+  for (let i = 0; i < Number(values.warmup); i++) await client.classify(images.subarray((i % sample.count) * px, (i % sample.count + 1) * px), 1);
   const t0 = performance.now();
   fromUs = nowUs();
   const perfPid = values.perf ? [...rolePids].find(([, r]) => r === values.perf)?.[0] : undefined;
@@ -107,7 +108,7 @@ try {
   if (perf) await new Promise((r) => setTimeout(r, 300));
   const before = [...rolePids].map(([pid, role]) => [role, cpuMs(pid)] as const);
   if (values.idle) await new Promise((r) => setTimeout(r, 5000));
-  else for (let i = 0; i < N; i++) await client.classify(images.subarray((i % 1000) * px, (i % 1000 + 1) * px), 1);
+  else for (let i = 0; i < N; i++) await client.classify(images.subarray((i % sample.count) * px, (i % sample.count + 1) * px), 1);
   toUs = nowUs();
   for (const [role, c] of before) kernelCpu[role] = cpuMs([...rolePids].find(([, r]) => r === role)![0]) - c;
   if (perf) {

@@ -10,7 +10,7 @@
 import { parseArgs } from 'node:util';
 import { OipClient } from '../services/cli/oip-client.ts';
 import { resolvePackageFlag, startStack } from '../services/cli/stack.ts';
-import { loadSample } from '../services/common/sample.ts';
+import { imagesOf, loadSample, sampleDirFor } from '../services/common/sample.ts';
 import { fetchTrace, fetchTraces, waitForTraces, waterfall, type JaegerTrace } from '../services/common/telemetry/jaeger-query.ts';
 
 const { values } = parseArgs({ options: { jaeger: { type: 'string' }, trace: { type: 'string' }, service: { type: 'string' },
@@ -39,10 +39,10 @@ async function demo(): Promise<number> {
       OTEL_METRICS_EXPORTER: 'none', OTEL_BSP_SCHEDULE_DELAY: '200', OTEL_TRACES_SAMPLER: 'parentbased_always_on' } });
     const client = new OipClient(stack.router);
     try {
-      const images = loadSample().images;
+      const sample = loadSample(sampleDirFor(pkg));
       // The first request pays for warm-up (sessions, connections); show the second.
-      await client.classify(images.subarray(0, n * 784), n);
-      const r = await client.classify(images.subarray(n * 784, 2 * n * 784), n);
+      await client.classify(imagesOf(sample, 0, n), n);
+      const r = await client.classify(imagesOf(sample, n, 2 * n), n);
       console.error(`${pkg.manifest.name}: ${n} image(s) -> ${r.labels.join(', ')}; ${r.exchangedBytes} bytes exchanged; Jaeger UI ${jaeger.queryUrl}`);
     } finally {
       client.close();

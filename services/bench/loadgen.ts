@@ -4,7 +4,9 @@
 // Prints one JSON line: {latencyMs[], exchangedBytes[], throughput:{images, seconds, perSecond}, accuracy:{n, correct}}
 import * as grpc from '@grpc/grpc-js';
 import { inferenceProto } from '../common/proto.ts';
-import { loadSample } from '../common/sample.ts';
+import { benchImages, batchOf, type BenchImages } from './images.ts';
+import { imageShapeOf } from '../cli/oip-client.ts';
+import type { ModelMetadataResponse__Output } from '../common/generated/inference/ModelMetadataResponse.ts';
 import type { GRPCInferenceServiceClient } from '../common/generated/inference/GRPCInferenceService.ts';
 import type { ModelInferResponse__Output } from '../common/generated/inference/ModelInferResponse.ts';
 
@@ -28,18 +30,15 @@ const Svc = inferenceProto().inference.GRPCInferenceService;
 const client = new Svc(router, grpc.credentials.createInsecure(), {
   'grpc.max_receive_message_length': 64 << 20, 'grpc.max_send_message_length': 64 << 20,
 }) as unknown as GRPCInferenceServiceClient;
-const sample = loadSample();
+let imageShape: number[] = [];
+let bench: BenchImages;
 
 function infer(first: number, n: number): Promise<ModelInferResponse__Output> {
-  const images = Buffer.alloc(n * 784);
-  for (let k = 0; k < n; k++) {
-    const idx = (first + k) % sample.count;
-    images.set(sample.images.subarray(idx * 784, idx * 784 + 784), k * 784);
-  }
+  const images = batchOf(bench, first, n);
   return new Promise((resolve, reject) => {
     client.modelInfer({
       modelName: 'edgesplit', id: `bench-${first}-${n}`,
-      inputs: [{ name: 'image', datatype: 'UINT8', shape: [n, 28, 28] }],
+      inputs: [{ name: 'image', datatype: 'UINT8', shape: [n, ...imageShape] }],
       outputs: [{ name: 'probabilities' }],
       rawInputContents: [images],
     }, { deadline: Date.now() + timeoutMs }, (err, res) => (err ? reject(err) : resolve(res!)));
@@ -68,6 +67,10 @@ async function waitReady(): Promise<void> {
 }
 
 await waitReady();
+// The served input shape (any package: the shipped 28x28 ones or a larger random-weight one).
+imageShape = imageShapeOf(await new Promise<ModelMetadataResponse__Output>((res, rej) => client.modelMetadata({ name: 'edgesplit' },
+  { deadline: Date.now() + 10_000 }, (e, r) => (e ? rej(e) : res(r!)))));
+bench = benchImages(imageShape);
 for (let i = 0; i < warmup; i++) await infer(i, 1);
 
 const latencyMs: number[] = [];
@@ -94,14 +97,16 @@ const seconds = (performance.now() - t0) / 1000;
 
 let correct = 0;
 let n = 0;
-for (let first = 0; first < accuracyN && inTime(); first += accuracyBatch) {
-  const b = Math.min(accuracyBatch, accuracyN - first);
+const labels = bench.labels;
+for (let first = 0; labels && first < Math.min(accuracyN, bench.count) && inTime(); first += accuracyBatch) {
+  const b = Math.min(accuracyBatch, Math.min(accuracyN, bench.count) - first);
   const r = await infer(first, b);
   const probs = new Float32Array(new Uint8Array(r.rawOutputContents[0]).slice().buffer);
+  const K = probs.length / b;
   for (let k = 0; k < b; k++) {
     let best = 0;
-    for (let c = 1; c < 10; c++) if (probs[k * 10 + c] > probs[k * 10 + best]) best = c;
-    if (best === sample.labels[first + k]) correct++;
+    for (let c = 1; c < K; c++) if (probs[k * K + c] > probs[k * K + best]) best = c;
+    if (best === labels[first + k]) correct++;
     n++;
   }
 }

@@ -1,12 +1,14 @@
 // Times batch-1 Runs, as the router makes them (one long-lived RunStream per partition, requests multiplexed on it),
 // from the router's place (the emulator's ctl namespace) to P partitions of a no-exchange package, all P at once
 // per round (the router's fan-out).
-//   --addrs A,B,... --package NAME --n N [--max-seconds S]
+//   --addrs A,B,... --package NAME [--package-dir DIR] --n N [--max-seconds S]
 // Prints one JSON line: {perPartitionMs: [median Run latency of each], fanOutMs: median over rounds of the slowest}.
 import * as grpc from '@grpc/grpc-js';
 import { MuxStream } from '../common/mux-stream.ts';
 import { partitionProto } from '../common/proto.ts';
-import { loadSample } from '../common/sample.ts';
+import { benchImages, batchOf } from './images.ts';
+import { imageInputOf, uint8Shape } from '../common/image-input.ts';
+import { loadPackage, resolvePackageDir } from '../common/manifest.ts';
 import type { PartitionClient } from '../common/generated/edgesplit/v1/Partition.ts';
 import type { RunFrame } from '../common/generated/edgesplit/v1/RunFrame.ts';
 import type { RunResult__Output } from '../common/generated/edgesplit/v1/RunResult.ts';
@@ -23,13 +25,14 @@ const Partition = partitionProto().edgesplit.v1.Partition;
 const stubs = addrs.map((a) => new Partition(a, grpc.credentials.createInsecure(), {}) as unknown as PartitionClient);
 const clients = stubs.map((s, i) => new MuxStream<RunFrame, RunResult__Output>({ open: () => s.RunStream(),
   keyOf: (r) => r.requestId, peer: `partition ${i}` }));
-const sample = loadSample();
+// The package's input shape (its directory, or the package of that name in models/).
+const imageShape = uint8Shape(imageInputOf(loadPackage(resolvePackageDir(opt('package-dir', pkg))).manifest.input), 1).slice(1);
+const bench = benchImages(imageShape);
 const median = (a: number[]) => { const s = [...a].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]; };
 const run = async (c: (typeof clients)[number], id: string, i: number): Promise<number> => {
   const t = performance.now();
-  const idx = i % sample.count;
   const r = await c.request(id, { run: { requestId: id, package: pkg, missingPartitions: [], timeoutMs: 30_000,
-    images: { shape: [1, 28, 28], precision: 'UINT8', rawUint8: true, data: Buffer.from(sample.images.subarray(idx * 784, idx * 784 + 784)) } } },
+    images: { shape: [1, ...imageShape], precision: 'UINT8', rawUint8: true, data: batchOf(bench, i, 1) } } },
   Date.now() + 30_000);
   if (r.error && r.error.code !== 0) throw new Error(`partition: ${r.error.message}`);
   return performance.now() - t;

@@ -18,6 +18,19 @@ export const REPO = repoPath() + '/';
 export const EMULATOR = join(REPO, 'scripts', 'edge-emulator.sh');
 export const DEFAULT_WIDE_DIR = join(homedir(), '.cache', 'edgesplit', 'wide-packages');
 
+/** The trained Fashion-MNIST packages, or a random-weight family measured for latency only. */
+export type ModelFamily = 'fmnist' | 'wide4x' | 'large96';
+
+/** Random-weight package families (scripts/make-wide-packages.py), measured for latency only. */
+interface RandomFamily {
+  model: Exclude<ModelFamily, 'fmnist'>;
+  /** Config label prefix: '4x P=1', '96px P=1'. */
+  label: string;
+  what: string;
+  dir: string;
+  makeArgs: string[];
+}
+
 export interface BenchOptions {
   quick: boolean;
   bandwidths: number[];
@@ -25,6 +38,10 @@ export interface BenchOptions {
   devices: number;
   wide: boolean;
   wideDir: string;
+  /** The larger-input regime: 3x96x96 random-weight packages of the shipped width (latency only). */
+  large?: boolean;
+  /** Where those are built/reused (default: wideDir/large96). */
+  largeDir?: string;
   /** Directory for the cluster files and the raw results JSON (bench/results in the full run). */
   outDir: string;
   /** The planner's accuracy floor for its pick (default: its own, within 0.5 points of the best package). */
@@ -35,7 +52,7 @@ export interface BenchOptions {
 export interface Row {
   config: string;
   package: string;
-  model: 'fmnist' | 'wide4x';
+  model: ModelFamily;
   bandwidthMbps: number;
   assignment: string[];
   p50Ms: number;
@@ -63,7 +80,7 @@ export interface Row {
 interface Config {
   config: string;
   pkgDir: string;
-  model: 'fmnist' | 'wide4x';
+  model: ModelFamily;
   /** Device index of each partition. */
   assignment: number[];
   /** When set, this configuration is measured only at these bandwidths (the planner's pick). */
@@ -196,24 +213,29 @@ async function benchInside(emu: Emulator, o: BenchOptions): Promise<Row[]> {
       assignment: [0, 0, 0, 0], only: Math.max(...o.bandwidths) },
     ...(o.quick ? searched.slice(0, 1) : searched).map((p) => ({ config: `P=4 searched ${p.policyId}`, pkgDir: byName(p.name), model: 'fmnist' as const, assignment: all4 })),
   ];
-  const wideIndex = join(o.wideDir, 'index.json');
-  if (o.wide) {
-    if (!existsSync(wideIndex)) {
-      o.log(`[${stamp()}] building the 4x-width random-weight packages in ${o.wideDir}`);
+  const families: RandomFamily[] = [
+    ...(o.wide ? [{ model: 'wide4x' as const, label: '4x', what: '4x-width', dir: o.wideDir, makeArgs: [] }] : []),
+    ...(o.large ? [{ model: 'large96' as const, label: '96px', what: '3x96x96-input', dir: o.largeDir ?? join(o.wideDir, 'large96'),
+      makeArgs: ['--input', '3x96x96'] }] : []),
+  ];
+  for (const f of families) {
+    const index = join(f.dir, 'index.json');
+    if (!existsSync(index)) {
+      o.log(`[${stamp()}] building the ${f.what} random-weight packages in ${f.dir}`);
       const py = join(REPO, 'training', '.venv', 'bin', 'python');
-      if (!existsSync(py)) throw new Error(`the 4x-width packages need ${py} (run: bash training/setup-venv.sh) or --no-wide`);
-      execFileSync(py, [join(REPO, 'scripts', 'make-wide-packages.py'), '--out', o.wideDir], { stdio: ['ignore', 'ignore', 'inherit'], timeout: 600_000 });
+      if (!existsSync(py)) throw new Error(`the ${f.what} packages need ${py} (run: bash training/setup-venv.sh)`);
+      execFileSync(py, [join(REPO, 'scripts', 'make-wide-packages.py'), '--out', f.dir, ...f.makeArgs], { stdio: ['ignore', 'ignore', 'inherit'], timeout: 600_000 });
     }
-    const idx = JSON.parse(readFileSync(wideIndex, 'utf8')) as { sparsePolicy: string; packages: string[] };
-    const w = (n: string) => join(o.wideDir, n);
+    const idx = JSON.parse(readFileSync(index, 'utf8')) as { sparsePolicy: string; packages: string[] };
+    const w = (n: string) => join(f.dir, `${f.model}-${n}`);
     configs.push(
-      { config: '4x P=1', pkgDir: w('wide4x-p1'), model: 'wide4x', assignment: [0] },
-      { config: '4x P=4 baseline', pkgDir: w('wide4x-p4-baseline'), model: 'wide4x', assignment: all4 },
-      { config: '4x P=4 none', pkgDir: w('wide4x-p4-none'), model: 'wide4x', assignment: all4 },
-      // A minute of 250 ms requests: the full run only.
-      ...(o.quick ? [] : [{ config: '4x P=4 none, one device', pkgDir: w('wide4x-p4-none'), model: 'wide4x' as const,
+      { config: `${f.label} P=1`, pkgDir: w('p1'), model: f.model, assignment: [0] },
+      { config: `${f.label} P=4 baseline`, pkgDir: w('p4-baseline'), model: f.model, assignment: all4 },
+      { config: `${f.label} P=4 none`, pkgDir: w('p4-none'), model: f.model, assignment: all4 },
+      // A minute of slow requests: the full run only.
+      ...(o.quick ? [] : [{ config: `${f.label} P=4 none, one device`, pkgDir: w('p4-none'), model: f.model,
         assignment: [0, 0, 0, 0], only: Math.max(...o.bandwidths) }]),
-      { config: `4x P=4 searched ${idx.sparsePolicy}`, pkgDir: w(`wide4x-p4-${idx.sparsePolicy}`), model: 'wide4x', assignment: all4 },
+      { config: `${f.label} P=4 searched ${idx.sparsePolicy}`, pkgDir: w(`p4-${idx.sparsePolicy}`), model: f.model, assignment: all4 },
     );
   }
 
@@ -224,13 +246,13 @@ async function benchInside(emu: Emulator, o: BenchOptions): Promise<Row[]> {
   emu.sh(['measure', '--out', join(o.outDir, 'cluster.yaml'), '--package', byName('fmnist-p1'), '--package', byName('fmnist-p4-none'), '--reps', String(measureReps),
     '--service-package', byName('fmnist-p4-none'), '--service-n', String(o.quick ? 20 : 40)], { timeoutMs: 600_000 });
   const base: Record<string, Cluster> = { fmnist: parseClusterYaml(readFileSync(join(o.outDir, 'cluster.yaml'), 'utf8'), 'cluster.yaml') };
-  if (o.wide) {
-    emu.sh(['measure', '--out', join(o.outDir, 'cluster-wide4x.yaml'), '--package', join(o.wideDir, 'wide4x-p1'), '--package', join(o.wideDir, 'wide4x-p4-none'), '--reps', String(o.quick ? 3 : 6),
-      '--service-package', join(o.wideDir, 'wide4x-p4-none'), '--service-n', String(o.quick ? 10 : 20)], { timeoutMs: 600_000 });
-    base.wide4x = parseClusterYaml(readFileSync(join(o.outDir, 'cluster-wide4x.yaml'), 'utf8'), 'cluster-wide4x.yaml');
+  for (const f of families) {
+    const file = `cluster-${f.model}.yaml`;
+    emu.sh(['measure', '--out', join(o.outDir, file), '--package', join(f.dir, `${f.model}-p1`), '--package', join(f.dir, `${f.model}-p4-none`), '--reps', String(o.quick ? 3 : 6),
+      '--service-package', join(f.dir, `${f.model}-p4-none`), '--service-n', String(o.quick ? 10 : 20)], { timeoutMs: 600_000 });
+    base[f.model] = parseClusterYaml(readFileSync(join(o.outDir, file), 'utf8'), file);
   }
-  o.log(`[${stamp()}] measured GFLOPS per device: fmnist units ${base.fmnist.nodes.map((n) => n.gflops.toFixed(1)).join(', ')}` +
-    (base.wide4x ? `; 4x-width units ${base.wide4x.nodes.map((n) => n.gflops.toFixed(1)).join(', ')}` : ''));
+  o.log(`[${stamp()}] measured GFLOPS per device: ` + Object.entries(base).map(([k, c]) => `${k} units ${c.nodes.map((n) => n.gflops.toFixed(1)).join(', ')}`).join('; '));
   for (const [k, c] of Object.entries(base)) {
     o.log(`[${stamp()}] ${k} service costs: request ms ${c.nodes.map((n) => n.perRequestOverheadMs?.toFixed(1)).join(', ')}; message ms ` +
       `${c.nodes.map((n) => n.perMessageOverheadMs?.toFixed(2)).join(', ')}; ms/MB ${c.nodes.map((n) => n.cpuMsPerMB?.toFixed(0)).join(', ')}; ` +
@@ -300,7 +322,7 @@ async function benchInside(emu: Emulator, o: BenchOptions): Promise<Row[]> {
       for (let i = 0; i < P; i++) await waitForLine(join(logDir, `${tag}-p${i}.log`), '"msg":"ready"', 120_000);
       pids.push(emu.spawn('ctl', join(logDir, `${tag}-router.log`), ['node', ...SERVE_NODE_FLAGS, join(REPO, 'bin', 'edgesplit.mjs'), 'serve', 'router',
         '--package', pkg.dir, '--partitions', addrs.join(','), '--host', routerIp, '--port', '8001', '--timeout-ms', '60000']));
-      const sz = c.model === 'wide4x' ? wideSizes : sizes;
+      const sz = c.model === 'fmnist' ? sizes : wideSizes;
       for (const [bi, b] of bws.entries()) {
         emu.setBandwidth(b);
         // Fresh processes run the request path unoptimised for the first hundred or so requests (V8's tiers): warm
@@ -344,7 +366,7 @@ async function benchInside(emu: Emulator, o: BenchOptions): Promise<Row[]> {
   }
   // speedup vs P=1 of the same model family at the same bandwidth; the ideal is the FLOP ratio, not P
   for (const r of rows) {
-    const ref = rows.find((x) => x.model === r.model && x.bandwidthMbps === r.bandwidthMbps && (x.config === 'P=1' || x.config === '4x P=1'));
+    const ref = rows.find((x) => x.model === r.model && x.bandwidthMbps === r.bandwidthMbps && /^(\S+ )?P=1$/.test(x.config));
     r.speedupVsP1 = ref ? round(ref.p50Ms / r.p50Ms, 3) : null;
     if (ref) r.idealSpeedup = round(ref.flopsPerPartition / r.flopsPerPartition, 2);
     const one = rows.find((x) => x.model === r.model && x.config.endsWith('P=4 none, one device'));
@@ -373,7 +395,7 @@ export function formatTable(rows: Row[]): string {
     'vs P=1 / ideal', 'vs one device'];
   const body = rows.map((r) => [r.config, String(r.bandwidthMbps), r.p50Ms.toFixed(1), r.p95Ms.toFixed(1), r.throughput.toFixed(1),
     r.predictedMs.toFixed(1), r.measuredOverPredicted.toFixed(2), r.exchangedBytesPerImage == null ? '-' : String(r.exchangedBytesPerImage),
-    String(r.wireBytesPerImage), r.accuracy == null ? (r.model === 'wide4x' ? 'n/a (random)' : '-') : (r.accuracy * 100).toFixed(1) + '%',
+    String(r.wireBytesPerImage), r.accuracy == null ? (r.model !== 'fmnist' ? 'n/a (random)' : '-') : (r.accuracy * 100).toFixed(1) + '%',
     r.speedupVsP1 == null ? '-' : `${r.speedupVsP1.toFixed(2)}x / ${r.idealSpeedup}`,
     r.speedupVsOneDevice == null ? '-' : `${r.speedupVsOneDevice.toFixed(2)}x`]);
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));

@@ -9,7 +9,9 @@ import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { ModelPackage } from '../common/manifest.ts';
-import { loadSample } from '../common/sample.ts';
+import { loadSample, sampleDirFor } from '../common/sample.ts';
+import { imageInputOf, uint8Shape } from '../common/image-input.ts';
+import { benchImages } from './images.ts';
 import { RUNNING_FROM_DIST } from '../common/paths.ts';
 import { OipClient } from '../cli/oip-client.ts';
 import { LocalEngine } from '../cli/commands/eval.ts';
@@ -24,7 +26,6 @@ export interface RuntimeBenchOptions {
   log: (line: string) => void;
 }
 
-const PX = 28 * 28;
 const CLIENTS = 16;
 
 type Call = () => Promise<unknown>;
@@ -72,9 +73,9 @@ const peakRssMb = (pid: number): number => {
 
 /**
  * The floor: bare grpc-js (no protobuf, no validation, no model), server and client in this process, on the same
- * payload sizes as a batch-1 request (784 B of pixels) and its answer (~1 KB).
+ * payload sizes as a batch-1 request (one image's pixels) and its answer (~1 KB).
  */
-async function grpcFloor(): Promise<{ unary: Call; stream: Call; close: () => void }> {
+async function grpcFloor(requestBytes: number): Promise<{ unary: Call; stream: Call; close: () => void }> {
   const raw = { requestSerialize: (b: Buffer) => b, requestDeserialize: (b: Buffer) => b,
     responseSerialize: (b: Buffer) => b, responseDeserialize: (b: Buffer) => b };
   const def: grpc.ServiceDefinition = {
@@ -93,7 +94,7 @@ async function grpcFloor(): Promise<{ unary: Call; stream: Call; close: () => vo
   const port = await new Promise<number>((res, rej) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))));
   const Client = grpc.makeGenericClientConstructor(def, 'Floor');
   const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as grpc.Client & Record<string, any>;
-  const request = Buffer.alloc(784, 3);
+  const request = Buffer.alloc(requestBytes, 3);
   const stream = client.EchoStream() as grpc.ClientDuplexStream<Buffer, Buffer>;
   let waiting: (() => void) | undefined;
   stream.on('data', () => { const w = waiting; waiting = undefined; w?.(); });
@@ -160,14 +161,15 @@ export async function runRuntimeBench(o: RuntimeBenchOptions): Promise<RuntimeBe
   const block = quick ? 20 : 25;
   const tputMs = quick ? 3000 : 8000;
   const warmup = quick ? 200 : 600;
-  const images = loadSample().images;
-  const img = (i: number) => images.subarray((i % 1000) * PX, (i % 1000 + 1) * PX);
+  const input = imageInputOf(pkg.manifest.input);
+  const bench = benchImages(uint8Shape(input, 1).slice(1), loadSample(sampleDirFor(pkg)));
+  const img = (i: number) => bench.images.subarray((i % bench.count) * input.pixels, (i % bench.count + 1) * input.pixels);
   const load0 = loadavg()[0];
   const t0 = performance.now();
   const stamp = () => `[${((performance.now() - t0) / 1000).toFixed(0)}s]`;
 
   log(`${stamp()} starting: in-process engine, grpc floor, stream stack${o.compareUnary === false ? '' : ', unary stack'}, traced stack`);
-  const floor = await grpcFloor();
+  const floor = await grpcFloor(input.pixels);
   const local = await LocalEngine.create(pkg);
   const sink = await otlpSink();
   const stacks: Stack[] = [];
@@ -183,7 +185,7 @@ export async function runRuntimeBench(o: RuntimeBenchOptions): Promise<RuntimeBe
       OTEL_METRICS_EXPORTER: 'none', OTEL_BSP_SCHEDULE_DELAY: '200' } });
     stacks.push(traced);
     const oip = (s: Stack) => {
-      const c = new OipClient(s.router);
+      const c = new OipClient(s.router, { imageShape: uint8Shape(input, 1).slice(1) });
       clients.push(c);
       return c;
     };

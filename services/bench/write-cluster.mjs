@@ -28,7 +28,7 @@ if (service.perPartitionMs) {
   const P = m.partitions;
   const flops = m.stem.flops + m.blocks.reduce((s, b) => s + b.flops, 0);
   const units = 1 + m.blocks.length;
-  const imageBytes = 784;
+  const imageBytes = m.input.shape.reduce((x, y) => x * y, 1); // one uint8 image, [C,H,W]
   const featureBytes = (4 * m.head.inFeatures) / P;
   // tbf goodput is ~96% of the shaped rate; both messages cross the link once each way.
   const wireMs = ((imageBytes + featureBytes + 2 * MESSAGE_OVERHEAD_BYTES) * 8) / (mbps * 0.96 * 1000) + 2 * latencyMs;

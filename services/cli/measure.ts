@@ -1,5 +1,5 @@
 import type { ModelPackage } from '../common/manifest.ts';
-import { loadSample, loadTestVectors } from '../common/sample.ts';
+import { imagesOf, loadSample, loadTestVectors, sampleDirFor } from '../common/sample.ts';
 
 /** Anything that classifies a batch: the router through gRPC (demo) or the units in one process (eval). */
 export interface Classifier {
@@ -37,7 +37,7 @@ function argmax(p: Float32Array, i: number, k: number): number {
  * the package's test vectors in one batch with logits, for the parity figure against PyTorch.
  */
 export async function measure(c: Classifier, pkg: ModelPackage, images: number): Promise<RunSummary> {
-  const sample = loadSample();
+  const sample = loadSample(sampleDirFor(pkg));
   const n = Math.min(images, sample.count);
   const k = pkg.manifest.classes.length;
   const lat: number[] = [];
@@ -45,7 +45,7 @@ export async function measure(c: Classifier, pkg: ModelPackage, images: number):
   let bytes = 0;
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();
-    const r = await c.classify(sample.images.subarray(i * 784, (i + 1) * 784), 1);
+    const r = await c.classify(imagesOf(sample, i, i + 1), 1);
     lat.push(performance.now() - t0);
     if (argmax(r.probabilities, 0, k) === sample.labels[i]) correct++;
     bytes += r.exchangedBytes;
@@ -54,7 +54,7 @@ export async function measure(c: Classifier, pkg: ModelPackage, images: number):
   let maxDiff = 0;
   for (let s = 0; s < tv.count; s += 16) {
     const m = Math.min(16, tv.count - s);
-    const r = await c.classify(tv.images.subarray(s * 784, (s + m) * 784), m, { logits: true });
+    const r = await c.classify(imagesOf(tv, s, s + m), m, { logits: true });
     if (!r.logits) throw new Error('the classifier returned no logits');
     for (let i = 0; i < m; i++) {
       for (let j = 0; j < k; j++) maxDiff = Math.max(maxDiff, Math.abs(r.logits[i * k + j] - tv.logits[s + i][j]));

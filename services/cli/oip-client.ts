@@ -33,10 +33,20 @@ export function decodeBytesTensor(buf: Buffer): string[] {
   return out;
 }
 
-function classifyRequest(images: Uint8Array, n: number, logits = false, id = ''): ModelInferRequest {
+/** imageShape: one image as the model takes it, [H,W] or [H,W,C] (ModelMetadata's input shape without the batch). */
+function classifyRequest(images: Uint8Array, n: number, imageShape: readonly number[], logits = false, id = ''): ModelInferRequest {
   const outputs = ['probabilities', 'label', ...(logits ? ['logits'] : [])].map((name) => ({ name }));
-  return { modelName: 'edgesplit', id, inputs: [{ name: 'image', datatype: 'UINT8', shape: [n, 28, 28] }],
-    outputs, rawInputContents: [Buffer.from(images.buffer, images.byteOffset, n * 784)] };
+  const bytes = n * imageShape.reduce((a, b) => a * b, 1);
+  if (images.length < bytes) throw new RangeError(`classify: ${images.length} bytes hold fewer than ${n} images of [${imageShape.join(',')}]`);
+  return { modelName: 'edgesplit', id, inputs: [{ name: 'image', datatype: 'UINT8', shape: [n, ...imageShape] }],
+    outputs, rawInputContents: [Buffer.from(images.buffer, images.byteOffset, bytes)] };
+}
+
+/** The served image shape from ModelMetadata: its input's shape without the batch dimension. */
+export function imageShapeOf(meta: ModelMetadataResponse__Output): number[] {
+  const shape = meta.inputs?.[0]?.shape?.map(Number) ?? [];
+  if (shape.length < 3) throw new Error(`the router's ModelMetadata gives no image shape ([${shape.join(',')}])`);
+  return shape.slice(1);
 }
 
 function classified(res: ModelInferResponse__Output): Classified {
@@ -56,13 +66,13 @@ export class OipStream {
   private readonly mux: MuxStream<ModelInferRequest, ModelStreamInferResponse__Output>;
   private next = 0;
 
-  constructor(stub: GRPCInferenceServiceClient) {
+  constructor(stub: GRPCInferenceServiceClient, private readonly imageShape: () => Promise<readonly number[]>) {
     this.mux = new MuxStream({ open: () => stub.ModelStreamInfer(), keyOf: (r) => r.inferResponse?.id ?? '', peer: 'router' });
   }
 
   async classify(images: Uint8Array, n: number, opts: { logits?: boolean; timeoutMs?: number } = {}): Promise<Classified> {
     const id = `s${this.next++}`;
-    const r = await this.mux.request(id, classifyRequest(images, n, opts.logits, id), Date.now() + (opts.timeoutMs ?? 10_000));
+    const r = await this.mux.request(id, classifyRequest(images, n, await this.imageShape(), opts.logits, id), Date.now() + (opts.timeoutMs ?? 10_000));
     if (r.errorMessage) throw new Error(r.errorMessage);
     return classified(r.inferResponse!);
   }
@@ -75,8 +85,11 @@ export class OipStream {
 /** A client of the router's Open Inference Protocol API (the same calls a Triton or KServe client makes). */
 export class OipClient {
   private readonly stub: GRPCInferenceServiceClient;
+  private shape: Promise<readonly number[]> | undefined;
 
-  constructor(readonly address: string) {
+  /** `imageShape` ([H,W] or [H,W,C]); without it, the first classify asks ModelMetadata. */
+  constructor(readonly address: string, opts: { imageShape?: readonly number[] } = {}) {
+    if (opts.imageShape) this.shape = Promise.resolve(opts.imageShape);
     const Svc = inferenceProto().inference.GRPCInferenceService;
     this.stub = new Svc(address, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': 16 << 20 });
   }
@@ -100,14 +113,21 @@ export class OipClient {
     });
   }
 
-  /** Classifies N uint8 28x28 images in one request. */
+  /** One image's served shape: as given, or from ModelMetadata (asked once). */
+  imageShape(): Promise<readonly number[]> {
+    this.shape ??= this.metadata().then(imageShapeOf);
+    this.shape.catch(() => { this.shape = undefined; }); // ask again next time
+    return this.shape;
+  }
+
+  /** Classifies N uint8 images (served layout: [H,W] or [H,W,C] each) in one request. */
   async classify(images: Uint8Array, n: number, opts: { logits?: boolean; timeoutMs?: number } = {}): Promise<Classified> {
-    return classified(await this.inferRaw(classifyRequest(images, n, opts.logits), opts.timeoutMs));
+    return classified(await this.inferRaw(classifyRequest(images, n, await this.imageShape(), opts.logits), opts.timeoutMs));
   }
 
   /** A ModelStreamInfer stream: many requests on one call, matched to their answers by request id. */
   openStream(): OipStream {
-    return new OipStream(this.stub);
+    return new OipStream(this.stub, () => this.imageShape());
   }
 
   close(): void {

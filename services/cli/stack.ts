@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { ChannelCredentials, ChannelOptions } from '@grpc/grpc-js';
 import { createServer } from 'node:net';
-import { loadCatalog, loadPackage, resolvePackageDir, type ModelPackage } from '../common/manifest.ts';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { loadCatalog, loadPackage, MODELS_DIR, resolvePackageDir, type ModelPackage } from '../common/manifest.ts';
 import { waitServing } from '../common/health-client.ts';
 import { UsageError } from '../common/cli-args.ts';
 import { repoPath } from '../common/paths.ts';
@@ -17,19 +19,27 @@ export const BIN = repoPath('bin', 'edgesplit.mjs');
  */
 export const SERVE_NODE_FLAGS = ['--max-semi-space-size=1'];
 
-/** The best shipped P=4 package: highest test accuracy among those cutting >= 90% of the baseline's bytes. */
-export function defaultPackageName(): string {
-  const p4 = loadCatalog().packages.filter((p) => p.partitions === 4);
-  if (p4.length === 0) throw new Error('the catalog lists no P=4 package');
+/**
+ * The default package of a models directory: among those with the most partitions (P=4 for the shipped models),
+ * the most accurate of those cutting >= 90% of the baseline's bytes.
+ */
+export function defaultPackageName(modelsDir = MODELS_DIR): string {
+  const all = loadCatalog(join(modelsDir, 'catalog.json')).packages;
+  if (all.length === 0) throw new Error(`${join(modelsDir, 'catalog.json')} lists no package`);
+  const maxP = Math.max(...all.map((p) => p.partitions));
+  const p4 = all.filter((p) => p.partitions === maxP);
   const lean = p4.filter((p) => p.reductionVsBaseline >= 0.9);
   const pool = lean.length ? lean : p4;
   return pool.reduce((a, b) => (b.testAccuracy > a.testAccuracy ? b : a)).name;
 }
 
 /** --package NAME|DIR, or the default; a bad name is a usage error naming the flag. */
-export function resolvePackageFlag(value: string | undefined): ModelPackage {
+export function resolvePackageFlag(value: string | undefined, modelsDir?: string): ModelPackage {
+  if (modelsDir !== undefined && !existsSync(join(modelsDir, 'catalog.json'))) {
+    throw new UsageError('--models-dir', `${modelsDir} holds no catalog.json (make one with training/pipeline.py ... --models_dir ${modelsDir})`);
+  }
   try {
-    return loadPackage(resolvePackageDir(value ?? defaultPackageName()));
+    return loadPackage(resolvePackageDir(value ?? defaultPackageName(modelsDir), modelsDir));
   } catch (e) {
     throw new UsageError('--package', (e as Error).message);
   }
@@ -39,7 +49,8 @@ export function resolvePackageFlag(value: string | undefined): ModelPackage {
 export function baselineBytes(pkg: ModelPackage): number {
   const m = pkg.manifest;
   if (m.metrics.baselineBytes !== undefined) return m.metrics.baselineBytes;
-  const b = loadCatalog().packages.find((p) => p.partitions === m.partitions && p.policyId === 'baseline');
+  const own = join(dirname(pkg.dir), 'catalog.json');
+  const b = loadCatalog(existsSync(own) ? own : undefined).packages.find((p) => p.partitions === m.partitions && p.policyId === 'baseline');
   return b?.exchangedBytes ?? 0;
 }
 

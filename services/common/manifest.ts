@@ -10,11 +10,14 @@ const precision = z.enum(['fp32', 'fp16', 'uint8']);
 export const manifestSchema = z.object({
   name: z.string().min(1),
   dataset: z.string(),
-  classes: z.array(z.string()).length(10),
-  input: z.object({ shape: z.array(z.number().int()), dtype: z.literal('uint8'), mean: z.number(), std: z.number() }),
+  classes: z.array(z.string()).min(2),
+  // shape [C,H,W]; mean/std one per channel (packages made before any-size inputs carry one number).
+  input: z.object({ shape: shape3, dtype: z.literal('uint8'), mean: z.union([z.number(), z.array(z.number())]),
+    std: z.union([z.number(), z.array(z.number())]), layout: z.literal('NHWC').optional() }).passthrough(),
   partitions: z.number().int().positive(),
   architecture: z.object({ stem: z.number().int(), widths: z.array(z.number().int()).length(3),
-    blocksPerStage: z.number().int(), cardinality: z.number().int() }),
+    blocksPerStage: z.number().int(), cardinality: z.number().int(), stemStride: z.number().int().positive().optional() })
+    .passthrough(),
   stem: z.object({ outShape: shape3, flops: z.number().nonnegative(), paramBytes: z.number().nonnegative() }),
   blocks: z.array(z.object({ index: z.number().int().nonnegative(), stage: z.number().int(), inShape: shape3,
     outShape: shape3, flops: z.number().nonnegative(), paramBytes: z.number().nonnegative() })).min(1),
@@ -69,6 +72,15 @@ export function loadPackage(dir: string): ModelPackage {
   m.blocks.forEach((b, i) => {
     if (b.index !== i) throw new PackageError(`package ${dir}: manifest blocks.${i}.index is ${b.index}`);
   });
+  if (m.head.classes !== m.classes.length) {
+    throw new PackageError(`package ${dir}: manifest head.classes is ${m.head.classes} for ${m.classes.length} classes`);
+  }
+  for (const k of ['mean', 'std'] as const) {
+    const v = m.input[k];
+    if (Array.isArray(v) && v.length !== m.input.shape[0]) {
+      throw new PackageError(`package ${dir}: manifest input.${k} has ${v.length} entries for ${m.input.shape[0]} channels`);
+    }
+  }
   if (m.head.inFeatures !== m.blocks[m.blocks.length - 1].outShape[0] * P) {
     throw new PackageError(`package ${dir}: manifest head.inFeatures does not match the last block x partitions`);
   }
@@ -110,10 +122,10 @@ export function loadCatalog(path = join(MODELS_DIR, 'catalog.json')): Catalog {
   return parsed.data;
 }
 
-/** A package by name (looked up in models/) or by directory path. */
-export function resolvePackageDir(nameOrDir: string): string {
+/** A package by name (looked up in the models directory, default models/) or by directory path. */
+export function resolvePackageDir(nameOrDir: string, modelsDir = MODELS_DIR): string {
   if (existsSync(join(nameOrDir, 'manifest.json'))) return resolve(nameOrDir);
-  const dir = join(MODELS_DIR, nameOrDir);
-  if (existsSync(join(dir, 'manifest.json'))) return dir;
-  throw new PackageError(`package ${nameOrDir}: not a package directory nor a package in ${MODELS_DIR}`);
+  const dir = join(modelsDir, nameOrDir);
+  if (existsSync(join(dir, 'manifest.json'))) return resolve(dir);
+  throw new PackageError(`package ${nameOrDir}: not a package directory nor a package in ${modelsDir}`);
 }

@@ -7,21 +7,20 @@ import type { Tensor__Output } from '../common/generated/edgesplit/v1/Tensor.ts'
 import type { PointStat as ProtoPointStat } from '../common/generated/edgesplit/v1/PointStat.ts';
 import type { HandlerDeps } from './server.ts';
 import type { PointStat } from './runner.ts';
+import { batchOfUint8Shape, checkPixels, describeUint8Shape, type ImageInput } from '../common/image-input.ts';
 
-/** The router's image batch: UINT8 [N,28,28], raw pixels. */
-export function decodeImages(t: Tensor__Output | null): { data: Uint8Array; n: number } {
+/** The router's image batch: raw UINT8 pixels as served, [N,H,W] or [N,H,W,C] (the package's input). */
+export function decodeImages(t: Tensor__Output | null, input: ImageInput): { data: Uint8Array; n: number } {
   if (!t) throw new InvalidArgumentError('images', 'missing');
   if (t.precision !== 'UINT8' || !t.rawUint8) {
     throw new InvalidArgumentError('images.precision', `expected raw UINT8 pixels, got ${t.precision}${t.rawUint8 ? '' : ' (raw_uint8 unset)'}`);
   }
-  const s = t.shape;
-  if (s.length !== 3 || s[1] !== 28 || s[2] !== 28 || !Number.isInteger(s[0]) || s[0] < 1) {
-    throw new InvalidArgumentError('images.shape', `expected [N,28,28] with N >= 1, got [${s.join(',')}]`);
+  const s = t.shape.map(Number);
+  const n = batchOfUint8Shape(input, s);
+  if (n === undefined || !Number.isInteger(n) || n < 1) {
+    throw new InvalidArgumentError('images.shape', `expected ${describeUint8Shape(input)} with N >= 1, got [${s.join(',')}]`);
   }
-  const n = s[0];
-  if (t.data.length !== n * 784) {
-    throw new InvalidArgumentError('images.data', `expected ${n * 784} bytes for ${n} images, got ${t.data.length}`);
-  }
+  checkPixels(input, n, t.data.length, 'images.data');
   return { data: t.data, n };
 }
 
@@ -43,7 +42,7 @@ export async function executeRun(d: HandlerDeps, req: RunRequest__Output, deadli
   if (req.package !== d.runner.packageName) {
     throw new FailedPreconditionError(`package: request is for ${JSON.stringify(req.package)}, this partition serves ${d.runner.packageName}`);
   }
-  const { data, n } = decodeImages(req.images);
+  const { data, n } = decodeImages(req.images, d.runner.input);
   const desc = d.runner.describe();
   const missing = checkMissing(req.missingPartitions, desc.partitions, desc.index);
   const r = await d.runner.run(req.requestId, data, n, { deadlineMs, missing, signal });

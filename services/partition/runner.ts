@@ -6,6 +6,7 @@ import { createUnit, type OrtUnit, type RunOutput } from '../common/ort.ts';
 import { NO_OBSERVER, type RunObserver } from '../common/telemetry/observer.ts';
 import { CancelledError } from '../common/errors.ts';
 import { checkPush, firstChannels, globalAvgPool, mergeInto, partitionPlan, type PointPlan } from './plan.ts';
+import { checkPixels, imageInputOf, pixelsToUnitInput, unitShape, type ImageInput } from '../common/image-input.ts';
 import { DEFAULT_LIMITS, RequestTable, type DeliverOutcome, type RequestSlots, type Slice } from './state.ts';
 
 export type { Precision };
@@ -81,7 +82,6 @@ export interface RunnerOptions {
   observer?: RunObserver;
 }
 
-const IMAGE_PIXELS = 28 * 28;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Runs one partition's units for a batch, exchanging slices with peers at the policy's points. */
@@ -141,6 +141,11 @@ export class PartitionRunner {
     return this.opts.pkg.manifest.name;
   }
 
+  /** The package's image input (manifest `input`). */
+  get input(): ImageInput {
+    return imageInputOf(this.opts.pkg.manifest.input);
+  }
+
   run(requestId: string, images: Uint8Array, n: number,
     opts: { deadlineMs: number; missing?: number[]; signal?: AbortSignal }): Promise<RunResult> {
     const p = this.runInner(requestId, images, n, opts);
@@ -157,9 +162,8 @@ export class PartitionRunner {
     if (!Number.isInteger(n) || n < 1 || n > this.maxBatch) {
       throw new InvalidArgumentError('images.shape', `batch ${n} outside 1..${this.maxBatch}`);
     }
-    if (images.length !== n * IMAGE_PIXELS) {
-      throw new InvalidArgumentError('images.data', `expected ${n * IMAGE_PIXELS} bytes for ${n} images, got ${images.length}`);
-    }
+    const input = this.input;
+    checkPixels(input, n, images.length, 'images.data');
     const ctx = { deadlineMs: opts.deadlineMs, signal: opts.signal, requestId,
       giveUpMs: mergeGiveUpAt(Date.now(), opts.deadlineMs, this.opts.mergeMarginFraction) };
     checkAlive(ctx);
@@ -170,9 +174,8 @@ export class PartitionRunner {
     const missedPoints: number[] = [];
     const t0 = performance.now();
     try {
-      const pixels = new Float32Array(images.length);
-      for (let i = 0; i < images.length; i++) pixels[i] = images[i];
-      let x = await this.obs.unit(this.stem.name, n, () => this.step(this.stem, pixels, [n, 1, 28, 28], ctx));
+      const pixels = pixelsToUnitInput(images, n, input);
+      let x = await this.obs.unit(this.stem.name, n, () => this.step(this.stem, pixels, unitShape(input, n), ctx));
       let pending: PointPlan | undefined;
       for (let b = 0; b < this.blocks.length; b++) {
         const input = x;
@@ -292,7 +295,7 @@ export class PartitionRunner {
   describe(): RunnerDescription {
     const m = this.opts.pkg.manifest;
     const units: UnitDescription[] = [
-      { name: 'stem', inShape: [1, 28, 28], outShape: [...m.stem.outShape], flops: m.stem.flops },
+      { name: 'stem', inShape: [...m.input.shape], outShape: [...m.stem.outShape], flops: m.stem.flops },
       ...m.blocks.map((b) => ({ name: `block${b.index}`, inShape: [...b.inShape], outShape: [...b.outShape], flops: b.flops })),
     ];
     return { index: this.opts.index, partitions: m.partitions, package: m.name, policyId: m.policy.id, units,
@@ -331,10 +334,11 @@ export class PartitionRunner {
     const flopsPerImage = m.stem.flops + m.blocks.reduce((s, b) => s + b.flops, 0);
     const B = 8;
     const chain = async (n: number): Promise<number> => {
-      const px = new Float32Array(n * IMAGE_PIXELS);
+      const input = this.input;
+      const px = new Float32Array(n * input.pixels);
       for (let i = 0; i < px.length; i++) px[i] = (i * 37) % 256;
       const t = performance.now();
-      let x = await this.stem.run(px, [n, 1, 28, 28]);
+      let x = await this.stem.run(px, unitShape(input, n));
       for (const u of this.blocks) x = await u.run(x.data, x.dims);
       return performance.now() - t;
     };

@@ -15,7 +15,7 @@ import { StreamRegistry } from '../common/stream-registry.ts';
 export const PARTITION_SERVICE = 'edgesplit.v1.Partition';
 
 /** What the handlers need of a runner (PartitionRunner satisfies it). */
-export type RunnerApi = Pick<PartitionRunner, 'run' | 'acceptPush' | 'stats' | 'describe' | 'packageName' | 'drain'>;
+export type RunnerApi = Pick<PartitionRunner, 'run' | 'acceptPush' | 'stats' | 'describe' | 'packageName' | 'input' | 'drain'>;
 
 export interface HandlerDeps {
   runner: RunnerApi;

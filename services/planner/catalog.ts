@@ -33,6 +33,7 @@ const manifestSchema = z.object({
     })),
   }),
   metrics: z.object({ testAccuracy: z.number().min(0).max(1) }).passthrough(),
+  input: z.object({ shape: z.array(z.number().int().positive()).length(3) }).passthrough(),
 }).passthrough();
 
 function describe(e: z.ZodError): string {

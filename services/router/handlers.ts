@@ -60,7 +60,7 @@ export function inferenceHandlers(d: HandlerDeps): GRPCInferenceServiceHandlers 
 }
 
 async function infer(d: HandlerDeps, req: ModelInferRequest__Output, deadlineMs: number, signal: AbortSignal) {
-  const v = validateInferRequest(req, { maxBatch: d.maxBatch, versions: [d.model.packageName] });
+  const v = validateInferRequest(req, { maxBatch: d.maxBatch, versions: [d.model.packageName], input: d.model.input });
   if (!d.accepting()) throw new EdgesplitError('the router is shutting down', grpc.status.UNAVAILABLE);
   const r = await d.pipeline.infer(v.images, v.n, deadlineMs, signal);
   return inferResponse(d.model, v.id, v.n, v.outputs, r);

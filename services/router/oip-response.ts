@@ -2,6 +2,7 @@ import type { ModelInferResponse } from '../common/generated/inference/ModelInfe
 import type { ModelMetadataResponse } from '../common/generated/inference/ModelMetadataResponse.ts';
 import type { InferParameter } from '../common/generated/inference/InferParameter.ts';
 import { MODEL_NAME, type OutputName } from './oip-validate.ts';
+import { uint8Shape, type ImageInput } from '../common/image-input.ts';
 
 export const PLATFORM = 'edgesplit_onnxruntime';
 
@@ -10,13 +11,14 @@ export interface ServedModel {
   policyId: string;
   partitions: number;
   classes: string[];
+  input: ImageInput;
 }
 
 /** Versions are the package names: a client pinning one gets NOT_FOUND once another package serves. */
 export function modelMetadata(m: ServedModel): ModelMetadataResponse {
   return {
     name: MODEL_NAME, versions: [m.packageName], platform: PLATFORM,
-    inputs: [{ name: 'image', datatype: 'UINT8', shape: [-1, 28, 28] }],
+    inputs: [{ name: 'image', datatype: 'UINT8', shape: uint8Shape(m.input, -1) }],
     outputs: [
       { name: 'probabilities', datatype: 'FP32', shape: [-1, m.classes.length] },
       { name: 'label', datatype: 'BYTES', shape: [-1] },

@@ -1,5 +1,7 @@
 import { InvalidArgumentError, NotFoundError } from '../common/errors.ts';
 import type { ModelInferRequest__Output } from '../common/generated/inference/ModelInferRequest.ts';
+import { batchOfFp32Shape, batchOfUint8Shape, chwToHwcIndex, describeFp32Shape, describeUint8Shape,
+  type ImageInput } from '../common/image-input.ts';
 
 /** The one model name served, whatever package runs (ModelMetadata says which). */
 export const MODEL_NAME = 'edgesplit';
@@ -8,12 +10,11 @@ export const OUTPUT_NAMES = ['probabilities', 'label', 'logits'] as const;
 export type OutputName = (typeof OUTPUT_NAMES)[number];
 /** Served when the request names no outputs (logits are on request only: they exist for parity checks). */
 export const DEFAULT_OUTPUTS: OutputName[] = ['probabilities', 'label'];
-const PIXELS = 28 * 28;
 
 export interface ValidatedInfer {
   id: string;
   n: number;
-  /** N x 28 x 28 uint8 pixels. */
+  /** N images of uint8 pixels as served: [N,H,W] or [N,H,W,C]. */
   images: Buffer;
   outputs: OutputName[];
 }
@@ -22,6 +23,8 @@ export interface ValidateOptions {
   maxBatch: number;
   /** Model versions accepted besides '' (ModelMetadata's versions). */
   versions: string[];
+  /** The package's image input (manifest `input`). */
+  input: ImageInput;
 }
 
 /** NOT_FOUND for any model but ours; used by ModelMetadata and ModelInfer. */
@@ -38,9 +41,10 @@ const isTypedEmpty = (c: NonNullable<ModelInferRequest__Output['inputs'][number]
 
 /**
  * Checks a ModelInfer request completely and turns its image input into raw uint8 pixels.
- * UINT8 [N,28,28] is taken as is. FP32 [N,1,28,28] holds 0..1 values as torchvision's ToTensor() makes them;
- * each is multiplied by 255 and rounded to the nearest integer (a value that is not within 0..1 is rejected), so
- * an image sent either way gives the same answer. Every error is INVALID_ARGUMENT naming the field
+ * UINT8 [N,H,W] (one channel) or [N,H,W,C] (channels last, as image decoders give them) is taken as is. FP32
+ * [N,C,H,W] holds 0..1 values as torchvision's ToTensor() makes them; each is multiplied by 255 and rounded to the
+ * nearest integer (a value that is not within 0..1 is rejected) and stored channels last, so an image sent either
+ * way gives the same answer. The sizes come from the package's manifest. Every error is INVALID_ARGUMENT naming the field
  * (protocol field names as in grpc_predict_v2.proto), or NOT_FOUND for the model.
  */
 export function validateInferRequest(req: ModelInferRequest__Output, opts: ValidateOptions): ValidatedInfer {
@@ -58,22 +62,25 @@ export function validateInferRequest(req: ModelInferRequest__Output, opts: Valid
   const inp = inputs[0];
   const dtype = inp.datatype;
   const shape = (inp.shape ?? []).map(Number);
-  let n: number;
+  const inputShape = opts.input;
+  let n: number | undefined;
   if (dtype === 'UINT8') {
-    if (shape.length !== 3 || shape[1] !== 28 || shape[2] !== 28) {
-      throw new InvalidArgumentError('inputs[0].shape', `[${shape.join(',')}] is not [N,28,28] for UINT8`);
+    n = batchOfUint8Shape(inputShape, shape);
+    if (n === undefined) {
+      throw new InvalidArgumentError('inputs[0].shape', `[${shape.join(',')}] is not ${describeUint8Shape(inputShape)} for UINT8`);
     }
   } else if (dtype === 'FP32') {
-    if (shape.length !== 4 || shape[1] !== 1 || shape[2] !== 28 || shape[3] !== 28) {
-      throw new InvalidArgumentError('inputs[0].shape', `[${shape.join(',')}] is not [N,1,28,28] for FP32`);
+    n = batchOfFp32Shape(inputShape, shape);
+    if (n === undefined) {
+      throw new InvalidArgumentError('inputs[0].shape', `[${shape.join(',')}] is not ${describeFp32Shape(inputShape)} for FP32`);
     }
   } else {
-    throw new InvalidArgumentError('inputs[0].datatype', `'${dtype}' is not supported; use UINT8 [N,28,28] or FP32 [N,1,28,28]`);
+    throw new InvalidArgumentError('inputs[0].datatype',
+      `'${dtype}' is not supported; use UINT8 ${describeUint8Shape(inputShape)} or FP32 ${describeFp32Shape(inputShape)}`);
   }
-  n = shape[0];
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('inputs[0].shape', `batch size ${n} must be at least 1`);
   if (n > opts.maxBatch) throw new InvalidArgumentError('inputs[0].shape', `batch size ${n} exceeds the limit of ${opts.maxBatch}`);
-  const elements = n * PIXELS;
+  const elements = n * inputShape.pixels;
   const contents = inp.contents;
   const typedGiven = contents !== null && contents !== undefined && !isTypedEmpty(contents);
 
@@ -86,7 +93,7 @@ export function validateInferRequest(req: ModelInferRequest__Output, opts: Valid
       throw new InvalidArgumentError('raw_input_contents[0]', `expected ${want} bytes for ${dtype} [${shape.join(',')}], got ${bytes.length}`);
     }
     if (dtype === 'UINT8') bytes.copy(images);
-    else for (let i = 0; i < elements; i++) images[i] = unitToPixel(bytes.readFloatLE(i * 4), i, 'raw_input_contents[0]');
+    else for (let i = 0; i < elements; i++) images[chwToHwcIndex(inputShape, i)] = unitToPixel(bytes.readFloatLE(i * 4), i, 'raw_input_contents[0]');
   } else {
     if (!typedGiven) throw new InvalidArgumentError('inputs[0].contents', 'no data: set raw_input_contents or typed contents');
     const field = dtype === 'UINT8' ? 'uint_contents' : 'fp32_contents';
@@ -104,7 +111,7 @@ export function validateInferRequest(req: ModelInferRequest__Output, opts: Valid
         if (!Number.isInteger(v) || v < 0 || v > 255) throw new InvalidArgumentError(`inputs[0].contents.${field}`, `value ${v} at element ${i} is not within 0..255`);
         images[i] = v;
       } else {
-        images[i] = unitToPixel(v, i, `inputs[0].contents.${field}`);
+        images[chwToHwcIndex(inputShape, i)] = unitToPixel(v, i, `inputs[0].contents.${field}`);
       }
     }
   }

@@ -13,9 +13,11 @@ import { clientRequest } from '../common/telemetry/frames.ts';
 
 export interface PartitionRunRequest {
   requestId: string;
-  /** N x 28 x 28 raw pixels. */
+  /** N images of raw pixels as served ([H,W] or [H,W,C] each). */
   images: Buffer;
   n: number;
+  /** One image's served shape: [H,W] or [H,W,C]. */
+  imageShape: readonly number[];
   package: string;
   missing: number[];
 }
@@ -84,7 +86,7 @@ export class GrpcPartitionClient implements PartitionClient {
       'edgesplit.request_id': req.requestId }, (traceContext) => this.stream.request(req.requestId, {
       run: {
         requestId: req.requestId, package: req.package, missingPartitions: req.missing,
-        images: { shape: [req.n, 28, 28], precision: 'UINT8', rawUint8: true, data: req.images },
+        images: { shape: [req.n, ...req.imageShape], precision: 'UINT8', rawUint8: true, data: req.images },
         timeoutMs: Math.max(1, deadlineMs - Date.now()), traceContext,
       },
     }, deadlineMs, signal, () => ({ cancel: { requestId: req.requestId } }))).then((r) => {
@@ -103,7 +105,7 @@ export class GrpcPartitionClient implements PartitionClient {
       if (signal?.aborted) return reject(new EdgesplitError(`partition ${this.index}: cancelled`, grpc.status.CANCELLED));
       const call = this.stub.Run({
         requestId: req.requestId, package: req.package, missingPartitions: req.missing,
-        images: { shape: [req.n, 28, 28], precision: 'UINT8', rawUint8: true, data: req.images },
+        images: { shape: [req.n, ...req.imageShape], precision: 'UINT8', rawUint8: true, data: req.images },
       }, { deadline: deadlineMs, waitForReady: false } as grpc.CallOptions, (err, res) => {
         signal?.removeEventListener('abort', onAbort);
         if (err) {

@@ -17,6 +17,8 @@ export interface PipelineOptions {
   clients: PartitionClient[];
   head: InferenceEngine;
   packageName: string;
+  /** One image's served shape, [H,W] or [H,W,C] (the manifest's input). */
+  imageShape: readonly number[];
   /** W3 / P: features per partition per image. */
   width: number;
   strict: boolean;
@@ -84,7 +86,7 @@ export class RouterPipeline {
     const callDeadline = partitionDeadline(now, deadlineMs);
     try {
       const calls = this.o.clients.map((c) => skip.includes(c.index) ? Promise.resolve(null)
-        : runWithSafeRetry(c, { requestId, images, n, package: this.o.packageName, missing: skip }, callDeadline, abort.signal)
+        : runWithSafeRetry(c, { requestId, images, n, imageShape: this.o.imageShape, package: this.o.packageName, missing: skip }, callDeadline, abort.signal)
           .then((r) => {
             breakers[c.index].onSuccess();
             return r;

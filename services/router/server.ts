@@ -14,6 +14,7 @@ import type { RouterConfig } from './config.ts';
 import { serverCredentials, type TlsMaterial } from '../common/tls.ts';
 import { repoPath } from '../common/paths.ts';
 import { StreamRegistry } from '../common/stream-registry.ts';
+import { imageInputOf, uint8Shape } from '../common/image-input.ts';
 
 export const SERVICE_NAME = 'inference.GRPCInferenceService';
 
@@ -81,6 +82,7 @@ export function createServer(deps: RouterDeps): RouterServer {
   const model = { ...deps.model };
   const generation = (d: RouterDeps): Generation => {
     const pipeline = new RouterPipeline({ clients: d.clients, head: d.head, packageName: d.model.packageName,
+      imageShape: uint8Shape(d.model.input, 1).slice(1),
       width: d.width, strict: d.strict, maxInFlight: d.maxInFlight, breakerFailures: d.breakerFailures });
     const g: Generation = { deps: d, pipeline, monitor: undefined as unknown as HealthMonitor };
     g.monitor = new HealthMonitor(d.clients, pipeline.breakers, d.healthIntervalMs, (all, healthy) => {
@@ -144,7 +146,7 @@ export async function routerDepsFromConfig(c: RouterConfig, HeadCtor: { create(p
   const width = m.head.inFeatures / m.partitions;
   const head = tracedHead(await HeadCtor.create(c.pkg, c.headThreads));
   return {
-    model: { packageName: m.name, policyId: m.policy.id, partitions: m.partitions, classes: m.classes },
+    model: { packageName: m.name, policyId: m.policy.id, partitions: m.partitions, classes: m.classes, input: imageInputOf(m.input) },
     clients: c.partitions.map((a, i) => new GrpcPartitionClient(i, a, width, c.maxMessageBytes, c.tls,
       { unary: c.partitionCalls === 'unary' })),
     head, width, maxBatch: c.maxBatch, defaultTimeoutMs: c.defaultTimeoutMs, maxMessageBytes: c.maxMessageBytes,

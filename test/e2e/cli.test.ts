@@ -1,16 +1,17 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { loadPackage, MODELS_DIR, resolvePackageDir } from '../../services/common/manifest.ts';
-import { loadSample } from '../../services/common/sample.ts';
-import { encodePngGray } from '../../services/cli/png.ts';
+import { imagesOf, loadSample } from '../../services/common/sample.ts';
+import sharp from 'sharp';
 import { BIN } from '../../services/cli/stack.ts';
 import { logitTolerance } from '../claims.ts';
 
 const PACKAGE = 'fmnist-p4-x-x-x-x-1au-x';
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 function cli(args: string[], timeoutMs = 240_000) {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: timeoutMs });
@@ -102,7 +103,7 @@ describe('edgesplit CLI', function () {
       }
     });
 
-    it('should classify sample images and a PNG through the running router', () => {
+    it('should classify sample images, a PNG, a JPEG and a folder of them through the running router', async () => {
       const r = cli(['classify', '--router', ready.router, '--samples', '0:20', '--json']);
       assert.equal(r.code, 0, r.stderr);
       const s = JSON.parse(r.last);
@@ -112,13 +113,34 @@ describe('edgesplit CLI', function () {
       assert.equal(s.degraded, 0);
       const sample = loadSample();
       const png = join(tmp, 'sample1.png');
-      writeFileSync(png, encodePngGray(28, 28, sample.images.subarray(784, 2 * 784)));
+      const raw = { raw: { width: 28, height: 28, channels: 1 as const } };
+      await sharp(Buffer.from(imagesOf(sample, 1, 2)), raw).png().toFile(png);
       const one = cli(['classify', '--router', ready.router, '--png', png, '--json']);
       assert.equal(one.code, 0, one.stderr);
       const j = JSON.parse(one.last);
       assert.equal(j.images, 1);
       assert.equal(j.accuracy, null);
       assert.deepEqual(j.labels, [JSON.parse(r.last).labels[1]]);
+      // A folder: the PNG above, an RGB JPEG at another size (decoded to gray, resized) and a non-image file.
+      const folder = join(tmp, 'images');
+      mkdirSync(folder);
+      await sharp(Buffer.from(imagesOf(sample, 1, 2)), raw).png().toFile(join(folder, 'a.png'));
+      await sharp(Buffer.from(imagesOf(sample, 2, 3)), raw).resize(56, 56).toColourspace('srgb').jpeg({ quality: 95 }).toFile(join(folder, 'b.jpg'));
+      writeFileSync(join(folder, 'notes.txt'), 'not an image');
+      const many = cli(['classify', '--router', ready.router, folder]);
+      assert.equal(many.code, 0, many.stderr);
+      const lines = many.stdout.trim().split('\n');
+      assert.equal(lines.length, 2, many.stdout);
+      assert.match(lines[0], new RegExp(`a\\.png: ${escapeRe(j.labels[0])} \\(p=0\\.\\d{3}\\)$`));
+      assert.match(lines[1], /b\.jpg: .+ \(p=[01]\.\d{3}\)$/);
+      const bad = cli(['classify', '--router', ready.router, join(tmp, 'no-such.png')]);
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /images: .*no-such\.png: no such file or folder/);
+      const corrupt = join(tmp, 'corrupt.png');
+      writeFileSync(corrupt, 'not a png');
+      const bad2 = cli(['classify', '--router', ready.router, corrupt]);
+      assert.equal(bad2.code, 2);
+      assert.match(bad2.stderr, /images: .*corrupt\.png: cannot decode it as an image/);
     });
 
     it('should stop every child on SIGTERM and leave no process behind', async () => {

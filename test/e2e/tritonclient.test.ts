@@ -51,6 +51,8 @@ describe('a Triton client (tritonclient[grpc] from PyPI) against the router', fu
     assert.equal(r.parameters.edgesplit_degraded.bool_param, false);
     assert.equal(Number(r.parameters.edgesplit_exchanged_bytes.int64_param), n * pkg.manifest.metrics.exchangedBytes);
     assert.equal(r.badInputStatus, 'StatusCode.INVALID_ARGUMENT');
+    assert.equal(r.badShapeStatus, 'StatusCode.INVALID_ARGUMENT');
+    assert.match(r.badShapeMessage, /inputs\[0\]\.shape: \[1,29,28\] is not \[N,28,28\] for UINT8/);
   });
 
   it('should answer Triton\'s streaming API (ModelStreamInfer) request by request, errors included', () => {

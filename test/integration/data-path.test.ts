@@ -85,7 +85,7 @@ describe('data path on long-lived streams (real partition servers)', function ()
         const i = k % tv.count;
         const img = Buffer.from(tv.images.subarray(i * 784, (i + 1) * 784));
         const rs = await Promise.all(clients.map((c) => c.run({ requestId: `mux-${k}`, images: img, n: 1,
-          package: pkg.manifest.name, missing: [] }, Date.now() + 20_000)));
+          imageShape: [28, 28], package: pkg.manifest.name, missing: [] }, Date.now() + 20_000)));
         const features = new Float32Array(W * P);
         rs.forEach((r, p) => features.set(r.features, p * W));
         const { logits } = await head.run(features, 1);
@@ -104,13 +104,13 @@ describe('data path on long-lived streams (real partition servers)', function ()
     const img = Buffer.alloc(784, 9);
     // A budget shorter than the compute: the router's timer ends the request, and the partition, told the same
     // budget in the frame, stops it too.
-    await rejectsWithCode(clients[0].run({ requestId: 'late', images: img, n: 1, package: pkg.manifest.name, missing: [1, 2, 3] },
+    await rejectsWithCode(clients[0].run({ requestId: 'late', images: img, n: 1, imageShape: [28, 28], package: pkg.manifest.name, missing: [1, 2, 3] },
       Date.now() + 1), grpc.status.DEADLINE_EXCEEDED);
     const until = Date.now() + 2000;
     while (parts[0].runner.stats().inFlight > 0 && Date.now() < until) await sleep(10);
     assert.equal(parts[0].runner.stats().inFlight, 0);
     const ok = await Promise.all(clients.map((c) => c.run({ requestId: 'after-late', images: img, n: 1,
-      package: pkg.manifest.name, missing: [] }, Date.now() + 10_000)));
+      imageShape: [28, 28], package: pkg.manifest.name, missing: [] }, Date.now() + 10_000)));
     assert.equal(ok.length, P);
   });
 
@@ -118,7 +118,7 @@ describe('data path on long-lived streams (real partition servers)', function ()
     const img = Buffer.alloc(784, 5);
     const ac = new AbortController();
     // Partition 1 receives at the policy's point from partition 0, which is not asked: the Run waits for the merge.
-    const pending = clients[1].run({ requestId: 'to-cancel', images: img, n: 1, package: pkg.manifest.name, missing: [] },
+    const pending = clients[1].run({ requestId: 'to-cancel', images: img, n: 1, imageShape: [28, 28], package: pkg.manifest.name, missing: [] },
       Date.now() + 30_000, ac.signal);
     await sleep(100);
     assert.equal(parts[1].runner.stats().inFlight, 1);
@@ -131,11 +131,11 @@ describe('data path on long-lived streams (real partition servers)', function ()
 
   it('should answer a bad request on the stream with its own status and keep the stream for the next one', async () => {
     const img = Buffer.alloc(784, 1);
-    await rejectsWithCode(clients[2].run({ requestId: 'wrong-package', images: img, n: 1, package: 'another', missing: [] },
+    await rejectsWithCode(clients[2].run({ requestId: 'wrong-package', images: img, n: 1, imageShape: [28, 28], package: 'another', missing: [] },
       Date.now() + 5000), grpc.status.FAILED_PRECONDITION);
-    await rejectsWithCode(clients[2].run({ requestId: 'short', images: img.subarray(0, 700), n: 1, package: pkg.manifest.name,
+    await rejectsWithCode(clients[2].run({ requestId: 'short', images: img.subarray(0, 700), n: 1, imageShape: [28, 28], package: pkg.manifest.name,
       missing: [] }, Date.now() + 5000), grpc.status.INVALID_ARGUMENT);
-    const r = await clients[2].run({ requestId: 'fine', images: img, n: 1, package: pkg.manifest.name, missing: [0, 1, 3] },
+    const r = await clients[2].run({ requestId: 'fine', images: img, n: 1, imageShape: [28, 28], package: pkg.manifest.name, missing: [0, 1, 3] },
       Date.now() + 5000);
     assert.equal(r.features.length, W);
   });
@@ -193,7 +193,7 @@ describe('data path on long-lived streams (real partition servers)', function ()
     const s = await status;
     c.close();
     assert.equal(s.code, grpc.status.INVALID_ARGUMENT, s.details);
-    const r = await clients[3].run({ requestId: 'after-garbage', images: Buffer.alloc(784), n: 1, package: pkg.manifest.name,
+    const r = await clients[3].run({ requestId: 'after-garbage', images: Buffer.alloc(784), n: 1, imageShape: [28, 28], package: pkg.manifest.name,
       missing: [0, 1, 2] }, Date.now() + 5000);
     assert.equal(r.features.length, W);
   });
@@ -208,7 +208,7 @@ describe('data path on long-lived streams (real partition servers)', function ()
     let ok = 0;
     for (let k = 0; k < 5; k++) {
       try {
-        await clients[0].run({ requestId: `reopen-${k}`, images: img, n: 1, package: pkg.manifest.name, missing: [1, 2, 3] },
+        await clients[0].run({ requestId: `reopen-${k}`, images: img, n: 1, imageShape: [28, 28], package: pkg.manifest.name, missing: [1, 2, 3] },
           Date.now() + 5000);
         ok++;
       } catch (e) {

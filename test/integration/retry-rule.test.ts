@@ -11,7 +11,7 @@ import { neverSent, runWithSafeRetry } from '../../services/router/retry.ts';
 // the errors grpc-js really produces, not strings written by the test: a closed port, a connection dropped while the
 // partition works on the call, and a deadline. Real sockets on loopback, the router's real partition client.
 const WIDTH = 2;
-const req = (n = 1): PartitionRunRequest => ({ requestId: 'retry-rule', images: Buffer.alloc(n * 784), n, package: 'p', missing: [] });
+const req = (n = 1): PartitionRunRequest => ({ requestId: 'retry-rule', images: Buffer.alloc(n * 784), n, imageShape: [28, 28], package: 'p', missing: [] });
 
 /**
  * A Partition server on `port` whose Runs (unary, or on the RunStream the router's client uses) either answer valid

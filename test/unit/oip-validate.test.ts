@@ -3,10 +3,13 @@ import { status } from '@grpc/grpc-js';
 import { validateInferRequest, checkModel, DEFAULT_OUTPUTS } from '../../services/router/oip-validate.ts';
 import { encodeBytesTensor, argmaxLabels, inferResponse } from '../../services/router/oip-response.ts';
 import { EdgesplitError } from '../../services/common/errors.ts';
+import { imageInputOf, pixelsToUnitInput } from '../../services/common/image-input.ts';
 import type { ModelInferRequest__Output } from '../../services/common/generated/inference/ModelInferRequest.ts';
 import type { InferTensorContents__Output } from '../../services/common/generated/inference/InferTensorContents.ts';
 
-const OPTS = { maxBatch: 4, versions: ['fmnist-p4-test'] };
+const FMNIST = imageInputOf({ shape: [1, 28, 28] });
+const OPTS = { maxBatch: 4, versions: ['fmnist-p4-test'], input: FMNIST };
+const RGB = { ...OPTS, input: imageInputOf({ shape: [3, 4, 5] }) };
 
 function contents(over: Partial<InferTensorContents__Output> = {}): InferTensorContents__Output {
   return { boolContents: [], intContents: [], int64Contents: [], uintContents: [], uint64Contents: [],
@@ -72,6 +75,33 @@ describe('oip-validate', () => {
     assert.doesNotThrow(() => checkModel('edgesplit', 'fmnist-p4-test', OPTS.versions));
   });
 
+  it("should take a C-channel package's UINT8 [N,H,W,C] as is and store FP32 [N,C,H,W] channels last", () => {
+    const raw = Buffer.from(Array.from({ length: 2 * 60 }, (_, i) => i));
+    const u = validateInferRequest(request({ rawInputContents: [raw] }, { shape: [2, 4, 5, 3] }), RGB);
+    assert.equal(u.n, 2);
+    assert.deepEqual([...u.images], [...raw]);
+    // The same pixels as ToTensor() floats, [N,C,H,W]: element (b, c, p) = raw[b*60 + p*3 + c] / 255.
+    const f = Buffer.alloc(2 * 60 * 4);
+    for (let b = 0; b < 2; b++) for (let c = 0; c < 3; c++) for (let p = 0; p < 20; p++) {
+      f.writeFloatLE(Math.fround(raw[b * 60 + p * 3 + c] / 255), 4 * (b * 60 + c * 20 + p));
+    }
+    const v = validateInferRequest(request({ rawInputContents: [f] }, { datatype: 'FP32', shape: [2, 3, 4, 5] }), RGB);
+    assert.deepEqual([...v.images], [...raw]);
+    // And the stem gets [N,C,H,W] back.
+    const unit = pixelsToUnitInput(v.images, 2, RGB.input);
+    assert.equal(unit[20], raw[1]);
+    assert.equal(unit[60 + 40 + 19], raw[60 + 19 * 3 + 2]);
+  });
+
+  it('should name the expected shape of a C-channel package in INVALID_ARGUMENT', () => {
+    rejects(() => validateInferRequest(request({}, { shape: [1, 28, 28] }), RGB), status.INVALID_ARGUMENT,
+      'inputs[0].shape: [1,28,28] is not [N,4,5,3] for UINT8');
+    rejects(() => validateInferRequest(request({}, { datatype: 'FP32', shape: [1, 4, 5, 3] }), RGB), status.INVALID_ARGUMENT,
+      'inputs[0].shape: [1,4,5,3] is not [N,3,4,5] for FP32');
+    rejects(() => validateInferRequest(request({}, { datatype: 'BYTES' }), RGB), status.INVALID_ARGUMENT,
+      "inputs[0].datatype: 'BYTES' is not supported; use UINT8 [N,4,5,3] or FP32 [N,3,4,5]");
+  });
+
   const cases: [string, () => ModelInferRequest__Output, string][] = [
     ['an empty request', () => request({ inputs: [], rawInputContents: [] }), "inputs: empty request: expected one input 'image'"],
     ['an unknown input name', () => request({}, { name: 'pixels' }), "inputs[0].name: unknown input 'pixels'; expected 'image'"],
@@ -128,7 +158,7 @@ describe('oip-response', () => {
   });
 
   it('should put the package facts in the response parameters', () => {
-    const r = inferResponse({ packageName: 'pkg', policyId: 'pol', partitions: 2, classes: ['a', 'b'] }, 'x', 1, ['probabilities', 'label'],
+    const r = inferResponse({ packageName: 'pkg', policyId: 'pol', partitions: 2, classes: ['a', 'b'], input: FMNIST }, 'x', 1, ['probabilities', 'label'],
       { logits: new Float32Array([0, 1]), probabilities: new Float32Array([0.25, 0.75]), degraded: false, exchangedBytes: 42, missingPartitions: [] });
     assert.deepEqual(r.parameters, {
       edgesplit_package: { stringParam: 'pkg' }, edgesplit_policy: { stringParam: 'pol' }, edgesplit_partitions: { int64Param: 2 },

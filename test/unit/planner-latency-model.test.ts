@@ -152,7 +152,7 @@ describe('planner latency model', () => {
       blocks: [0, 1, 2].map((index) => ({ index, flops: 2, paramBytes: 5, outShape: [64, 7, 7] })),
       head: { flops: 3, inFeatures: 256 }, points: pts,
       policy: { id: 'x', points: [{ shift: 1, fraction: 0.25, precision: 'uint8' }, { shift: 2, fraction: 0.25, precision: 'fp32' }] },
-      metrics: { testAccuracy: 0.9 },
+      metrics: { testAccuracy: 0.9 }, input: { shape: [1, 28, 28] },
     });
     assert.deepEqual(m.exchanges.map((x) => [x.channels, x.bytes]), [[16, 788], [1, 196]]);
     assert.equal(m.exchangedBytes, 4 * 788 + 4 * 196);

@@ -7,7 +7,7 @@ import { neverSent, runWithSafeRetry } from '../../services/router/retry.ts';
 import { mergeGiveUpAt } from '../../services/partition/runner.ts';
 import { FakePartitionClient } from '../../services/testing/fake-partition-client.ts';
 
-const req = { requestId: 'r', images: Buffer.alloc(784), n: 1, package: 'p', missing: [] };
+const req = { requestId: 'r', images: Buffer.alloc(784), n: 1, imageShape: [28, 28], package: 'p', missing: [] };
 const refused = () => new EdgesplitError('partition 1 at x: No connection established. Last error: connect ECONNREFUSED', status.UNAVAILABLE);
 const dropped = () => new EdgesplitError('partition 1 at x: Connection dropped', status.UNAVAILABLE);
 

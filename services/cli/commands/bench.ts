@@ -43,10 +43,10 @@ async function runtime(argv: string[], io: Io): Promise<number> {
 }
 
 const HELP = `usage: edgesplit bench [--quick] [--json] [--bandwidths 10,100,1000] [--cpu 0.25] [--no-wide]
-                       [--wide-dir DIR] [--out DIR] [--plot]
+                       [--wide-dir DIR] [--large | --no-large] [--out DIR] [--plot]
 
 Benchmarks every configuration (P=1 on one device, the P=4 baseline, no-exchange and searched policies,
-the planner's pick, and the same architecture at 4x width with random weights) on an emulated edge
+the planner's pick, the same architecture at 4x width and at 3x96x96 input, both with random weights) on an emulated edge
 cluster: 4 network namespaces with tbf-shaped links and a cgroup CPU quota each (scripts/edge-emulator.sh,
 needs root). Prints a table; --json prints {"rows":[...]} as the last line of stdout.
 \`edgesplit bench runtime --help\`: the runtime's own cost on loopback (no root needed).
@@ -55,13 +55,15 @@ needs root). Prints a table; --json prints {"rows":[...]} as the last line of st
   --cpu          each device's share of a core (default 0.25)
   --no-wide      skip the 4x-width packages
   --wide-dir     where the 4x-width random-weight packages are built/reused (default ${DEFAULT_WIDE_DIR})
+  --large        also the larger-input regime: 3x96x96 RGB input, shipped width, random weights, latency only
+                 (on by default in the full run, off with --quick; --no-large skips it); built in --wide-dir/large96
   --out          where cluster files, logs and bench.json go (default: bench/results, or a temp dir with --quick)
   --plot         also draw latency-vs-bandwidth.png into --out (python3 + matplotlib)
   --accuracy-floor  the planner's accuracy floor for its pick, 0..1 (default: within 0.5 points of the best package)`;
 
 const FLAGS = {
   quick: { type: 'boolean' }, json: { type: 'boolean' }, bandwidths: { type: 'string' }, cpu: { type: 'string' },
-  'no-wide': { type: 'boolean' }, 'wide-dir': { type: 'string' }, out: { type: 'string' }, plot: { type: 'boolean' },
+  'no-wide': { type: 'boolean' }, 'wide-dir': { type: 'string' }, large: { type: 'boolean' }, 'no-large': { type: 'boolean' }, out: { type: 'string' }, plot: { type: 'boolean' },
   'accuracy-floor': { type: 'string' }, help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -84,6 +86,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
     if (accuracyFloor !== undefined && !(/^\d*\.?\d+$/.test(floorText!) && accuracyFloor >= 0 && accuracyFloor <= 1)) {
       throw new UsageError('--accuracy-floor', `expected a fraction in 0..1, got '${floorText}'`);
     }
+    if (v.large && v['no-large']) throw new UsageError('--large', 'give --large or --no-large, not both');
+    const large = v.large === true || (!quick && v['no-large'] !== true);
     const outDir = (v.out as string | undefined) ?? (quick ? join(tmpdir(), `edgesplit-bench-${process.pid}`) : join(REPO, 'bench', 'results'));
 
     // Preflight: root and kernel features, before anything is created.
@@ -96,11 +100,11 @@ export async function run(argv: string[], io: Io): Promise<number> {
     const started = new Date().toISOString();
     const rows = await runBench({
       quick, bandwidths: bandwidths.map(Number), cpu, devices: 4, wide: v['no-wide'] !== true,
-      wideDir: (v['wide-dir'] as string | undefined) ?? DEFAULT_WIDE_DIR, outDir, log, accuracyFloor,
+      wideDir: (v['wide-dir'] as string | undefined) ?? DEFAULT_WIDE_DIR, large, outDir, log, accuracyFloor,
     });
     const file = writeResults(outDir, rows, {
       command: `edgesplit bench ${argv.join(' ')}`.trim(), started, finished: new Date().toISOString(), cpuPerDevice: cpu,
-      devices: 4, note: 'link latency is not emulated (no netem); 4x-width rows use random weights (latency only)',
+      devices: 4, note: 'link latency is not emulated (no netem); 4x-width and 96px rows use random weights (latency only)',
       accuracyFloor: accuracyFloor ?? null, serviceCosts: serviceCosts(outDir),
     });
     log(`results: ${file}`);

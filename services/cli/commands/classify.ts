@@ -1,13 +1,14 @@
-import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Io } from '../main.ts';
 import { parseFlags, UsageError } from '../../common/cli-args.ts';
-import { loadSample } from '../../common/sample.ts';
+import { MODELS_DIR } from '../../common/manifest.ts';
+import { imagesOf, loadSample } from '../../common/sample.ts';
 import { OipClient } from '../oip-client.ts';
-import { decodePngGray } from '../png.ts';
+import { expandImagePaths, loadImages } from '../images.ts';
 import { withUsage } from '../usage.ts';
 
 const FLAGS = { router: { type: 'string' }, png: { type: 'string' }, samples: { type: 'string' }, json: { type: 'boolean' },
-  batch: { type: 'string' }, 'timeout-ms': { type: 'string' } } as const;
+  batch: { type: 'string' }, 'timeout-ms': { type: 'string' }, 'models-dir': { type: 'string' } } as const;
 
 function parseRange(s: string, count: number): [number, number] {
   const m = /^(\d+):(\d+)$/.exec(s);
@@ -17,61 +18,80 @@ function parseRange(s: string, count: number): [number, number] {
   return [a, b];
 }
 
-/** `edgesplit classify --router ADDR (--png FILE | --samples A:B) [--json]`: a client of the router's OIP API. */
+/**
+ * `edgesplit classify --router ADDR (IMAGE|FOLDER ... | --samples A:B) [--json]`: a client of the router's OIP API.
+ * Image files (PNG, JPEG; a folder's, recursively) are decoded and resized to the served model's input, which
+ * the router's ModelMetadata gives; `--png FILE` is the older spelling of one image path.
+ */
 export async function run(argv: string[], io: Io): Promise<number> {
   return withUsage('classify', io, async () => {
-    const { values: v } = parseFlags(argv, FLAGS);
+    const { values: v, positionals } = parseFlags(argv, FLAGS, true);
     const router = v.router as string | undefined;
     if (!router || !/^[^\s]+:\d{1,5}$/.test(router)) throw new UsageError('--router', `expected host:port, got '${router ?? ''}'`);
-    if (!v.png === !v.samples) throw new UsageError('--png', 'give exactly one of --png FILE or --samples A:B');
+    const paths = [...(v.png ? [v.png as string] : []), ...positionals];
+    if (!paths.length === !v.samples) {
+      throw new UsageError(v.png ? '--png' : 'images', 'give image files or folders, or --samples A:B (one of the two)');
+    }
     const batch = v.batch === undefined ? 32 : Number(v.batch);
     if (!Number.isInteger(batch) || batch < 1) throw new UsageError('--batch', `expected a positive integer, got '${v.batch}'`);
     const timeoutMs = v['timeout-ms'] === undefined ? 10_000 : Number(v['timeout-ms']);
     if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new UsageError('--timeout-ms', `expected a positive integer, got '${v['timeout-ms']}'`);
+    const flag = v.png ? '--png' : 'images';
+    const files = paths.length ? expandImagePaths(paths, flag) : [];
+    // The sample and its range are checked before the router is asked anything.
+    const sample = files.length ? undefined : loadSample(join((v['models-dir'] as string | undefined) ?? MODELS_DIR, 'data'));
+    const range = sample ? parseRange(v.samples as string, sample.count) : undefined;
 
-    let images: Uint8Array;
-    let truth: number[] | undefined;
-    let classes: string[] | undefined;
-    if (v.png) {
-      let png: ReturnType<typeof decodePngGray>;
-      try {
-        png = decodePngGray(readFileSync(v.png as string));
-      } catch (e) {
-        throw new UsageError('--png', `${v.png}: ${(e as Error).message}`);
-      }
-      if (png.width !== 28 || png.height !== 28) {
-        throw new UsageError('--png', `${v.png} is ${png.width}x${png.height}; the model takes 28x28 grayscale images (resize it first)`);
-      }
-      images = png.pixels;
-    } else {
-      const sample = loadSample();
-      const [a, b] = parseRange(v.samples as string, sample.count);
-      images = sample.images.subarray(a * 784, b * 784);
-      truth = [...sample.labels.subarray(a, b)];
-      classes = sample.classes;
-    }
-    const n = images.length / 784;
     const client = new OipClient(router);
-    const labels: string[] = [];
-    let degraded = 0;
     try {
+      let imageShape: readonly number[];
+      try {
+        imageShape = await client.imageShape();
+      } catch (e) {
+        throw new UsageError('--router', `cannot read the model's input from ${router} (${(e as Error).message.split('\n')[0]})`);
+      }
+      let images: Uint8Array;
+      let names: string[];
+      let truth: number[] | undefined;
+      let classes: string[] | undefined;
+      if (files.length) {
+        images = await loadImages(files, imageShape, flag);
+        names = files;
+      } else {
+        if (sample!.imageShape.join(',') !== imageShape.join(',')) {
+          throw new UsageError('--samples', `the sample's images are [${sample!.imageShape.join(',')}] but the router serves [${imageShape.join(',')}] (give --models-dir)`);
+        }
+        const [a, b] = range!;
+        images = imagesOf(sample!, a, b);
+        truth = [...sample!.labels.subarray(a, b)];
+        classes = sample!.classes;
+        names = truth.map((_, i) => `sample ${a + i}`);
+      }
+      const px = imageShape.reduce((x, y) => x * y, 1);
+      const n = images.length / px;
+      const labels: string[] = [];
+      const probabilities: number[] = [];
+      let degraded = 0;
       for (let s = 0; s < n; s += batch) {
         const m = Math.min(batch, n - s);
-        const r = await client.classify(images.subarray(s * 784, (s + m) * 784), m, { timeoutMs });
+        const r = await client.classify(images.subarray(s * px, (s + m) * px), m, { timeoutMs });
+        const k = r.probabilities.length / m;
+        for (let i = 0; i < m; i++) probabilities.push(Math.max(...r.probabilities.subarray(i * k, (i + 1) * k)));
         labels.push(...r.labels);
         if (r.degraded) degraded += m;
       }
+      const correct = truth ? labels.filter((l, i) => l === classes![truth![i]]).length : 0;
+      const accuracy = truth ? Number((correct / n).toFixed(4)) : null;
+      if (!v.json) {
+        labels.forEach((l, i) => io.stdout(`${names[i]}: ${l} (p=${probabilities[i].toFixed(3)})${truth ? ` (true: ${classes![truth[i]]})` : ''}`));
+        if (truth) io.stdout(`accuracy ${(100 * accuracy!).toFixed(1)}% over ${n} images${degraded ? `; ${degraded} answers degraded` : ''}`);
+      } else {
+        io.stdout(JSON.stringify({ images: n, accuracy, labels, probabilities: probabilities.map((p) => Number(p.toFixed(6))),
+          files: files.length ? files : undefined, degraded }));
+      }
+      return 0;
     } finally {
       client.close();
     }
-    const correct = truth ? labels.filter((l, i) => l === classes![truth![i]]).length : 0;
-    const accuracy = truth ? Number((correct / n).toFixed(4)) : null;
-    if (!v.json) {
-      labels.forEach((l, i) => io.stdout(`${v.png ? v.png : `sample ${Number((v.samples as string).split(':')[0]) + i}`}: ${l}${truth ? ` (true: ${classes![truth[i]]})` : ''}`));
-      if (truth) io.stdout(`accuracy ${(100 * accuracy!).toFixed(1)}% over ${n} images${degraded ? `; ${degraded} answers degraded` : ''}`);
-    } else {
-      io.stdout(JSON.stringify({ images: n, accuracy, labels, degraded }));
-    }
-    return 0;
   });
 }

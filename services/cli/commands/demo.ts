@@ -1,11 +1,12 @@
 import type { Io } from '../main.ts';
 import { intFlag, parseFlags } from '../../common/cli-args.ts';
 import { OipClient } from '../oip-client.ts';
+import { imageInputOf, uint8Shape } from '../../common/image-input.ts';
 import { measure } from '../measure.ts';
 import { resolvePackageFlag, startStack } from '../stack.ts';
 import { withUsage } from '../usage.ts';
 
-const FLAGS = { package: { type: 'string' }, images: { type: 'string' }, json: { type: 'boolean' },
+const FLAGS = { package: { type: 'string' }, 'models-dir': { type: 'string' }, images: { type: 'string' }, json: { type: 'boolean' },
   host: { type: 'string' }, verbose: { type: 'boolean' } } as const;
 
 /** `edgesplit demo`: start the stack, classify N sample images through the router's gRPC API, stop. */
@@ -13,10 +14,10 @@ export async function run(argv: string[], io: Io): Promise<number> {
   return withUsage('demo', io, async () => {
     const { values } = parseFlags(argv, FLAGS);
     const images = intFlag('images', values.images, 200, 1, 1000);
-    const pkg = resolvePackageFlag(values.package as string | undefined);
+    const pkg = resolvePackageFlag(values.package as string | undefined, values['models-dir'] as string | undefined);
     const stack = await startStack({ pkg, host: (values.host as string | undefined) ?? '127.0.0.1',
       log: values.verbose ? io.stderr : undefined });
-    const client = new OipClient(stack.router);
+    const client = new OipClient(stack.router, { imageShape: uint8Shape(imageInputOf(pkg.manifest.input), 1).slice(1) });
     try {
       if (!values.json) io.stdout(`demo: ${pkg.manifest.name} on ${pkg.manifest.partitions} partition processes, router at ${stack.router}`);
       const broken = stack.childExit.then((w) => { throw new Error(w); });

@@ -9,7 +9,7 @@ import { measure, type Classifier } from '../measure.ts';
 import { resolvePackageFlag } from '../stack.ts';
 import { withUsage } from '../usage.ts';
 
-const FLAGS = { package: { type: 'string' }, images: { type: 'string' }, json: { type: 'boolean' } } as const;
+const FLAGS = { package: { type: 'string' }, 'models-dir': { type: 'string' }, images: { type: 'string' }, json: { type: 'boolean' } } as const;
 
 /** Every partition of a package in this process, joined by LocalTransport: the same units, no network. */
 export class LocalEngine implements Classifier {
@@ -53,7 +53,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   return withUsage('eval', io, async () => {
     const { values } = parseFlags(argv, FLAGS);
     const images = intFlag('images', values.images, 1000, 1, 1000);
-    const pkg = resolvePackageFlag(values.package as string | undefined);
+    const pkg = resolvePackageFlag(values.package as string | undefined, values['models-dir'] as string | undefined);
     const engine = await LocalEngine.create(pkg);
     try {
       const s = await measure(engine, pkg, images);

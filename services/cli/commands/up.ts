@@ -1,17 +1,20 @@
 import type { Io } from '../main.ts';
 import { parseFlags } from '../../common/cli-args.ts';
-import { loadSample } from '../../common/sample.ts';
+import { imagesOf, loadSample, sampleDirFor } from '../../common/sample.ts';
+import type { ModelPackage } from '../../common/manifest.ts';
 import { OipClient } from '../oip-client.ts';
 import { baselineBytes, resolvePackageFlag, startStack, type Stack } from '../stack.ts';
 import { percentile } from '../measure.ts';
 import { withUsage } from '../usage.ts';
 
-const FLAGS = { package: { type: 'string' }, host: { type: 'string' }, json: { type: 'boolean' },
+const FLAGS = { package: { type: 'string' }, 'models-dir': { type: 'string' }, host: { type: 'string' }, json: { type: 'boolean' },
   summary: { type: 'boolean' }, verbose: { type: 'boolean' } } as const;
 
-async function summary(stack: Stack, io: Io, pkgBaseline: number): Promise<void> {
-  const sample = loadSample();
-  const client = new OipClient(stack.router);
+async function summary(stack: Stack, io: Io, pkg: ModelPackage, modelsDir: string | undefined): Promise<void> {
+  const pkgBaseline = baselineBytes(pkg);
+  const sampleDir = sampleDirFor(pkg);
+  const sample = loadSample(sampleDir);
+  const client = new OipClient(stack.router, { imageShape: sample.imageShape });
   try {
     const n = Math.min(100, sample.count);
     const lat: number[] = [];
@@ -20,7 +23,7 @@ async function summary(stack: Stack, io: Io, pkgBaseline: number): Promise<void>
     let pkgName = '';
     for (let i = 0; i < n; i++) {
       const t0 = performance.now();
-      const r = await client.classify(sample.images.subarray(i * 784, (i + 1) * 784), 1);
+      const r = await client.classify(imagesOf(sample, i, i + 1), 1);
       lat.push(performance.now() - t0);
       if (r.labels[0] === sample.classes[sample.labels[i]]) correct++;
       bytes += r.exchangedBytes;
@@ -32,7 +35,8 @@ async function summary(stack: Stack, io: Io, pkgBaseline: number): Promise<void>
     io.stdout(`edgesplit is serving ${pkgName} on ${stack.partitions.length} partition processes; router (OIP v2 gRPC) at ${stack.router}`);
     io.stdout(`  ${n} sample images: accuracy ${(100 * correct / n).toFixed(1)}%, p50 latency ${percentile(lat, 0.5).toFixed(2)} ms`);
     io.stdout(`  bytes exchanged between partitions per image: ${per.toFixed(0)}${cut}`);
-    io.stdout(`  try: node bin/edgesplit.mjs classify --router ${stack.router} --samples 0:20`);
+    io.stdout(`  try: node bin/edgesplit.mjs classify --router ${stack.router} --samples 0:20${modelsDir ? ` --models-dir ${modelsDir}` : ''}`);
+    io.stdout(`   or: node bin/edgesplit.mjs classify --router ${stack.router} IMAGE.png|IMAGE.jpg|FOLDER ...`);
     io.stdout('  Ctrl-C stops everything.');
   } finally {
     client.close();
@@ -43,7 +47,8 @@ async function summary(stack: Stack, io: Io, pkgBaseline: number): Promise<void>
 export async function run(argv: string[], io: Io): Promise<number> {
   return withUsage('up', io, async () => {
     const { values } = parseFlags(argv, FLAGS);
-    const pkg = resolvePackageFlag(values.package as string | undefined);
+    const modelsDir = values['models-dir'] as string | undefined;
+    const pkg = resolvePackageFlag(values.package as string | undefined, modelsDir);
     const host = (values.host as string | undefined) ?? '127.0.0.1';
     const stack = await startStack({ pkg, host, log: values.verbose ? io.stderr : undefined });
     let signalled = false;
@@ -62,7 +67,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       } else if (!values.summary) {
         io.stdout(`edgesplit up: ${pkg.manifest.name} on ${stack.partitions.length} partitions; router at ${stack.router} (Ctrl-C stops)`);
       }
-      if (values.summary) await Promise.race([summary(stack, io, baselineBytes(pkg)), stack.childExit.then((w) => { throw new Error(w); })]);
+      if (values.summary) await Promise.race([summary(stack, io, pkg, modelsDir), stack.childExit.then((w) => { throw new Error(w); })]);
       const why = await Promise.race([stopped, stack.childExit.then((w) => `!${w}`)]);
       if (why.startsWith('!')) {
         io.stderr(`edgesplit up: ${why.slice(1)}; stopping the stack`);

@@ -10,11 +10,13 @@ export interface ManifestView {
   points: { afterBlock: number; channels: number; height: number; width: number }[];
   policy: { id: string; points: { shift: number; fraction: number; precision: Precision }[] };
   metrics: { testAccuracy: number };
+  /** [C,H,W]: the image each partition receives is C*H*W uint8 bytes. */
+  input: { shape: readonly number[] };
 }
 
 const BYTES: Record<Precision, number> = { fp32: 4, fp16: 2, uint8: 1 };
-/** A 28x28 uint8 image. */
-export const IMAGE_BYTES = 784;
+/** Bytes of one uint8 image of the manifest's input shape [C,H,W]. */
+export const imageBytes = (input: { shape: readonly number[] }): number => input.shape.reduce((a, b) => a * b, 1);
 
 /** Python's round(): halves go to the even neighbour, as in training/export. */
 export function roundHalfEven(x: number): number {
@@ -55,7 +57,7 @@ export function packageModel(m: ManifestView, path = m.name): PackageModel {
     blockFlops: m.blocks.map((b) => b.flops),
     headFlops: m.head.flops,
     exchanges,
-    imageBytes: IMAGE_BYTES,
+    imageBytes: imageBytes(m.input),
     featureBytes: (4 * m.head.inFeatures) / P,
     paramBytes: m.stem.paramBytes + m.blocks.reduce((s, b) => s + b.paramBytes, 0),
     exchangedBytes: exchanges.reduce((s, x) => s + P * x.bytes, 0),
