@@ -31,9 +31,8 @@ WORKDIR /src
 COPY package.json package-lock.json .npmrc tsconfig.json tsconfig.build.json ./
 RUN npm ci --no-audit --no-fund
 COPY scripts ./scripts
-COPY services ./services
+COPY src ./src
 COPY protos ./protos
-COPY test ./test
 RUN node scripts/build.mjs && find dist -name '*.map' -delete
 
 # ---- stage 3: runtime --------------------------------------------------------------
@@ -42,7 +41,7 @@ LABEL org.opencontainers.image.title="edgesplit" \
       org.opencontainers.image.description="Separable neural network across edge devices: partition, router and planner roles" \
       org.opencontainers.image.licenses="Apache-2.0" \
       org.opencontainers.image.source="https://github.com/edgesplit/edgesplit"
-# A 1 MB young generation: less memory and less CPU per request for the serving roles (services/cli/stack.ts).
+# A 1 MB young generation: less memory and less CPU per request for the serving roles (src/tools/cli/stack.ts).
 ENV NODE_ENV=production \
     NODE_OPTIONS=--max-semi-space-size=1 \
     EDGESPLIT_HOME=/app \
@@ -55,7 +54,7 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY bin ./bin
 COPY protos ./protos
-COPY --from=build /src/dist/services ./dist/services
+COPY --from=build /src/dist/src ./dist/src
 COPY --from=build /src/dist/.build-stamp ./dist/.build-stamp
 # Model packages are baked in: edge clusters are often air-gapped.
 COPY models ./models

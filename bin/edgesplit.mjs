@@ -8,7 +8,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const stamp = join(root, 'dist', '.build-stamp');
-const sources = join(root, 'services');
+const sources = join(root, 'src');
 
 /** Newest mtime of the .ts files under dir (about 150 files: a millisecond or two). */
 function newest(dir) {
@@ -30,13 +30,13 @@ function useDist() {
 
 let main;
 if (useDist()) {
-  ({ main } = await import(pathToFileURL(join(root, 'dist', 'services', 'cli', 'main.js')).href));
+  ({ main } = await import(pathToFileURL(join(root, 'dist', 'src', 'tools', 'cli', 'main.js')).href));
 } else {
   const { register } = await import('tsx/esm/api').catch(() => {
     process.stderr.write('edgesplit: dist/ is missing or older than the sources and tsx is not installed: run `npm run build`\n');
     process.exit(1);
   });
   register();
-  ({ main } = await import(pathToFileURL(join(root, 'services', 'cli', 'main.ts')).href));
+  ({ main } = await import(pathToFileURL(join(root, 'src', 'tools', 'cli', 'main.ts')).href));
 }
 await main(process.argv.slice(2));

@@ -7,7 +7,7 @@
 #   layer 2  node 20 (/usr/local/bin/node) and the non-root user 10001
 #   layer 3  /app: package.json, production node_modules (npm ci --omit=dev,
 #            onnxruntime-node pruned to this OS/CPU), bin/, protos/, the
-#            compiled dist/services/ (npm run build; no TypeScript, no tsx),
+#            compiled dist/src/ (npm run build; no TypeScript, no tsx),
 #            models/ (baked in)
 #   config   User 10001:10001, WorkingDir /app,
 #            Entrypoint ["node","/app/bin/edgesplit.mjs"], Cmd ["--help"]
@@ -161,7 +161,7 @@ rm -f "$app/.npmrc" "$app/package-lock.json"
 log "npm run build (dist/)"
 (cd "$ROOT" && node scripts/build.mjs) > "$WORK/build.log" 2>&1 || { tail -30 "$WORK/build.log" >&2; die "build failed"; }
 for d in bin protos models; do cp -a "$ROOT/$d" "$app/$d"; done
-mkdir -p "$app/dist" && cp -a "$ROOT/dist/services" "$ROOT/dist/.build-stamp" "$app/dist/"
+mkdir -p "$app/dist" && cp -a "$ROOT/dist/src" "$ROOT/dist/.build-stamp" "$app/dist/"
 find "$app/dist" -name '*.map' -delete
 find "$app" \( -name __pycache__ -o -name '*.pyc' -o -name .DS_Store \) -prune -exec rm -rf {} +
 chown -R 0:0 "$app"

@@ -304,7 +304,7 @@ iperf() { # from to [--bytes B]
   [[ "$bytes" =~ ^[0-9]+$ ]] && [ "$bytes" -le 1000000000 ] || die "iperf: --bytes must be an integer up to 1e9"
   load_state; node_check "$from"; node_check "$to"
   local ip; ip=$(addr "$to")
-  local tool="$REPO/services/bench/nettest.mjs"
+  local tool="$REPO/src/tools/bench/nettest.mjs"
   ip netns exec "$(ns_of "$to")" node "$tool" serve --host "$ip" --port 5201 --timeout-s 120 >/dev/null 2>&1 &
   local srv=$! rc=0
   ip netns exec "$(ns_of "$from")" node "$tool" send --host "$ip" --port 5201 --bytes "$bytes" --timeout-s 120 || rc=$?
@@ -326,16 +326,16 @@ measure() {
   load_state
   local i res=() dev ex
   for ((i = 0; i < ES_DEVICES; i++)); do
-    dev="$( "$0" --prefix "$PREFIX" exec "dev$i" -- node "$REPO/dist/services/bench/measure-device.js" "${pkgs[@]}" ${reps:+--reps "$reps"} )" \
+    dev="$( "$0" --prefix "$PREFIX" exec "dev$i" -- node "$REPO/dist/src/tools/bench/measure-device.js" "${pkgs[@]}" ${reps:+--reps "$reps"} )" \
       || die "measure: the GFLOPS measurement failed on dev$i"
-    ex="$( "$0" --prefix "$PREFIX" exec "dev$i" -- node "$REPO/dist/services/bench/measure-exchange.js" )" \
+    ex="$( "$0" --prefix "$PREFIX" exec "dev$i" -- node "$REPO/dist/src/tools/bench/measure-exchange.js" )" \
       || die "measure: the exchange-cost measurement failed on dev$i"
     res+=("$(node -e 'const [a, b] = process.argv.slice(1).map((s) => JSON.parse(s)); console.log(JSON.stringify({ ...a, exchange: b }))' "$dev" "$ex")")
   done
   local lat; lat=$(iperf ctl dev0 --bytes 0) || die "measure: the latency probe ctl -> dev0 failed"
   local service="{}"
   if [ -n "$svc" ]; then service=$(measure_service "$svc" "$svcn") || die "measure: the per-request measurement failed"; fi
-  node "$REPO/services/bench/write-cluster.mjs" --out "$out" --mbps "$ES_MBPS" --router-mbps "$ES_ROUTER_MBPS" --cpu "$ES_CPU" \
+  node "$REPO/src/tools/bench/write-cluster.mjs" --out "$out" --mbps "$ES_MBPS" --router-mbps "$ES_ROUTER_MBPS" --cpu "$ES_CPU" \
     --latency-json "$lat" --service-json "$service" "${res[@]}"
 }
 
@@ -355,12 +355,12 @@ measure_service() { # package-dir n
       --index "$i" --host "$(dev_ip $i)" --port 7190 --peers "$joined" --measure false --default-timeout-ms 60000)")
   done
   local direct e2e rc=0
-  direct=$(ip netns exec "$(ns_of ctl)" node "$REPO/dist/services/bench/measure-request.js" --addrs "$joined" \
+  direct=$(ip netns exec "$(ns_of ctl)" node "$REPO/dist/src/tools/bench/measure-request.js" --addrs "$joined" \
     --package "$name" --package-dir "$pkg" --n "$n" | tail -1) || rc=1
   if [ $rc = 0 ]; then
     pids+=("$("$0" --prefix "$PREFIX" spawn ctl "$logs/router.log" -- node --max-semi-space-size=1 "$REPO/bin/edgesplit.mjs" serve router --package "$pkg" \
       --partitions "$joined" --host "$CTL_IP" --port 8091 --timeout-ms 60000)")
-    e2e=$(ip netns exec "$(ns_of ctl)" node "$REPO/dist/services/bench/loadgen.js" --router "$CTL_IP:8091" \
+    e2e=$(ip netns exec "$(ns_of ctl)" node "$REPO/dist/src/tools/bench/loadgen.js" --router "$CTL_IP:8091" \
       --latency-n "$n" --throughput-n 0 --accuracy-n 0 --warmup 3 --max-seconds 60 | tail -1) || rc=1
   fi
   [ $rc = 0 ] || cat "$logs"/*.log >&2

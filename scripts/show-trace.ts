@@ -8,10 +8,10 @@
  *       classifies N images (one request) through the router and prints that request's trace.
  */
 import { parseArgs } from 'node:util';
-import { OipClient } from '../services/cli/oip-client.ts';
-import { resolvePackageFlag, startStack } from '../services/cli/stack.ts';
-import { imagesOf, loadSample, sampleDirFor } from '../services/common/sample.ts';
-import { fetchTrace, fetchTraces, waitForTraces, waterfall, type JaegerTrace } from '../services/common/telemetry/jaeger-query.ts';
+import { OipClient } from '../src/tools/cli/oip-client.ts';
+import { resolvePackageFlag, startStack } from '../src/tools/cli/stack.ts';
+import { imagesOf, loadSample, sampleDirFor } from '../src/runtime/sample.ts';
+import { fetchTrace, fetchTraces, waitForTraces, waterfall, type JaegerTrace } from '../test/helpers/jaeger-query.ts';
 
 const { values } = parseArgs({ options: { jaeger: { type: 'string' }, trace: { type: 'string' }, service: { type: 'string' },
   demo: { type: 'boolean' }, package: { type: 'string' }, images: { type: 'string' }, json: { type: 'boolean' } } });

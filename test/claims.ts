@@ -1,6 +1,6 @@
 // The README's numeric claims that tests hold the code to, in one place (each with a small margin).
-import { activePoints } from '../services/common/policy.ts';
-import type { ModelPackage } from '../services/common/manifest.ts';
+import { activePoints } from '../src/runtime/policy.ts';
+import type { ModelPackage } from '../src/runtime/manifest.ts';
 
 /**
  * README, "The design in brief": served logits match the packages' PyTorch test vectors with a max abs diff of 3e-6

@@ -4,10 +4,10 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { loadPackage, MODELS_DIR, resolvePackageDir } from '../../services/common/manifest.ts';
-import { imagesOf, loadSample } from '../../services/common/sample.ts';
+import { loadPackage, MODELS_DIR, resolvePackageDir } from '../../src/runtime/manifest.ts';
+import { imagesOf, loadSample } from '../../src/runtime/sample.ts';
 import sharp from 'sharp';
-import { BIN } from '../../services/cli/stack.ts';
+import { BIN } from '../../src/tools/cli/stack.ts';
 import { logitTolerance } from '../claims.ts';
 
 const PACKAGE = 'fmnist-p4-x-x-x-x-1au-x';

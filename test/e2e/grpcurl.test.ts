@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { loadPackage, resolvePackageDir } from '../../services/common/manifest.ts';
-import { loadSample } from '../../services/common/sample.ts';
-import { startStack, type Stack } from '../../services/cli/stack.ts';
+import { loadPackage, resolvePackageDir } from '../../src/runtime/manifest.ts';
+import { loadSample } from '../../src/runtime/sample.ts';
+import { startStack, type Stack } from '../../src/tools/cli/stack.ts';
 import { grpcurl } from './tools.ts';
 import { skipBecause } from '../skip.ts';
 

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadPackage, MODELS_DIR, resolvePackageDir } from '../../services/common/manifest.ts';
-import { loadSample } from '../../services/common/sample.ts';
-import { startStack, type Stack } from '../../services/cli/stack.ts';
+import { loadPackage, MODELS_DIR, resolvePackageDir } from '../../src/runtime/manifest.ts';
+import { loadSample } from '../../src/runtime/sample.ts';
+import { startStack, type Stack } from '../../src/tools/cli/stack.ts';
 import { tritonPython } from './tools.ts';
 import { skipBecause } from '../skip.ts';
 

@@ -3,18 +3,18 @@
 // stream re-opened; hostile frames ending only their own stream.
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
-import { bindAsync } from '../../services/common/grpc-server.ts';
-import { HeadEngine } from '../../services/common/head.ts';
-import { loadPackage, resolvePackageDir, type ModelPackage } from '../../services/common/manifest.ts';
-import { partitionProto } from '../../services/common/proto.ts';
-import { loadTestVectors } from '../../services/common/sample.ts';
-import type { PartitionClient as PartitionStub } from '../../services/common/generated/edgesplit/v1/Partition.ts';
-import type { PushAck__Output } from '../../services/common/generated/edgesplit/v1/PushAck.ts';
-import type { RunResult__Output } from '../../services/common/generated/edgesplit/v1/RunResult.ts';
-import { GrpcTransport } from '../../services/partition/grpc-transport.ts';
-import { PartitionRunner } from '../../services/partition/runner.ts';
-import { createServer, type PartitionServer } from '../../services/partition/server.ts';
-import { GrpcPartitionClient } from '../../services/router/partition-client.ts';
+import { bindAsync } from '../../src/runtime/grpc-server.ts';
+import { HeadEngine } from '../../src/runtime/head.ts';
+import { loadPackage, resolvePackageDir, type ModelPackage } from '../../src/runtime/manifest.ts';
+import { partitionProto } from '../../src/runtime/proto.ts';
+import { loadTestVectors } from '../../src/runtime/sample.ts';
+import type { PartitionClient as PartitionStub } from '../../src/runtime/generated/edgesplit/v1/Partition.ts';
+import type { PushAck__Output } from '../../src/runtime/generated/edgesplit/v1/PushAck.ts';
+import type { RunResult__Output } from '../../src/runtime/generated/edgesplit/v1/RunResult.ts';
+import { GrpcTransport } from '../../src/roles/partition/grpc-transport.ts';
+import { PartitionRunner } from '../../src/roles/partition/runner.ts';
+import { createServer, type PartitionServer } from '../../src/roles/partition/server.ts';
+import { GrpcPartitionClient } from '../../src/roles/router/partition-client.ts';
 
 const MAX = 16 * 1024 * 1024;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

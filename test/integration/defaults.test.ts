@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import * as grpc from '@grpc/grpc-js';
-import { loadPackage, resolvePackageDir } from '../../services/common/manifest.ts';
-import { loadSample } from '../../services/common/sample.ts';
-import { BIN, startStack, type Stack } from '../../services/cli/stack.ts';
-import type { RunRequest } from '../../services/common/generated/edgesplit/v1/RunRequest.ts';
+import { loadPackage, resolvePackageDir } from '../../src/runtime/manifest.ts';
+import { loadSample } from '../../src/runtime/sample.ts';
+import { BIN, startStack, type Stack } from '../../src/tools/cli/stack.ts';
+import type { RunRequest } from '../../src/runtime/generated/edgesplit/v1/RunRequest.ts';
 import { degradedOf, imagesRequest, infer, oipStub, partitionStub, PACKAGE, stopProcess, type InferOutcome } from './reliability-helpers.ts';
 
 // The documented defaults (README "Failure and security", docs/failure-and-security.md "Limits"), with no flag set:

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
-import { HeadEngine } from '../../services/common/head.ts';
-import { loadPackage, resolvePackageDir } from '../../services/common/manifest.ts';
-import { loadSample } from '../../services/common/sample.ts';
-import { freePort, startStack, type Stack } from '../../services/cli/stack.ts';
-import { loadConfig } from '../../services/router/config.ts';
-import { createServer, routerDepsFromConfig } from '../../services/router/server.ts';
+import { HeadEngine } from '../../src/runtime/head.ts';
+import { loadPackage, resolvePackageDir } from '../../src/runtime/manifest.ts';
+import { loadSample } from '../../src/runtime/sample.ts';
+import { freePort, startStack, type Stack } from '../../src/tools/cli/stack.ts';
+import { loadConfig } from '../../src/roles/router/config.ts';
+import { createServer, routerDepsFromConfig } from '../../src/roles/router/server.ts';
 import { degradationTable, DEGRADATION_MARGIN, degradedOf, imagesRequest, infer, oipStub, PACKAGE, sampleAccuracy, until } from './reliability-helpers.ts';
 
 // README, "Failure and security": the degradation table (accuracy on the 1,000-image sample with one partition down,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
-import { loadSample } from '../../services/common/sample.ts';
+import { loadSample } from '../../src/runtime/sample.ts';
 import { degradationTable, DEGRADATION_MARGIN, degradedOf, describePartition, imagesRequest, infer, PACKAGE, sampleAccuracy, sleep,
   startTestStack, until, type InferOutcome, type TestStack } from './reliability-helpers.ts';
 
@@ -103,9 +103,9 @@ describe('graceful degradation (real partition processes, router in this process
 
 /** A second, strict router over the same (now partly dead) partitions. */
 async function startTestStackStrictView(t: TestStack): Promise<{ stub: TestStack['stub']; stop(): Promise<void> }> {
-  const { HeadEngine } = await import('../../services/common/head.ts');
-  const { loadConfig } = await import('../../services/router/config.ts');
-  const { createServer, routerDepsFromConfig } = await import('../../services/router/server.ts');
+  const { HeadEngine } = await import('../../src/runtime/head.ts');
+  const { loadConfig } = await import('../../src/roles/router/config.ts');
+  const { createServer, routerDepsFromConfig } = await import('../../src/roles/router/server.ts');
   const { oipStub } = await import('./reliability-helpers.ts');
   const config = loadConfig(['--package', t.pkg.dir, '--partitions', t.stack.partitions.map((p) => p.address).join(','),
     '--port', '0', '--health-interval-ms', '200', '--strict'], {});

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import { encode, toProtoPrecision } from '../../services/common/codec.ts';
-import { activePoints, receiveFrom } from '../../services/common/policy.ts';
-import { loadSample } from '../../services/common/sample.ts';
-import type { ModelInferRequest } from '../../services/common/generated/inference/ModelInferRequest.ts';
-import type { PushRequest } from '../../services/common/generated/edgesplit/v1/PushRequest.ts';
-import { inferenceProto, partitionProto } from '../../services/common/proto.ts';
+import { encode, toProtoPrecision } from '../../src/runtime/codec.ts';
+import { activePoints, receiveFrom } from '../../src/runtime/policy.ts';
+import { loadSample } from '../../src/runtime/sample.ts';
+import type { ModelInferRequest } from '../../src/runtime/generated/inference/ModelInferRequest.ts';
+import type { PushRequest } from '../../src/runtime/generated/edgesplit/v1/PushRequest.ts';
+import { inferenceProto, partitionProto } from '../../src/runtime/proto.ts';
 import { degradedOf, describePartition, imagesRequest, infer, partitionStub, sleep, startTestStack,
   type TestStack } from './reliability-helpers.ts';
 

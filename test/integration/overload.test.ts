@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
-import { loadSample } from '../../services/common/sample.ts';
-import type { RunResponse__Output } from '../../services/common/generated/edgesplit/v1/RunResponse.ts';
+import { loadSample } from '../../src/runtime/sample.ts';
+import type { RunResponse__Output } from '../../src/runtime/generated/edgesplit/v1/RunResponse.ts';
 import { degradedOf, describePartition, imagesRequest, infer, partitionStub, startTestStack, until,
   type TestStack } from './reliability-helpers.ts';
 

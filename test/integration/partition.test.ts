@@ -4,21 +4,21 @@ import { createInterface } from 'node:readline';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
-import { encode, toProtoPrecision } from '../../services/common/codec.ts';
-import type { DescribeResponse__Output } from '../../services/common/generated/edgesplit/v1/DescribeResponse.ts';
-import type { PartitionClient } from '../../services/common/generated/edgesplit/v1/Partition.ts';
-import type { PushRequest } from '../../services/common/generated/edgesplit/v1/PushRequest.ts';
-import type { RunRequest } from '../../services/common/generated/edgesplit/v1/RunRequest.ts';
-import type { RunResponse__Output } from '../../services/common/generated/edgesplit/v1/RunResponse.ts';
-import { bindAsync } from '../../services/common/grpc-server.ts';
-import { HeadEngine } from '../../services/common/head.ts';
-import { loadCatalog, loadPackage, resolvePackageDir, type ModelPackage } from '../../services/common/manifest.ts';
-import { activePoints, receiveFrom } from '../../services/common/policy.ts';
-import { partitionProto } from '../../services/common/proto.ts';
-import { loadTestVectors } from '../../services/common/sample.ts';
-import { GrpcTransport } from '../../services/partition/grpc-transport.ts';
-import { PartitionRunner } from '../../services/partition/runner.ts';
-import { createServer, type PartitionServer } from '../../services/partition/server.ts';
+import { encode, toProtoPrecision } from '../../src/runtime/codec.ts';
+import type { DescribeResponse__Output } from '../../src/runtime/generated/edgesplit/v1/DescribeResponse.ts';
+import type { PartitionClient } from '../../src/runtime/generated/edgesplit/v1/Partition.ts';
+import type { PushRequest } from '../../src/runtime/generated/edgesplit/v1/PushRequest.ts';
+import type { RunRequest } from '../../src/runtime/generated/edgesplit/v1/RunRequest.ts';
+import type { RunResponse__Output } from '../../src/runtime/generated/edgesplit/v1/RunResponse.ts';
+import { bindAsync } from '../../src/runtime/grpc-server.ts';
+import { HeadEngine } from '../../src/runtime/head.ts';
+import { loadCatalog, loadPackage, resolvePackageDir, type ModelPackage } from '../../src/runtime/manifest.ts';
+import { activePoints, receiveFrom } from '../../src/runtime/policy.ts';
+import { partitionProto } from '../../src/runtime/proto.ts';
+import { loadTestVectors } from '../../src/runtime/sample.ts';
+import { GrpcTransport } from '../../src/roles/partition/grpc-transport.ts';
+import { PartitionRunner } from '../../src/roles/partition/runner.ts';
+import { createServer, type PartitionServer } from '../../src/roles/partition/server.ts';
 import { logitTolerance } from '../claims.ts';
 
 const MAX_MESSAGE = 16 * 1024 * 1024;
@@ -335,7 +335,7 @@ describe('partition service over gRPC', function () {
   describe('servePartition (main.ts)', () => {
     it('should print one ready JSON line with the bound port, serve, and exit 0 on SIGTERM', async () => {
       const child = spawn(process.execPath, ['--import', 'tsx', '-e',
-        "import('./services/partition/main.ts').then((m) => m.servePartition(process.argv.slice(1)))" +
+        "import('./src/roles/partition/main.ts').then((m) => m.servePartition(process.argv.slice(1)))" +
         ".catch((e) => { console.error(e.message); process.exit(1); })",
         '--', '--package', 'fmnist-p1', '--index', '0', '--port', '0', '--measure', 'false'],
       { cwd: new URL('../../', import.meta.url).pathname, stdio: ['ignore', 'pipe', 'inherit'] });

@@ -3,10 +3,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, freePort } from '../../services/cli/stack.ts';
-import { OipClient } from '../../services/cli/oip-client.ts';
-import { waitServing } from '../../services/common/health-client.ts';
-import { loadSample } from '../../services/common/sample.ts';
+import { BIN, freePort } from '../../src/tools/cli/stack.ts';
+import { OipClient } from '../../src/tools/cli/oip-client.ts';
+import { waitServing } from '../../src/runtime/health-client.ts';
+import { loadSample } from '../../src/runtime/sample.ts';
 import { stopProcess } from './reliability-helpers.ts';
 
 const HOST = '127.0.0.1';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import * as grpc from '@grpc/grpc-js';
-import { loadSample } from '../../services/common/sample.ts';
+import { loadSample } from '../../src/runtime/sample.ts';
 import { degradedOf, imagesRequest, infer, startPartition, startTestStack, stopProcess, until, type InferOutcome,
   type TestStack } from './reliability-helpers.ts';
 

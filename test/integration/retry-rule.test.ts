@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
-import { bindAsync } from '../../services/common/grpc-server.ts';
-import { partitionProto } from '../../services/common/proto.ts';
-import { freePort } from '../../services/cli/stack.ts';
-import { GrpcPartitionClient, type PartitionRunRequest } from '../../services/router/partition-client.ts';
-import { neverSent, runWithSafeRetry } from '../../services/router/retry.ts';
+import { bindAsync } from '../../src/runtime/grpc-server.ts';
+import { partitionProto } from '../../src/runtime/proto.ts';
+import { freePort } from '../../src/tools/cli/stack.ts';
+import { GrpcPartitionClient, type PartitionRunRequest } from '../../src/roles/router/partition-client.ts';
+import { neverSent, runWithSafeRetry } from '../../src/roles/router/retry.ts';
 
 // The safe-retry rule (README: "A partition call is retried once, only when no connection was established") against
 // the errors grpc-js really produces, not strings written by the test: a closed port, a connection dropped while the

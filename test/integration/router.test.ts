@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
-import { HeadEngine } from '../../services/common/head.ts';
-import { loadPackage, resolvePackageDir } from '../../services/common/manifest.ts';
-import { partitionProto } from '../../services/common/proto.ts';
-import { loadSample, loadTestVectors } from '../../services/common/sample.ts';
-import { HealthChecker } from '../../services/common/health-client.ts';
-import { loadConfig } from '../../services/router/config.ts';
-import { createServer, routerDepsFromConfig, type RouterServer } from '../../services/router/server.ts';
-import { OipClient } from '../../services/cli/oip-client.ts';
-import { startStack, type Stack } from '../../services/cli/stack.ts';
-import type { GRPCInferenceServiceClient } from '../../services/common/generated/inference/GRPCInferenceService.ts';
-import type { ModelInferRequest } from '../../services/common/generated/inference/ModelInferRequest.ts';
+import { HeadEngine } from '../../src/runtime/head.ts';
+import { loadPackage, resolvePackageDir } from '../../src/runtime/manifest.ts';
+import { partitionProto } from '../../src/runtime/proto.ts';
+import { loadSample, loadTestVectors } from '../../src/runtime/sample.ts';
+import { HealthChecker } from '../../src/runtime/health-client.ts';
+import { loadConfig } from '../../src/roles/router/config.ts';
+import { createServer, routerDepsFromConfig, type RouterServer } from '../../src/roles/router/server.ts';
+import { OipClient } from '../../src/tools/cli/oip-client.ts';
+import { startStack, type Stack } from '../../src/tools/cli/stack.ts';
+import type { GRPCInferenceServiceClient } from '../../src/runtime/generated/inference/GRPCInferenceService.ts';
+import type { ModelInferRequest } from '../../src/runtime/generated/inference/ModelInferRequest.ts';
 import { logitTolerance } from '../claims.ts';
 
 const PACKAGE = 'fmnist-p4-x-x-x-x-1au-x';

@@ -2,10 +2,10 @@
 // and bad OTEL_* values keeps answering, warns once per kind of problem, and serves Prometheus metrics.
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import { OipClient } from '../../services/cli/oip-client.ts';
-import { startStack, type Stack } from '../../services/cli/stack.ts';
-import { loadPackage, resolvePackageDir } from '../../services/common/manifest.ts';
-import { loadSample } from '../../services/common/sample.ts';
+import { OipClient } from '../../src/tools/cli/oip-client.ts';
+import { startStack, type Stack } from '../../src/tools/cli/stack.ts';
+import { loadPackage, resolvePackageDir } from '../../src/runtime/manifest.ts';
+import { loadSample } from '../../src/runtime/sample.ts';
 
 const freePort = (): Promise<number> => new Promise((resolve, reject) => {
   const s = createServer();

@@ -3,10 +3,10 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import * as grpc from '@grpc/grpc-js';
-import { loadSample } from '../../services/common/sample.ts';
-import { loadConfig } from '../../services/router/config.ts';
-import { UsageError } from '../../services/common/cli-args.ts';
-import { BIN } from '../../services/cli/stack.ts';
+import { loadSample } from '../../src/runtime/sample.ts';
+import { loadConfig } from '../../src/roles/router/config.ts';
+import { UsageError } from '../../src/runtime/cli-args.ts';
+import { BIN } from '../../src/tools/cli/stack.ts';
 import { degradedOf, describePartition, imagesRequest, infer, makePki, oipStub, startTestStack, stopProcess, type Pki,
   type TestStack } from './reliability-helpers.ts';
 

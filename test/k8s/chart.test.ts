@@ -4,7 +4,7 @@
 //
 // What runs how: KWOK runs no containers, so the planner pod the chart creates
 // is Running but does nothing. The planner controller therefore runs in this
-// process (services/planner, the same code as `edgesplit serve planner`) with
+// process (src/roles/planner, the same code as `edgesplit serve planner`) with
 // the exact environment of the chart's planner container (from the installed
 // Deployment; /app mapped to this checkout) and under the chart's planner
 // ServiceAccount identity (a TokenRequest token), so the RBAC under test is the
@@ -21,7 +21,7 @@ import {
   createKwokNode, haveTools, missingToolsMessage, startControlPlane, type ControlPlane,
 } from './harness/control-plane.ts';
 import { toolPath } from './harness/processes.ts';
-import type { PlanDocument } from '../../services/planner/plan-document.ts';
+import type { PlanDocument } from '../../src/roles/planner/plan-document.ts';
 import { skipBecause } from '../skip.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -164,7 +164,7 @@ describe('helm chart charts/edgesplit (helm lint and template)', function () {
       return Object.fromEntries(['--strict', '--max-in-flight', '--breaker-failures'].map((f) => [f, a[a.indexOf(f) + 1]]));
     };
     assert.deepEqual(routerArgs(await render()), { '--strict': 'false', '--max-in-flight': '64', '--breaker-failures': '3' },
-      'degradation is the default; router defaults (services/router/config.ts)');
+      'degradation is the default; router defaults (src/roles/router/config.ts)');
     assert.deepEqual(routerArgs(await render(['--set', 'router.strict=true', '--set', 'router.maxInFlight=16', '--set', 'router.breakerFailures=5'])),
       { '--strict': 'true', '--max-in-flight': '16', '--breaker-failures': '5' });
   });
@@ -205,7 +205,7 @@ describe('helm chart charts/edgesplit (helm lint and template)', function () {
     const tpl = JSON.parse(containerEnv(tls, 'edgesplit-planner').EDGESPLIT_PARTITION_TEMPLATE);
     expectTls(tpl.spec, 'planner partition template', true, 'edgesplit.internal');
     assert.deepEqual(tpl.spec.containers[0].readinessProbe.tcpSocket, { port: 'grpc' });
-    const { desiredObjects } = await import('../../services/planner/k8s/objects.ts');
+    const { desiredObjects } = await import('../../src/roles/planner/k8s/objects.ts');
     const planned = desiredObjects(testPlan(), { namespace: NS, image: 'i', podTemplate: tpl })
       .filter((o) => o.kind === 'Deployment').map((d: any) => d.spec.template.spec);
     assert.equal(planned.length, 2);
@@ -374,8 +374,8 @@ describe('helm chart on the test control plane (real API server, KWOK edge nodes
       users: [{ name: 'sa', user: { token: token.stdout.trim() } }],
       contexts: [{ name: 'sa', context: { cluster: 'c', user: 'sa', namespace: NS } }],
     }));
-    const { loadConfig } = await import('../../services/planner/config.ts');
-    const { PlannerApp } = await import('../../services/planner/app.ts');
+    const { loadConfig } = await import('../../src/roles/planner/config.ts');
+    const { PlannerApp } = await import('../../src/roles/planner/app.ts');
     const cfg = loadConfig({ ...env, EDGESPLIT_PLANNER_PORT: '0', KUBECONFIG: saConfig });
     assert.equal(cfg.namespace, NS);
     const app = await PlannerApp.create(cfg, { log: (s) => plannerLog.push(s) });
@@ -441,7 +441,7 @@ describe('helm chart on the test control plane (real API server, KWOK edge nodes
       // What the planner would create from this scenario's EDGESPLIT_PARTITION_TEMPLATE (TLS mounts and probes included).
       const objs = parseAllDocuments(r.stdout).map((d) => d.toJS()).filter((o): o is Obj => o && typeof o === 'object');
       if (!objs.some((o) => o.kind === 'Deployment' && o.metadata.name === 'edgesplit-planner')) continue;
-      const { desiredObjects } = await import('../../services/planner/k8s/objects.ts');
+      const { desiredObjects } = await import('../../src/roles/planner/k8s/objects.ts');
       const tpl = JSON.parse(containerEnv(objs, 'edgesplit-planner').EDGESPLIT_PARTITION_TEMPLATE);
       const planned = desiredObjects(testPlan(), { namespace: NS, image: 'ghcr.io/edgesplit/edgesplit:0.1.0', podTemplate: tpl });
       const p = await kubectl(['apply', '--dry-run=server', '-n', NS, '-f', '-'], planned.map((o) => JSON.stringify(o)).join('\n---\n'));

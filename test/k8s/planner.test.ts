@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { loadCatalog } from '../../services/planner/catalog.ts';
-import { PlannerController } from '../../services/planner/controller.ts';
-import { KubeClusterApi } from '../../services/planner/k8s/kube-cluster-api.ts';
-import { configPlan } from '../../services/planner/k8s/objects.ts';
-import type { PlanDocument } from '../../services/planner/plan-document.ts';
+import { loadCatalog } from '../../src/roles/planner/catalog.ts';
+import { PlannerController } from '../../src/roles/planner/controller.ts';
+import { KubeClusterApi } from '../../src/roles/planner/k8s/kube-cluster-api.ts';
+import { configPlan } from '../../src/roles/planner/k8s/objects.ts';
+import type { PlanDocument } from '../../src/roles/planner/plan-document.ts';
 import { createKwokNode, haveTools, missingToolsMessage, startControlPlane, type ControlPlane } from './harness/control-plane.ts';
 import { skipBecause } from '../skip.ts';
 

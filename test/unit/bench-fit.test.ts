@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { fitLine, fitPasses } from '../../services/bench/fit.ts';
+import { fitLine, fitPasses } from '../../src/tools/bench/fit.ts';
 
 describe('bench cost fits (non-negative least squares)', () => {
   it('should recover gflops and per-call overhead from exact pass timings', () => {

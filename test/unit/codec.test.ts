@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { status } from '@grpc/grpc-js';
-import { decode, encode, f16ToF32, f32ToF16, roundHalfEven, wireBytes } from '../../services/common/codec.ts';
-import { InvalidArgumentError } from '../../services/common/errors.ts';
+import { decode, encode, f16ToF32, f32ToF16, roundHalfEven, wireBytes } from '../../src/runtime/codec.ts';
+import { InvalidArgumentError } from '../../src/runtime/errors.ts';
 
 interface Golden {
   fp16: { x: number; h: number }[];

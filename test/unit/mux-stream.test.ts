@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { status as Status, type ClientDuplexStream } from '@grpc/grpc-js';
-import { MuxStream } from '../../services/common/mux-stream.ts';
+import { MuxStream } from '../../src/runtime/mux-stream.ts';
 
 /** A duplex call that records writes, answers when told, and pushes back after `room` writes until drained. */
 class FakeCall extends EventEmitter {

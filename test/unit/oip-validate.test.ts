@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { status } from '@grpc/grpc-js';
-import { validateInferRequest, checkModel, DEFAULT_OUTPUTS } from '../../services/router/oip-validate.ts';
-import { encodeBytesTensor, argmaxLabels, inferResponse } from '../../services/router/oip-response.ts';
-import { EdgesplitError } from '../../services/common/errors.ts';
-import { imageInputOf, pixelsToUnitInput } from '../../services/common/image-input.ts';
-import type { ModelInferRequest__Output } from '../../services/common/generated/inference/ModelInferRequest.ts';
-import type { InferTensorContents__Output } from '../../services/common/generated/inference/InferTensorContents.ts';
+import { validateInferRequest, checkModel, DEFAULT_OUTPUTS } from '../../src/roles/router/oip-validate.ts';
+import { encodeBytesTensor, argmaxLabels, inferResponse } from '../../src/roles/router/oip-response.ts';
+import { EdgesplitError } from '../../src/runtime/errors.ts';
+import { imageInputOf, pixelsToUnitInput } from '../../src/runtime/image-input.ts';
+import type { ModelInferRequest__Output } from '../../src/runtime/generated/inference/ModelInferRequest.ts';
+import type { InferTensorContents__Output } from '../../src/runtime/generated/inference/InferTensorContents.ts';
 
 const FMNIST = imageInputOf({ shape: [1, 28, 28] });
 const OPTS = { maxBatch: 4, versions: ['fmnist-p4-test'], input: FMNIST };

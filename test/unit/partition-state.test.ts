@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { status } from '@grpc/grpc-js';
-import { encode } from '../../services/common/codec.ts';
-import { EdgesplitError } from '../../services/common/errors.ts';
+import { encode } from '../../src/runtime/codec.ts';
+import { EdgesplitError } from '../../src/runtime/errors.ts';
 import { checkPush, firstChannels, globalAvgPool, mergeInto, type IncomingPush, type PointPlan }
-  from '../../services/partition/plan.ts';
-import { RequestTable, type Slice, type StateLimits } from '../../services/partition/state.ts';
-import { FakeClock } from '../../services/testing/fake-clock.ts';
+  from '../../src/roles/partition/plan.ts';
+import { RequestTable, type Slice, type StateLimits } from '../../src/roles/partition/state.ts';
+import { FakeClock } from '../fakes/fake-clock.ts';
 
 const LIMITS: StateLimits = { maxInFlight: 2, earlyPushTtlMs: 2000, maxEarlyPushes: 3, maxEarlyBytes: 1024, finishedMemory: 2 };
 

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parsePlanFile, PlanWatcher, readPlanFile } from '../../services/common/plan-file.ts';
-import { InvalidArgumentError } from '../../services/common/errors.ts';
+import { parsePlanFile, PlanWatcher, readPlanFile } from '../../src/runtime/plan-file.ts';
+import { InvalidArgumentError } from '../../src/runtime/errors.ts';
 
 const plan = (hash: string, peers = ['edgesplit-p0.ns.svc:50051', 'edgesplit-p1.ns.svc:50051']) => JSON.stringify({
   planHash: hash, package: 'fmnist-p2-none', packagePath: 'fmnist-p2-none', partitions: peers.length, peers, extra: 1 });

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run as apply } from '../../services/cli/commands/apply.ts';
-import { run as plan } from '../../services/cli/commands/plan.ts';
+import { run as apply } from '../../src/tools/cli/commands/apply.ts';
+import { run as plan } from '../../src/tools/cli/commands/plan.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'edgesplit-plan-'));
 const file = (name: string, text: string) => {
@@ -14,7 +14,7 @@ const file = (name: string, text: string) => {
 async function cli(cmd: typeof plan, args: string[]) {
   let stdout = '';
   let stderr = '';
-  // Like services/cli/main.ts: every call is one line.
+  // Like src/tools/cli/main.ts: every call is one line.
   const code = await cmd(args, { stdout: (s) => (stdout += `${s}\n`), stderr: (s) => (stderr += `${s}\n`) });
   return { code, stdout, stderr, json: () => JSON.parse(stdout.trim().split('\n').at(-1)!) };
 }

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { parseClusterYaml } from '../../services/planner/cluster/cluster-file.ts';
-import { clusterFromNodes, readNode } from '../../services/planner/cluster/from-nodes.ts';
-import { diffNodes } from '../../services/planner/cluster/node-diff.ts';
-import { edgeNode } from '../../services/planner/testing/fake-cluster-api.ts';
+import { parseClusterYaml } from '../../src/roles/planner/cluster/cluster-file.ts';
+import { clusterFromNodes, readNode } from '../../src/roles/planner/cluster/from-nodes.ts';
+import { diffNodes } from '../../src/roles/planner/cluster/node-diff.ts';
+import { edgeNode } from '../fakes/fake-cluster-api.ts';
 
 const err = (text: string) => {
   try {

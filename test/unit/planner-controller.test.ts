@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { PlannerController } from '../../services/planner/controller.ts';
-import { UnavailableError } from '../../services/common/errors.ts';
-import { edgeNode, FakeClusterApi } from '../../services/planner/testing/fake-cluster-api.ts';
-import { EXCHANGE_AFTER_BLOCK0, syntheticPackage } from '../../services/planner/testing/packages.ts';
+import { PlannerController } from '../../src/roles/planner/controller.ts';
+import { UnavailableError } from '../../src/runtime/errors.ts';
+import { edgeNode, FakeClusterApi } from '../fakes/fake-cluster-api.ts';
+import { EXCHANGE_AFTER_BLOCK0, syntheticPackage } from '../fakes/packages.ts';
 
 const packages = [
   syntheticPackage({ partitions: 1, name: 'one', accuracy: 0.93, stemFlops: 2e6, blockFlops: [4e6, 4e6, 4e6] }),

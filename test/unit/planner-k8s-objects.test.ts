@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { desiredObjects, configPlan } from '../../services/planner/k8s/objects.ts';
-import { reconcile } from '../../services/planner/k8s/reconcile.ts';
-import { planHash, type PlanDocument } from '../../services/planner/plan-document.ts';
-import { FakeClusterApi } from '../../services/planner/testing/fake-cluster-api.ts';
+import { desiredObjects, configPlan } from '../../src/roles/planner/k8s/objects.ts';
+import { reconcile } from '../../src/roles/planner/k8s/reconcile.ts';
+import { planHash, type PlanDocument } from '../../src/roles/planner/plan-document.ts';
+import { FakeClusterApi } from '../fakes/fake-cluster-api.ts';
 
 function doc(pkg: string, nodes: string[]): PlanDocument {
   return {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { predictLatency } from '../../services/planner/core/latency-model.ts';
-import { exchangeBytes, packageModel, roundHalfEven } from '../../services/planner/core/package-model.ts';
-import type { Cluster, NodeSpec, Prediction } from '../../services/planner/core/types.ts';
-import { EXCHANGE_AFTER_BLOCK0, syntheticPackage } from '../../services/planner/testing/packages.ts';
+import { predictLatency } from '../../src/roles/planner/core/latency-model.ts';
+import { exchangeBytes, packageModel, roundHalfEven } from '../../src/roles/planner/core/package-model.ts';
+import type { Cluster, NodeSpec, Prediction } from '../../src/roles/planner/core/types.ts';
+import { EXCHANGE_AFTER_BLOCK0, syntheticPackage } from '../fakes/packages.ts';
 
 // Hand-computed cases. Units: 1e6 FLOPs = 1 ms at 1 GFLOPS; 125 B = 0.1 ms at 10 Mbit/s.
 const node = (name: string, over: Partial<NodeSpec> = {}): NodeSpec => ({

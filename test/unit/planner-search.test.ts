@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { FailedPreconditionError } from '../../services/common/errors.ts';
-import { predictLatency } from '../../services/planner/core/latency-model.ts';
-import { plan } from '../../services/planner/core/search.ts';
-import { ExactSearch } from '../../services/planner/core/strategies/exact.ts';
-import { GreedyLocalSearch } from '../../services/planner/core/strategies/greedy-local.ts';
-import type { Cluster, NodeSpec } from '../../services/planner/core/types.ts';
-import { EXCHANGE_AFTER_BLOCK0, syntheticPackage } from '../../services/planner/testing/packages.ts';
+import { FailedPreconditionError } from '../../src/runtime/errors.ts';
+import { predictLatency } from '../../src/roles/planner/core/latency-model.ts';
+import { plan } from '../../src/roles/planner/core/search.ts';
+import { ExactSearch } from '../../src/roles/planner/core/strategies/exact.ts';
+import { GreedyLocalSearch } from '../../src/roles/planner/core/strategies/greedy-local.ts';
+import type { Cluster, NodeSpec } from '../../src/roles/planner/core/types.ts';
+import { EXCHANGE_AFTER_BLOCK0, syntheticPackage } from '../fakes/packages.ts';
 
 const node = (name: string, over: Partial<NodeSpec> = {}): NodeSpec => ({
   name, gflops: 1, bandwidthMbps: 1000, latencyMs: 0.1, perCallOverheadMs: 0, labels: {}, ...over,

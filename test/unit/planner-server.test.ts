@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import { readFileSync, rmSync } from 'node:fs';
-import { loadProto } from '../../services/common/proto.ts';
-import type { ProtoGrpcType } from '../../services/common/generated/planner.ts';
-import { PlannerApp } from '../../services/planner/app.ts';
-import { loadConfig } from '../../services/planner/config.ts';
-import type { InvalidArgumentError } from '../../services/common/errors.ts';
+import { loadProto } from '../../src/runtime/proto.ts';
+import type { ProtoGrpcType } from '../../src/runtime/generated/planner.ts';
+import { PlannerApp } from '../../src/roles/planner/app.ts';
+import { loadConfig } from '../../src/roles/planner/config.ts';
+import type { InvalidArgumentError } from '../../src/runtime/errors.ts';
 import { makePki, type Pki } from '../integration/reliability-helpers.ts';
 
 describe('planner gRPC service (local mode)', () => {

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { status } from '@grpc/grpc-js';
-import { EdgesplitError } from '../../services/common/errors.ts';
-import { CircuitBreaker } from '../../services/router/circuit-breaker.ts';
-import { assembleFeatures, partitionDeadline } from '../../services/router/degrade.ts';
-import { neverSent, runWithSafeRetry } from '../../services/router/retry.ts';
-import { mergeGiveUpAt } from '../../services/partition/runner.ts';
-import { FakePartitionClient } from '../../services/testing/fake-partition-client.ts';
+import { EdgesplitError } from '../../src/runtime/errors.ts';
+import { CircuitBreaker } from '../../src/roles/router/circuit-breaker.ts';
+import { assembleFeatures, partitionDeadline } from '../../src/roles/router/degrade.ts';
+import { neverSent, runWithSafeRetry } from '../../src/roles/router/retry.ts';
+import { mergeGiveUpAt } from '../../src/roles/partition/runner.ts';
+import { FakePartitionClient } from '../fakes/fake-partition-client.ts';
 
 const req = { requestId: 'r', images: Buffer.alloc(784), n: 1, imageShape: [28, 28], package: 'p', missing: [] };
 const refused = () => new EdgesplitError('partition 1 at x: No connection established. Last error: connect ECONNREFUSED', status.UNAVAILABLE);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { telemetryConfig, telemetryWanted } from '../../services/common/telemetry/config.ts';
-import { WarnOnce } from '../../services/common/telemetry/warn.ts';
+import { telemetryConfig, telemetryWanted } from '../../src/runtime/telemetry/config.ts';
+import { WarnOnce } from '../../src/runtime/telemetry/warn.ts';
 
 describe('telemetry configuration from OTEL_* variables', () => {
   it('should start nothing when no exporter, endpoint or Prometheus port is set', () => {

@@ -35,7 +35,7 @@ already contains it; 63 characters at most. Suffixed names (-planner, -router,
 {{- define "edgesplit.partitionName" -}}{{ include "edgesplit.suffixed" (list (index . 0) (printf "p%d" (index . 1 | int))) }}{{- end }}
 
 {{/*
-The ConfigMap the planner writes (fixed name in services/planner/k8s/objects.ts).
+The ConfigMap the planner writes (fixed name in src/roles/planner/k8s/objects.ts).
 */}}
 {{- define "edgesplit.planConfigMap" -}}edgesplit-plan{{- end }}
 {{- define "edgesplit.planMount" -}}/etc/edgesplit/plan{{- end }}
@@ -147,7 +147,7 @@ grpc:
 {{/*
 TLS (tls.enabled): one shared cluster certificate, the Secret tls.secretName
 mounted read-only at /etc/edgesplit/tls in every pod, EDGESPLIT_TLS_* pointing
-at its files (services/common/tls.ts reads them).
+at its files (src/runtime/tls.ts reads them).
 */}}
 {{- define "edgesplit.tlsDir" -}}/etc/edgesplit/tls{{- end }}
 

@@ -1,0 +1,66 @@
+import type * as grpc from '@grpc/grpc-js';
+import type { HealthImplementation } from 'grpc-health-check';
+import { addHealth, addReflection, createGrpcServer, setServing, shutdownServer } from '../../runtime/grpc-server.ts';
+import { partitionProto } from '../../runtime/proto.ts';
+import { hardenDefinition, rejectMalformed } from '../../runtime/malformed.ts';
+import { traceService } from '../../runtime/telemetry/grpc-server.ts';
+import { partitionRpcHooks } from './telemetry.ts';
+import { describeHandler } from './describe.ts';
+import { pushHandler } from './push.ts';
+import type { PartitionRunner } from './runner.ts';
+import { runHandler } from './run.ts';
+import { pushStreamHandler, runStreamHandler } from './streams.ts';
+import { StreamRegistry } from '../../runtime/stream-registry.ts';
+
+export const PARTITION_SERVICE = 'edgesplit.v1.Partition';
+
+/** What the handlers need of a runner (PartitionRunner satisfies it). */
+export type RunnerApi = Pick<PartitionRunner, 'run' | 'acceptPush' | 'stats' | 'describe' | 'packageName' | 'input' | 'drain'>;
+
+export interface HandlerDeps {
+  runner: RunnerApi;
+  /** Peer addresses as currently configured (Describe reports them). */
+  peers: () => string[];
+  /** Deadline for a Run whose caller set none. */
+  defaultTimeoutMs: number;
+}
+
+export interface PartitionServerDeps extends HandlerDeps {
+  maxMessageBytes: number;
+}
+
+export interface PartitionServer {
+  server: grpc.Server;
+  health: HealthImplementation;
+  /** Health SERVING once bound and ready. */
+  ready(): void;
+  /** Health NOT_SERVING, drain in-flight Runs (at most drainMs), tryShutdown, forceShutdown after timeoutMs. */
+  shutdown(opts?: { drainMs?: number; timeoutMs?: number }): Promise<void>;
+}
+
+export function createServer(deps: PartitionServerDeps): PartitionServer {
+  const server = createGrpcServer({ maxMessageBytes: deps.maxMessageBytes });
+  const def = partitionProto().edgesplit.v1.Partition.service;
+  const hooks = partitionRpcHooks(deps.runner.describe().index);
+  const streams = new StreamRegistry();
+  server.addService(hardenDefinition(def), rejectMalformed(def, traceService(def, {
+    Run: runHandler(deps),
+    Push: pushHandler(deps),
+    Describe: describeHandler(deps),
+    RunStream: runStreamHandler(deps, streams, hooks.Run),
+    PushStream: pushStreamHandler(deps, streams, hooks.Push),
+  }, hooks)));
+  const health = addHealth(server, [PARTITION_SERVICE]);
+  addReflection(server);
+  return {
+    server,
+    health,
+    ready: () => setServing(health, [PARTITION_SERVICE], 'SERVING'),
+    shutdown: (opts = {}) => shutdownServer(server, { health, services: [PARTITION_SERVICE],
+      // In-flight Runs finish first (their pushes still flow), then the data-path streams end so tryShutdown can.
+      drain: async () => {
+        await deps.runner.drain(opts.drainMs ?? 10_000);
+        streams.endAll();
+      }, timeoutMs: opts.timeoutMs }),
+  };
+}

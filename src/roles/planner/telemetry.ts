@@ -1,0 +1,75 @@
+import { SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
+import type { MethodHooks } from '../../runtime/telemetry/grpc-server.ts';
+import { hrNow } from '../../runtime/telemetry/clock.ts';
+import { ATTR, SPAN, TRACER_NAME } from '../../runtime/telemetry/names.ts';
+import { telemetryActive } from '../../runtime/telemetry/state.ts';
+
+/** The parts of a plan document a span reports (src/roles/planner/plan-document.ts). */
+interface PlanLike {
+  package: string;
+  partitions: number;
+  policyId: string;
+  predicted: { latencyMs: number; computeMs: number; transferMs: number; exchangedBytes: number };
+}
+
+interface PlannerLike<D extends PlanLike> {
+  plan(clusterYaml: string | undefined, objective: unknown): Promise<D>;
+  apply(doc: D | undefined, objective: unknown): Promise<{ doc: D; hash: string; applied: string[]; deleted: string[] }>;
+}
+
+function planAttributes(d: PlanLike): Attributes {
+  return { [ATTR.package]: d.package, [ATTR.partitions]: d.partitions, [ATTR.policyId]: d.policyId,
+    [ATTR.predictedLatencyMs]: d.predicted.latencyMs, 'edgesplit.predicted_compute_ms': d.predicted.computeMs,
+    'edgesplit.predicted_transfer_ms': d.predicted.transferMs, 'edgesplit.predicted_exchanged_bytes': d.predicted.exchangedBytes };
+}
+
+function inSpan<T>(name: string, attrs: Attributes, fn: () => Promise<T>, after: (v: T, span: Span) => void): Promise<T> {
+  return trace.getTracer(TRACER_NAME).startActiveSpan(name, { attributes: attrs, startTime: hrNow() }, (span) => fn().then((v) => {
+    try {
+      after(v, span);
+    } catch {
+      // a span attribute never fails a plan
+    }
+    span.end(hrNow());
+    return v;
+  }, (err: unknown) => {
+    span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+    span.end(hrNow());
+    throw err;
+  }));
+}
+
+/**
+ * The planner's plan and apply steps as `edgesplit.plan` / `edgesplit.apply` spans carrying the predicted latency
+ * (edgesplit.predicted_latency_ms), so a request's trace can be set against the plan's prediction. Returns the
+ * planner itself with tracing off; every other method passes through.
+ */
+export function tracedPlanner<D extends PlanLike, P extends PlannerLike<D>>(planner: P): P {
+  if (!telemetryActive().tracing) return planner;
+  return new Proxy(planner, {
+    get(target, prop, receiver) {
+      if (prop === 'plan') {
+        return (clusterYaml: string | undefined, objective: unknown) => inSpan(SPAN.plan,
+          { 'edgesplit.cluster_source': clusterYaml ? 'request' : 'live' }, () => target.plan(clusterYaml, objective),
+          (d, span) => span.setAttributes(planAttributes(d)));
+      }
+      if (prop === 'apply') {
+        return (doc: D | undefined, objective: unknown) => inSpan(SPAN.apply,
+          { 'edgesplit.plan_source': doc ? 'request' : 'planned' }, () => target.apply(doc, objective),
+          (r, span) => span.setAttributes({ ...planAttributes(r.doc), 'edgesplit.plan_hash': r.hash,
+            'edgesplit.applied_objects': r.applied.length, 'edgesplit.deleted_objects': r.deleted.length }));
+      }
+      const v = Reflect.get(target, prop, receiver);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+}
+
+/** rpc.* SERVER spans for Plan and Apply (the plan/apply spans above nest inside them). */
+export function plannerRpcHooks(): Record<string, MethodHooks> {
+  return {
+    Plan: { onResponse: (res: { predictedLatencyMs?: number; package?: string }, span: Span) => span.setAttributes({
+      [ATTR.predictedLatencyMs]: Number(res.predictedLatencyMs ?? 0), [ATTR.package]: res.package ?? '' }) },
+    Apply: {},
+  };
+}

@@ -1,0 +1,156 @@
+import type * as grpc from '@grpc/grpc-js';
+import { readFileSync } from 'node:fs';
+import { inferenceProto } from '../../runtime/proto.ts';
+import { hardenDefinition, rejectMalformed } from '../../runtime/malformed.ts';
+import { addClientFriendlyReflection } from '../../runtime/reflection.ts';
+import { addHealth, bindAsync, createGrpcServer, setServing, shutdownServer } from '../../runtime/grpc-server.ts';
+import { traceService } from '../../runtime/telemetry/grpc-server.ts';
+import { routerRpcHooks, tracedHead } from './telemetry.ts';
+import { GrpcPartitionClient, type PartitionClient } from './partition-client.ts';
+import { HealthMonitor, RouterPipeline, type InferenceEngine } from './pipeline.ts';
+import { inferenceHandlers } from './handlers.ts';
+import type { ServedModel } from './oip-response.ts';
+import type { RouterConfig } from './config.ts';
+import { serverCredentials, type TlsMaterial } from '../../runtime/tls.ts';
+import { repoPath } from '../../runtime/paths.ts';
+import { StreamRegistry } from '../../runtime/stream-registry.ts';
+import { imageInputOf, uint8Shape } from '../../runtime/image-input.ts';
+
+export const SERVICE_NAME = 'inference.GRPCInferenceService';
+
+export interface RouterDeps {
+  model: ServedModel;
+  clients: PartitionClient[];
+  head: InferenceEngine;
+  width: number;
+  maxBatch: number;
+  defaultTimeoutMs: number;
+  maxMessageBytes: number;
+  strict: boolean;
+  healthIntervalMs: number;
+  version: string;
+  /** Bounded admission (RESOURCE_EXHAUSTED beyond it); default unbounded. */
+  maxInFlight?: number;
+  /** Consecutive failures that open a partition's circuit (default 3). */
+  breakerFailures?: number;
+  /** TLS for the OIP port and mTLS towards the partitions (src/runtime/tls.ts); undefined: plaintext. */
+  tls?: TlsMaterial;
+}
+
+export interface RouterServer {
+  server: grpc.Server;
+  /** The pipeline serving new requests now (replaced by swap). */
+  readonly pipeline: RouterPipeline;
+  /** Binds and starts; resolves to the bound port (0 picks a free one). */
+  listen(host: string, port: number): Promise<number>;
+  /**
+   * Serves a new plan (package and partitions): new requests go to the new pipeline at once, requests in
+   * flight finish on the old one, whose clients and head are closed once it has drained.
+   */
+  swap(next: RouterDeps, drainMs?: number): Promise<void>;
+  /** Health NOT_SERVING, refuse new inference, wait for in-flight calls (up to graceMs), then stop. Idempotent. */
+  shutdown(graceMs?: number): Promise<void>;
+}
+
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as { version: string }).version;
+}
+
+interface Generation {
+  deps: RouterDeps;
+  pipeline: RouterPipeline;
+  monitor: HealthMonitor;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function drainAndClose(g: Generation, until: number): Promise<void> {
+  g.monitor.stop();
+  while (g.pipeline.stats().inFlight > 0 && Date.now() < until) await sleep(20);
+  for (const c of g.deps.clients) c.close();
+  await g.deps.head.shutdown();
+}
+
+/** Server options shared by every way the router is started: explicit message-size limits. */
+export function createServer(deps: RouterDeps): RouterServer {
+  const server = createGrpcServer({ maxMessageBytes: deps.maxMessageBytes });
+  const services = [SERVICE_NAME];
+  let accepting = true;
+  let listening = false;
+  // One object for the life of the server: handlers and span hooks read its fields per request, so a swap
+  // that updates it in place is seen by everything that serves.
+  const model = { ...deps.model };
+  const generation = (d: RouterDeps): Generation => {
+    const pipeline = new RouterPipeline({ clients: d.clients, head: d.head, packageName: d.model.packageName,
+      imageShape: uint8Shape(d.model.input, 1).slice(1),
+      width: d.width, strict: d.strict, maxInFlight: d.maxInFlight, breakerFailures: d.breakerFailures });
+    const g: Generation = { deps: d, pipeline, monitor: undefined as unknown as HealthMonitor };
+    g.monitor = new HealthMonitor(d.clients, pipeline.breakers, d.healthIntervalMs, (all, healthy) => {
+      if (!accepting || g !== gen) return;
+      // Strict routers need every partition; a degrading one can answer while any partition is up.
+      setServing(health, services, all || (!d.strict && healthy > 0) ? 'SERVING' : 'NOT_SERVING');
+    });
+    return g;
+  };
+  let gen = generation(deps);
+
+  const streams = new StreamRegistry();
+  const def = inferenceProto().inference.GRPCInferenceService.service;
+  server.addService(hardenDefinition(def), rejectMalformed(def, traceService(def, inferenceHandlers({
+    model, pipeline: { infer: (...a) => gen.pipeline.infer(...a) }, version: deps.version, maxBatch: deps.maxBatch,
+    defaultTimeoutMs: deps.defaultTimeoutMs, accepting: () => accepting,
+    partitionsReady: (t) => gen.monitor.checkNow(t), streams,
+  }), routerRpcHooks(model))));
+  const health = addHealth(server, services);
+  addClientFriendlyReflection(server);
+
+  let stopped: Promise<void> | undefined;
+  return {
+    server,
+    get pipeline() {
+      return gen.pipeline;
+    },
+    async listen(host, port) {
+      const bound = await bindAsync(server, host, port, serverCredentials(deps.tls));
+      listening = true;
+      void gen.monitor.start();
+      return bound;
+    },
+    async swap(next, drainMs = 30_000) {
+      if (stopped) throw new Error('router is shut down');
+      const old = gen;
+      gen = generation(next);
+      Object.assign(model, next.model);
+      if (listening) void gen.monitor.start();
+      await drainAndClose(old, Date.now() + drainMs);
+    },
+    shutdown(graceMs = 5000) {
+      stopped ??= (async () => {
+        accepting = false;
+        gen.monitor.stop();
+        const until = Date.now() + graceMs;
+        await shutdownServer(server, { health, services, timeoutMs: graceMs, drain: async () => {
+          while (gen.pipeline.stats().inFlight > 0 && Date.now() < until) await sleep(20);
+          streams.endAll();
+        } });
+        await drainAndClose(gen, until);
+      })();
+      return stopped;
+    },
+  };
+}
+
+/** The real dependencies for a config: one gRPC client per partition and the package's head. */
+export async function routerDepsFromConfig(c: RouterConfig, HeadCtor: { create(pkg: RouterConfig['pkg'], threads?: number): Promise<InferenceEngine> }): Promise<RouterDeps> {
+  const m = c.pkg.manifest;
+  const width = m.head.inFeatures / m.partitions;
+  const head = tracedHead(await HeadCtor.create(c.pkg, c.headThreads));
+  return {
+    model: { packageName: m.name, policyId: m.policy.id, partitions: m.partitions, classes: m.classes, input: imageInputOf(m.input) },
+    clients: c.partitions.map((a, i) => new GrpcPartitionClient(i, a, width, c.maxMessageBytes, c.tls,
+      { unary: c.partitionCalls === 'unary' })),
+    head, width, maxBatch: c.maxBatch, defaultTimeoutMs: c.defaultTimeoutMs, maxMessageBytes: c.maxMessageBytes,
+    strict: c.strict, healthIntervalMs: c.healthIntervalMs, version: packageVersion(),
+    maxInFlight: c.maxInFlight, breakerFailures: c.breakerFailures, tls: c.tls,
+  };
+}

@@ -1,0 +1,117 @@
+// Load generator for the benchmark; runs in the emulator's ctl namespace next to the router and talks to it
+// with the Open Inference Protocol v2 gRPC API, like any client. Every loop is bounded in count and time.
+//   --router HOST:PORT --latency-n N --throughput-n N --concurrency C --accuracy-n N --max-seconds S
+// Prints one JSON line: {latencyMs[], exchangedBytes[], throughput:{images, seconds, perSecond}, accuracy:{n, correct}}
+import * as grpc from '@grpc/grpc-js';
+import { inferenceProto } from '../../runtime/proto.ts';
+import { benchImages, batchOf, type BenchImages } from './images.ts';
+import { imageShapeOf } from '../cli/oip-client.ts';
+import type { ModelMetadataResponse__Output } from '../../runtime/generated/inference/ModelMetadataResponse.ts';
+import type { GRPCInferenceServiceClient } from '../../runtime/generated/inference/GRPCInferenceService.ts';
+import type { ModelInferResponse__Output } from '../../runtime/generated/inference/ModelInferResponse.ts';
+
+const argv = process.argv.slice(2);
+const opt = (name: string, def: string) => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1] : def; };
+const router = opt('router', '127.0.0.1:8001');
+const latencyN = Math.min(Number(opt('latency-n', '50')), 10_000);
+const throughputN = Math.min(Number(opt('throughput-n', '100')), 100_000);
+const concurrency = Math.min(Math.max(1, Number(opt('concurrency', '4'))), 64);
+const accuracyN = Math.min(Number(opt('accuracy-n', '200')), 1000);
+const accuracyBatch = Math.min(Number(opt('accuracy-batch', '25')), 64);
+const maxSeconds = Math.min(Number(opt('max-seconds', '120')), 1800);
+const warmup = Math.min(Number(opt('warmup', '5')), 100);
+const timeoutMs = Number(opt('timeout-ms', '30000'));
+
+const hardStop = setTimeout(() => { console.error(`loadgen: hard time limit ${maxSeconds + 30}s reached`); process.exit(3); }, (maxSeconds + 30) * 1000);
+const deadlineAt = performance.now() + maxSeconds * 1000;
+const inTime = () => performance.now() < deadlineAt;
+
+const Svc = inferenceProto().inference.GRPCInferenceService;
+const client = new Svc(router, grpc.credentials.createInsecure(), {
+  'grpc.max_receive_message_length': 64 << 20, 'grpc.max_send_message_length': 64 << 20,
+}) as unknown as GRPCInferenceServiceClient;
+let imageShape: number[] = [];
+let bench: BenchImages;
+
+function infer(first: number, n: number): Promise<ModelInferResponse__Output> {
+  const images = batchOf(bench, first, n);
+  return new Promise((resolve, reject) => {
+    client.modelInfer({
+      modelName: 'edgesplit', id: `bench-${first}-${n}`,
+      inputs: [{ name: 'image', datatype: 'UINT8', shape: [n, ...imageShape] }],
+      outputs: [{ name: 'probabilities' }],
+      rawInputContents: [images],
+    }, { deadline: Date.now() + timeoutMs }, (err, res) => (err ? reject(err) : resolve(res!)));
+  });
+}
+
+const param = (r: ModelInferResponse__Output, k: string): number | undefined => {
+  const p = r.parameters?.[k];
+  if (!p) return undefined;
+  const v = p.int64Param ?? p.uint64Param ?? p.doubleParam;
+  return v === undefined ? undefined : Number(v);
+};
+
+async function waitReady(): Promise<void> {
+  const until = Date.now() + 60_000;
+  for (;;) {
+    try {
+      await new Promise<void>((res, rej) => client.serverReady({}, { deadline: Date.now() + 2000 },
+        (e, r) => (e ? rej(e) : r?.ready ? res() : rej(new Error('not ready')))));
+      return;
+    } catch (e) {
+      if (Date.now() > until) throw new Error(`router ${router} not ready after 60 s: ${(e as Error).message}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+await waitReady();
+// The served input shape (any package: the shipped 28x28 ones or a larger random-weight one).
+imageShape = imageShapeOf(await new Promise<ModelMetadataResponse__Output>((res, rej) => client.modelMetadata({ name: 'edgesplit' },
+  { deadline: Date.now() + 10_000 }, (e, r) => (e ? rej(e) : res(r!)))));
+bench = benchImages(imageShape);
+for (let i = 0; i < warmup; i++) await infer(i, 1);
+
+const latencyMs: number[] = [];
+const exchangedBytes: number[] = [];
+for (let i = 0; i < latencyN && inTime(); i++) {
+  const t0 = performance.now();
+  const r = await infer(i, 1);
+  latencyMs.push(performance.now() - t0);
+  const x = param(r, 'edgesplit_exchanged_bytes');
+  if (x !== undefined) exchangedBytes.push(x);
+}
+
+let done = 0;
+let issued = 0;
+const t0 = performance.now();
+await Promise.all(Array.from({ length: concurrency }, async () => {
+  while (issued < throughputN && inTime()) {
+    const i = issued++;
+    await infer(i, 1);
+    done++;
+  }
+}));
+const seconds = (performance.now() - t0) / 1000;
+
+let correct = 0;
+let n = 0;
+const labels = bench.labels;
+for (let first = 0; labels && first < Math.min(accuracyN, bench.count) && inTime(); first += accuracyBatch) {
+  const b = Math.min(accuracyBatch, Math.min(accuracyN, bench.count) - first);
+  const r = await infer(first, b);
+  const probs = new Float32Array(new Uint8Array(r.rawOutputContents[0]).slice().buffer);
+  const K = probs.length / b;
+  for (let k = 0; k < b; k++) {
+    let best = 0;
+    for (let c = 1; c < K; c++) if (probs[k * K + c] > probs[k * K + best]) best = c;
+    if (best === labels[first + k]) correct++;
+    n++;
+  }
+}
+clearTimeout(hardStop);
+console.log(JSON.stringify({ latencyMs, exchangedBytes, throughput: { images: done, seconds, perSecond: done / seconds },
+  accuracy: { n, correct } }));
+client.close();
+process.exit(0);

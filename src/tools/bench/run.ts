@@ -1,0 +1,426 @@
+// The benchmark: one emulated edge cluster (scripts/edge-emulator.sh), every configuration side by side at
+// every bandwidth, measured through the real router and partition services, next to the planner's prediction.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { homedir } from 'node:os';
+import { loadPackage, resolvePackageDir, MODELS_DIR } from '../../runtime/manifest.ts';
+import { parseClusterYaml } from '../../roles/planner/cluster/cluster-file.ts';
+import { predictLatency } from '../../roles/planner/core/latency-model.ts';
+import { packageModel } from '../../roles/planner/core/package-model.ts';
+import { plan as planSearch } from '../../roles/planner/core/search.ts';
+import { loadCatalog } from '../../roles/planner/catalog.ts';
+import type { Cluster, PackageModel } from '../../roles/planner/core/types.ts';
+import { ensureBuilt, repoPath } from '../../runtime/paths.ts';
+import { SERVE_NODE_FLAGS } from '../cli/stack.ts';
+
+export const REPO = repoPath() + '/';
+export const EMULATOR = join(REPO, 'scripts', 'edge-emulator.sh');
+export const DEFAULT_WIDE_DIR = join(homedir(), '.cache', 'edgesplit', 'wide-packages');
+
+/** The trained Fashion-MNIST packages, or a random-weight family measured for latency only. */
+export type ModelFamily = 'fmnist' | 'wide4x' | 'large96';
+
+/** Random-weight package families (scripts/make-wide-packages.py), measured for latency only. */
+interface RandomFamily {
+  model: Exclude<ModelFamily, 'fmnist'>;
+  /** Config label prefix: '4x P=1', '96px P=1'. */
+  label: string;
+  what: string;
+  dir: string;
+  makeArgs: string[];
+}
+
+export interface BenchOptions {
+  quick: boolean;
+  bandwidths: number[];
+  cpu: number;
+  devices: number;
+  wide: boolean;
+  wideDir: string;
+  /** The larger-input regime: 3x96x96 random-weight packages of the shipped width (latency only). */
+  large?: boolean;
+  /** Where those are built/reused (default: wideDir/large96). */
+  largeDir?: string;
+  /** Directory for the cluster files and the raw results JSON (bench/results in the full run). */
+  outDir: string;
+  /** The planner's accuracy floor for its pick (default: its own, within 0.5 points of the best package). */
+  accuracyFloor?: number;
+  log: (s: string) => void;
+}
+
+export interface Row {
+  config: string;
+  package: string;
+  model: ModelFamily;
+  bandwidthMbps: number;
+  assignment: string[];
+  p50Ms: number;
+  p95Ms: number;
+  throughput: number;
+  predictedMs: number;
+  measuredOverPredicted: number;
+  exchangedBytesPerImage: number | null;
+  wireBytesPerImage: number;
+  expectedBytesPerImage: number;
+  accuracy: number | null;
+  accuracyN: number;
+  speedupVsP1: number | null;
+  /**
+   * What a perfect split would give against P=1: the dense P=1 network's FLOPs per image over one partition's
+   * (about 8 for the P=4 packages: the P=1 network has the same total width with 1x1 convs not grouped).
+   */
+  idealSpeedup: number;
+  /** FLOPs per image of one partition (the whole network for P=1). */
+  flopsPerPartition: number;
+  /** Speedup against the same model family's P=4 no-exchange package with all 4 partitions on one device. */
+  speedupVsOneDevice: number | null;
+}
+
+interface Config {
+  config: string;
+  pkgDir: string;
+  model: ModelFamily;
+  /** Device index of each partition. */
+  assignment: number[];
+  /** When set, this configuration is measured only at these bandwidths (the planner's pick). */
+  only?: number;
+}
+
+const quantile = (a: number[], q: number): number => {
+  const s = [...a].sort((x, y) => x - y);
+  if (s.length === 0) return NaN;
+  const pos = (s.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return s[lo] + (s[hi] - s[lo]) * (pos - lo);
+};
+
+export class Emulator {
+  readonly prefix = `esemub${process.pid}`;
+  private upDone = false;
+  private readonly pids = new Set<number>();
+  constructor(private readonly log: (s: string) => void) {}
+
+  sh(args: string[], opts: { input?: string; timeoutMs?: number } = {}): string {
+    return execFileSync(EMULATOR, ['--prefix', this.prefix, ...args], {
+      encoding: 'utf8', timeout: opts.timeoutMs ?? 300_000, env: { ...process.env, ES_QUIET: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  }
+
+  up(devices: number, mbps: number, cpu: number): void {
+    this.upDone = true;
+    this.sh(['up', '--devices', String(devices), '--mbps', String(mbps), '--cpu', String(cpu)]);
+  }
+
+  setBandwidth(mbps: number): void { this.sh(['set-bandwidth', '--mbps', String(mbps)]); }
+
+  addr(node: string): string { return this.sh(['addr', node]).trim(); }
+
+  /** Starts a long-running command inside a node (own process group); returns its pid. */
+  spawn(node: string, logFile: string, cmd: string[]): number {
+    const pid = Number(this.sh(['spawn', node, logFile, '--', ...cmd]).trim());
+    this.pids.add(pid);
+    return pid;
+  }
+
+  async stop(pid: number): Promise<void> {
+    try { process.kill(-pid, 'SIGTERM'); } catch { /* gone */ }
+    for (let i = 0; i < 50; i++) {
+      try { process.kill(pid, 0); } catch { this.pids.delete(pid); return; }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ }
+    this.pids.delete(pid);
+  }
+
+  counters(): Map<string, { tx: number; rx: number }> {
+    const m = new Map<string, { tx: number; rx: number }>();
+    for (const line of this.sh(['counters']).trim().split('\n')) {
+      const [n, tx, rx] = line.split(/\s+/);
+      m.set(n, { tx: Number(tx), rx: Number(rx) });
+    }
+    return m;
+  }
+
+  /** Runs a bounded command in a node and returns its stdout. */
+  execIn(node: string, cmd: string[], timeoutMs: number): string {
+    return this.sh(['exec', node, '--', ...cmd], { timeoutMs });
+  }
+
+  /** Removes everything (processes, namespaces, cgroups); synchronous so it also works from an exit handler. */
+  down(): void {
+    if (!this.upDone) return;
+    for (const pid of this.pids) { try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ } }
+    spawnSync(EMULATOR, ['--prefix', this.prefix, 'down'], { stdio: 'ignore', timeout: 60_000, env: { ...process.env, ES_QUIET: '1' } });
+    this.upDone = false;
+  }
+}
+
+function clusterAt(base: Cluster, mbps: number): Cluster {
+  return {
+    ...base,
+    nodes: base.nodes.map((n) => ({ ...n, bandwidthMbps: mbps })),
+    router: base.router.kind === 'own' ? { ...base.router, bandwidthMbps: mbps } : base.router,
+  };
+}
+
+function modelOf(dir: string): PackageModel {
+  const m = loadPackage(dir).manifest;
+  return packageModel(m as unknown as Parameters<typeof packageModel>[0], dir);
+}
+
+export async function runBench(o: BenchOptions): Promise<Row[]> {
+  // The devices run the compiled helpers (dist/), as the image does.
+  ensureBuilt(o.log);
+  const emu = new Emulator(o.log);
+  const onSignal = (sig: NodeJS.Signals) => { emu.down(); process.kill(process.pid, sig); };
+  const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const s of sigs) process.once(s, onSignal);
+  const onExit = () => emu.down();
+  process.once('exit', onExit);
+  try {
+    return await benchInside(emu, o);
+  } finally {
+    emu.down();
+    for (const s of sigs) process.removeListener(s, onSignal);
+    process.removeListener('exit', onExit);
+  }
+}
+
+async function benchInside(emu: Emulator, o: BenchOptions): Promise<Row[]> {
+  mkdirSync(o.outDir, { recursive: true });
+  const logDir = join(o.outDir, 'logs');
+  mkdirSync(logDir, { recursive: true });
+  const t0 = Date.now();
+  const stamp = () => `${((Date.now() - t0) / 1000).toFixed(0)}s`;
+  o.log(`[${stamp()}] emulator up: ${o.devices} devices, ${o.cpu} core each (prefix ${emu.prefix})`);
+  emu.up(o.devices, o.bandwidths[0], o.cpu);
+
+  // --- the configurations
+  const catalog = JSON.parse(readFileSync(join(MODELS_DIR, 'catalog.json'), 'utf8')) as { packages: { name: string; path: string; partitions: number; policyId: string; testAccuracy: number }[] };
+  const byName = (n: string) => join(MODELS_DIR, catalog.packages.find((p) => p.name === n)?.path ?? n);
+  const p4 = catalog.packages.filter((p) => p.partitions === 4);
+  const searched = p4.filter((p) => p.policyId !== 'baseline' && p.policyId !== 'none').sort((a, b) => b.testAccuracy - a.testAccuracy);
+  const all4 = [0, 1, 2, 3].slice(0, Math.min(4, o.devices));
+  const configs: Config[] = [
+    { config: 'P=1', pkgDir: byName('fmnist-p1'), model: 'fmnist', assignment: [0] },
+    { config: 'P=4 baseline', pkgDir: byName(p4.find((p) => p.policyId === 'baseline')!.name), model: 'fmnist', assignment: all4 },
+    { config: 'P=4 none', pkgDir: byName(p4.find((p) => p.policyId === 'none')!.name), model: 'fmnist', assignment: all4 },
+    // The fair reference for a split: the same P=4 package, all partitions on one device (no network in between).
+    { config: 'P=4 none, one device', pkgDir: byName(p4.find((p) => p.policyId === 'none')!.name), model: 'fmnist',
+      assignment: [0, 0, 0, 0], only: Math.max(...o.bandwidths) },
+    ...(o.quick ? searched.slice(0, 1) : searched).map((p) => ({ config: `P=4 searched ${p.policyId}`, pkgDir: byName(p.name), model: 'fmnist' as const, assignment: all4 })),
+  ];
+  const families: RandomFamily[] = [
+    ...(o.wide ? [{ model: 'wide4x' as const, label: '4x', what: '4x-width', dir: o.wideDir, makeArgs: [] }] : []),
+    ...(o.large ? [{ model: 'large96' as const, label: '96px', what: '3x96x96-input', dir: o.largeDir ?? join(o.wideDir, 'large96'),
+      makeArgs: ['--input', '3x96x96'] }] : []),
+  ];
+  for (const f of families) {
+    const index = join(f.dir, 'index.json');
+    if (!existsSync(index)) {
+      o.log(`[${stamp()}] building the ${f.what} random-weight packages in ${f.dir}`);
+      const py = join(REPO, 'training', '.venv', 'bin', 'python');
+      if (!existsSync(py)) throw new Error(`the ${f.what} packages need ${py} (run: bash training/setup-venv.sh)`);
+      execFileSync(py, [join(REPO, 'scripts', 'make-wide-packages.py'), '--out', f.dir, ...f.makeArgs], { stdio: ['ignore', 'ignore', 'inherit'], timeout: 600_000 });
+    }
+    const idx = JSON.parse(readFileSync(index, 'utf8')) as { sparsePolicy: string; packages: string[] };
+    const w = (n: string) => join(f.dir, `${f.model}-${n}`);
+    configs.push(
+      { config: `${f.label} P=1`, pkgDir: w('p1'), model: f.model, assignment: [0] },
+      { config: `${f.label} P=4 baseline`, pkgDir: w('p4-baseline'), model: f.model, assignment: all4 },
+      { config: `${f.label} P=4 none`, pkgDir: w('p4-none'), model: f.model, assignment: all4 },
+      // A minute of slow requests: the full run only.
+      ...(o.quick ? [] : [{ config: `${f.label} P=4 none, one device`, pkgDir: w('p4-none'), model: f.model,
+        assignment: [0, 0, 0, 0], only: Math.max(...o.bandwidths) }]),
+      { config: `${f.label} P=4 searched ${idx.sparsePolicy}`, pkgDir: w(`p4-${idx.sparsePolicy}`), model: f.model, assignment: all4 },
+    );
+  }
+
+  // --- the measured cluster: GFLOPS inside each device's quota, on the units of each model family
+  const measureReps = o.quick ? 8 : 20;
+  // Measure on the fastest links: the per-request cost must not include wire effects the model carries itself.
+  emu.setBandwidth(Math.max(...o.bandwidths));
+  emu.sh(['measure', '--out', join(o.outDir, 'cluster.yaml'), '--package', byName('fmnist-p1'), '--package', byName('fmnist-p4-none'), '--reps', String(measureReps),
+    '--service-package', byName('fmnist-p4-none'), '--service-n', String(o.quick ? 20 : 40)], { timeoutMs: 600_000 });
+  const base: Record<string, Cluster> = { fmnist: parseClusterYaml(readFileSync(join(o.outDir, 'cluster.yaml'), 'utf8'), 'cluster.yaml') };
+  for (const f of families) {
+    const file = `cluster-${f.model}.yaml`;
+    emu.sh(['measure', '--out', join(o.outDir, file), '--package', join(f.dir, `${f.model}-p1`), '--package', join(f.dir, `${f.model}-p4-none`), '--reps', String(o.quick ? 3 : 6),
+      '--service-package', join(f.dir, `${f.model}-p4-none`), '--service-n', String(o.quick ? 10 : 20)], { timeoutMs: 600_000 });
+    base[f.model] = parseClusterYaml(readFileSync(join(o.outDir, file), 'utf8'), file);
+  }
+  o.log(`[${stamp()}] measured GFLOPS per device: ` + Object.entries(base).map(([k, c]) => `${k} units ${c.nodes.map((n) => n.gflops.toFixed(1)).join(', ')}`).join('; '));
+  for (const [k, c] of Object.entries(base)) {
+    o.log(`[${stamp()}] ${k} service costs: request ms ${c.nodes.map((n) => n.perRequestOverheadMs?.toFixed(1)).join(', ')}; message ms ` +
+      `${c.nodes.map((n) => n.perMessageOverheadMs?.toFixed(2)).join(', ')}; ms/MB ${c.nodes.map((n) => n.cpuMsPerMB?.toFixed(0)).join(', ')}; ` +
+      `router request ms ${c.router.kind === 'own' ? c.router.perRequestOverheadMs?.toFixed(1) : '-'}`);
+  }
+
+  // Goodput of a link at each bandwidth (TCP over the tbf-shaped veth pair), used as the planner's bandwidth.
+  const goodput = new Map<number, number>();
+  for (const b of o.bandwidths) {
+    emu.setBandwidth(b);
+    const bytes = Math.min(50_000_000, Math.round((b * 1e6) / 8 * (o.quick ? 0.3 : 1)));
+    const r = JSON.parse(emu.sh(['iperf', 'dev0', 'dev1', '--bytes', String(bytes)]).trim().split('\n').pop()!);
+    goodput.set(b, r.mbps);
+    o.log(`[${stamp()}] link ${b} Mbit/s: TCP goodput ${r.mbps.toFixed(1)} Mbit/s, RTT ${r.rttMs.toFixed(3)} ms`);
+  }
+  const clusterFor = (model: string, b: number) => clusterAt(base[model], goodput.get(b)!);
+
+  // --- the planner's pick at every bandwidth (in-process planner core, the catalog and the measured cluster)
+  const loaded = await loadCatalog(join(MODELS_DIR, 'catalog.json'));
+  for (const b of o.bandwidths) {
+    const r = planSearch(loaded.packages, clusterFor('fmnist', b),
+      o.accuracyFloor === undefined ? { mode: 'latency' } : { mode: 'latency', accuracyFloor: o.accuracyFloor });
+    const pkgDir = join(loaded.root, r.chosen.pkg.path);
+    const assignment = r.chosen.assignment;
+    const same = configs.find((c) => c.model === 'fmnist' && c.pkgDir === pkgDir && c.only === undefined
+      && new Set(c.assignment).size === c.assignment.length && new Set(assignment).size === assignment.length && c.assignment.length === assignment.length);
+    o.log(`[${stamp()}] planner at ${b} Mbit/s picks ${r.chosen.pkg.name} on ${assignment.map((i) => base.fmnist.nodes[i].name).join(',')} (predicted ${r.chosen.prediction.latencyMs.toFixed(2)} ms)`);
+    configs.push({ config: `planner -> ${r.chosen.pkg.name}`, pkgDir, model: 'fmnist', assignment, only: b, ...(same ? { reuse: same.config } : {}) } as Config);
+  }
+
+  // --- measure
+  const sizes = o.quick
+    ? { latencyN: 20, throughputN: 24, concurrency: 4, accuracyN: 100, maxSeconds: 25 }
+    : { latencyN: 100, throughputN: 160, concurrency: 4, accuracyN: 1000, maxSeconds: 90 };
+  const wideSizes = o.quick
+    ? { latencyN: 6, throughputN: 8, concurrency: 4, accuracyN: 0, maxSeconds: 25 }
+    : { latencyN: 30, throughputN: 40, concurrency: 4, accuracyN: 0, maxSeconds: 90 };
+  const rows: Row[] = [];
+  const accuracyOf = new Map<string, { acc: number | null; n: number }>();
+  const routerIp = emu.addr('ctl');
+  const ips = Array.from({ length: o.devices }, (_, i) => emu.addr(`dev${i}`));
+  for (const c of configs) {
+    const reuse = (c as Config & { reuse?: string }).reuse;
+    const bws = c.only !== undefined ? [c.only] : o.bandwidths;
+    if (reuse) {
+      for (const b of bws) {
+        const r = rows.find((x) => x.config === reuse && x.bandwidthMbps === b);
+        if (r) rows.push({ ...r, config: c.config });
+      }
+      continue;
+    }
+    const pkg = loadPackage(resolvePackageDir(c.pkgDir));
+    const P = pkg.manifest.partitions;
+    const model = modelOf(pkg.dir);
+    const portOf = (i: number) => 7100 + i;
+    const addrs = c.assignment.map((d, i) => `${ips[d]}:${portOf(i)}`);
+    const tag = `${c.config.replace(/[^A-Za-z0-9]+/g, '_')}`;
+    o.log(`[${stamp()}] ${c.config}: starting ${P} partition(s) on ${c.assignment.map((d) => `dev${d}`).join(',')}`);
+    const pids: number[] = [];
+    try {
+      for (let i = 0; i < P; i++) {
+        pids.push(emu.spawn(`dev${c.assignment[i]}`, join(logDir, `${tag}-p${i}.log`), ['node', ...SERVE_NODE_FLAGS, join(REPO, 'bin', 'edgesplit.mjs'), 'serve', 'partition',
+          '--package', pkg.dir, '--index', String(i), '--host', ips[c.assignment[i]], '--port', String(portOf(i)),
+          '--peers', addrs.join(','), '--measure', 'false', '--default-timeout-ms', '60000']));
+      }
+      // The router opens a partition's circuit after a few failed calls: start it once every partition is ready.
+      for (let i = 0; i < P; i++) await waitForLine(join(logDir, `${tag}-p${i}.log`), '"msg":"ready"', 120_000);
+      pids.push(emu.spawn('ctl', join(logDir, `${tag}-router.log`), ['node', ...SERVE_NODE_FLAGS, join(REPO, 'bin', 'edgesplit.mjs'), 'serve', 'router',
+        '--package', pkg.dir, '--partitions', addrs.join(','), '--host', routerIp, '--port', '8001', '--timeout-ms', '60000']));
+      const sz = c.model === 'fmnist' ? sizes : wideSizes;
+      for (const [bi, b] of bws.entries()) {
+        emu.setBandwidth(b);
+        // Fresh processes run the request path unoptimised for the first hundred or so requests (V8's tiers): warm
+        // them before the first bandwidth measured, as a serving cluster is.
+        const warmup = bi === 0 ? (o.quick ? 50 : 100) : 10;
+        const wantAcc = c.model === 'fmnist' && !accuracyOf.has(c.pkgDir);
+        const before = emu.counters();
+        const lat = JSON.parse(lastLine(emu.execIn('ctl', ['node', join(REPO, 'dist', 'src', 'tools', 'bench', 'loadgen.js'),
+          '--router', `${routerIp}:8001`, '--latency-n', String(sz.latencyN), '--throughput-n', '0', '--accuracy-n', '0',
+          '--max-seconds', String(sz.maxSeconds), '--warmup', String(warmup)], (sz.maxSeconds + 120) * 1000)));
+        const after = emu.counters();
+        const thr = JSON.parse(lastLine(emu.execIn('ctl', ['node', join(REPO, 'dist', 'src', 'tools', 'bench', 'loadgen.js'),
+          '--router', `${routerIp}:8001`, '--latency-n', '0', '--throughput-n', String(sz.throughputN), '--concurrency', String(sz.concurrency),
+          '--accuracy-n', String(wantAcc ? sz.accuracyN : 0), '--max-seconds', String(sz.maxSeconds), '--warmup', '0'], (sz.maxSeconds + 120) * 1000)));
+        if (wantAcc) accuracyOf.set(c.pkgDir, { acc: thr.accuracy.n ? thr.accuracy.correct / thr.accuracy.n : null, n: thr.accuracy.n });
+        const requests = lat.latencyMs.length + warmup;
+        let devTx = 0;
+        for (let d = 0; d < o.devices; d++) devTx += after.get(`dev${d}`)!.tx - before.get(`dev${d}`)!.tx;
+        const toRouter = after.get('ctl')!.rx - before.get('ctl')!.rx;
+        const pred = predictLatency(model, clusterFor(c.model, b), c.assignment);
+        const p50 = quantile(lat.latencyMs, 0.5);
+        const acc = accuracyOf.get(c.pkgDir);
+        rows.push({
+          config: c.config, package: pkg.manifest.name, model: c.model, bandwidthMbps: b,
+          assignment: c.assignment.map((d) => `dev${d}`),
+          p50Ms: round(p50), p95Ms: round(quantile(lat.latencyMs, 0.95)), throughput: round(thr.throughput.perSecond),
+          predictedMs: round(pred.latencyMs), measuredOverPredicted: round(p50 / pred.latencyMs, 3),
+          exchangedBytesPerImage: lat.exchangedBytes.length ? quantile(lat.exchangedBytes, 0.5) : null,
+          wireBytesPerImage: Math.round(Math.max(0, devTx - toRouter) / requests),
+          expectedBytesPerImage: model.exchangedBytes,
+          accuracy: acc?.acc == null ? null : round(acc.acc, 4), accuracyN: acc?.n ?? 0,
+          speedupVsP1: null, idealSpeedup: P, speedupVsOneDevice: null,
+          flopsPerPartition: pkg.manifest.stem.flops + pkg.manifest.blocks.reduce((t, u) => t + u.flops, 0),
+        });
+        const r = rows[rows.length - 1];
+        o.log(`[${stamp()}]   ${b} Mbit/s: p50 ${r.p50Ms} ms, p95 ${r.p95Ms} ms, ${r.throughput} img/s, predicted ${r.predictedMs} ms (x${r.measuredOverPredicted}), exchanged ${r.exchangedBytesPerImage ?? '-'} B/img (wire ${r.wireBytesPerImage})`);
+      }
+    } finally {
+      for (const pid of pids) await emu.stop(pid);
+    }
+  }
+  // speedup vs P=1 of the same model family at the same bandwidth; the ideal is the FLOP ratio, not P
+  for (const r of rows) {
+    const ref = rows.find((x) => x.model === r.model && x.bandwidthMbps === r.bandwidthMbps && /^(\S+ )?P=1$/.test(x.config));
+    r.speedupVsP1 = ref ? round(ref.p50Ms / r.p50Ms, 3) : null;
+    if (ref) r.idealSpeedup = round(ref.flopsPerPartition / r.flopsPerPartition, 2);
+    const one = rows.find((x) => x.model === r.model && x.config.endsWith('P=4 none, one device'));
+    r.speedupVsOneDevice = one ? round(one.p50Ms / r.p50Ms, 3) : null;
+  }
+  o.log(`[${stamp()}] done`);
+  return rows;
+}
+
+async function waitForLine(file: string, needle: string, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    let text = '';
+    try { text = readFileSync(file, 'utf8'); } catch { /* not yet written */ }
+    if (text.includes(needle)) return;
+    if (Date.now() > until) throw new Error(`${file}: no ${needle} after ${timeoutMs / 1000} s:\n${text.slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
+const lastLine = (s: string) => s.trim().split('\n').pop() ?? '';
+
+export function formatTable(rows: Row[]): string {
+  const head = ['config', 'Mbit/s', 'p50 ms', 'p95 ms', 'img/s', 'pred ms', 'meas/pred', 'B/img', 'wire B/img', 'accuracy',
+    'vs P=1 / ideal', 'vs one device'];
+  const body = rows.map((r) => [r.config, String(r.bandwidthMbps), r.p50Ms.toFixed(1), r.p95Ms.toFixed(1), r.throughput.toFixed(1),
+    r.predictedMs.toFixed(1), r.measuredOverPredicted.toFixed(2), r.exchangedBytesPerImage == null ? '-' : String(r.exchangedBytesPerImage),
+    String(r.wireBytesPerImage), r.accuracy == null ? (r.model !== 'fmnist' ? 'n/a (random)' : '-') : (r.accuracy * 100).toFixed(1) + '%',
+    r.speedupVsP1 == null ? '-' : `${r.speedupVsP1.toFixed(2)}x / ${r.idealSpeedup}`,
+    r.speedupVsOneDevice == null ? '-' : `${r.speedupVsOneDevice.toFixed(2)}x`]);
+  const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ');
+  return [line(head), ...body.map(line)].join('\n');
+}
+
+/** The fitted per-request service cost of each device (ms), from the cluster file `measure` wrote into `dir`. */
+export function serviceCosts(dir: string): number[] {
+  const c = parseClusterYaml(readFileSync(join(dir, 'cluster.yaml'), 'utf8'), 'cluster.yaml');
+  return c.nodes.map((n) => round(n.perRequestOverheadMs ?? 0, 2));
+}
+
+export function writeResults(dir: string, rows: Row[], meta: Record<string, unknown>): string {
+  mkdirSync(dir, { recursive: true });
+  const f = join(dir, 'bench.json');
+  writeFileSync(f, JSON.stringify({ ...meta, rows }, null, 2) + '\n');
+  return f;
+}
+
+/** Spawns a process and resolves with its exit code (for the plot). */
+export function runPlot(json: string, png: string): Promise<number> {
+  return new Promise((res) => {
+    const p = spawn('/usr/bin/python3', [join(REPO, 'src', 'tools', 'bench', 'plot.py'), json, png], { stdio: 'inherit' });
+    p.on('exit', (c) => res(c ?? 1));
+    p.on('error', () => res(1));
+  });
+}

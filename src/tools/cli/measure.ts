@@ -1,0 +1,70 @@
+import type { ModelPackage } from '../../runtime/manifest.ts';
+import { imagesOf, loadSample, loadTestVectors, sampleDirFor } from '../../runtime/sample.ts';
+
+/** Anything that classifies a batch: the router through gRPC (demo) or the units in one process (eval). */
+export interface Classifier {
+  classify(images: Uint8Array, n: number, opts?: { logits?: boolean }): Promise<{ probabilities: Float32Array;
+    logits?: Float32Array; exchangedBytes: number; degraded: boolean }>;
+}
+
+export interface RunSummary {
+  package: string;
+  partitions: number;
+  policyId: string;
+  images: number;
+  accuracy: number;
+  exchangedBytesPerImage: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxAbsDiffVsReference: number;
+}
+
+export function percentile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+}
+
+const round = (v: number, d: number) => Number(v.toFixed(d));
+
+function argmax(p: Float32Array, i: number, k: number): number {
+  let best = 0;
+  for (let c = 1; c < k; c++) if (p[i * k + c] > p[i * k + best]) best = c;
+  return best;
+}
+
+/**
+ * Classifies the first `images` sample images one request each (batch 1: the latency a single user sees), then
+ * the package's test vectors in one batch with logits, for the parity figure against PyTorch.
+ */
+export async function measure(c: Classifier, pkg: ModelPackage, images: number): Promise<RunSummary> {
+  const sample = loadSample(sampleDirFor(pkg));
+  const n = Math.min(images, sample.count);
+  const k = pkg.manifest.classes.length;
+  const lat: number[] = [];
+  let correct = 0;
+  let bytes = 0;
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    const r = await c.classify(imagesOf(sample, i, i + 1), 1);
+    lat.push(performance.now() - t0);
+    if (argmax(r.probabilities, 0, k) === sample.labels[i]) correct++;
+    bytes += r.exchangedBytes;
+  }
+  const tv = loadTestVectors(pkg);
+  let maxDiff = 0;
+  for (let s = 0; s < tv.count; s += 16) {
+    const m = Math.min(16, tv.count - s);
+    const r = await c.classify(imagesOf(tv, s, s + m), m, { logits: true });
+    if (!r.logits) throw new Error('the classifier returned no logits');
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < k; j++) maxDiff = Math.max(maxDiff, Math.abs(r.logits[i * k + j] - tv.logits[s + i][j]));
+    }
+  }
+  lat.sort((a, b) => a - b);
+  const m = pkg.manifest;
+  return {
+    package: m.name, partitions: m.partitions, policyId: m.policy.id, images: n,
+    accuracy: n ? round(correct / n, 4) : 0, exchangedBytesPerImage: n ? round(bytes / n, 2) : 0,
+    p50Ms: round(percentile(lat, 0.5), 3), p99Ms: round(percentile(lat, 0.99), 3), maxAbsDiffVsReference: maxDiff,
+  };
+}
