@@ -1,16 +1,13 @@
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
-import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
-import { loaderOptions, protoFiles } from './proto.ts';
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
 export interface GrpcServerOptions {
   /** Largest message accepted or sent, in bytes (oversized ones fail with RESOURCE_EXHAUSTED). */
   maxMessageBytes?: number;
-  /** Extra channel options, e.g. keepalive tuning. */
-  options?: grpc.ChannelOptions;
+  /** Extra server options, e.g. keepalive tuning or interceptors. */
+  options?: grpc.ServerOptions;
 }
 
 /** A grpc-js server with explicit message-size limits and keepalive pings allowed from peers. */
@@ -38,12 +35,6 @@ export function addHealth(server: grpc.Server, services: readonly string[],
 /** Sets the overall status and every named service at once. */
 export function setServing(health: HealthImplementation, services: readonly string[], status: ServingStatus): void {
   for (const s of ['', ...services]) health.setStatus(s, status);
-}
-
-/** Registers server reflection (v1 and v1alpha) over every edgesplit proto, so grpcurl needs no files. */
-export function addReflection(server: grpc.Server): void {
-  const def = protoLoader.loadSync(protoFiles(), loaderOptions());
-  new ReflectionService(def).addToServer(server);
 }
 
 /** Binds (insecurely unless `creds` are given, see tls.ts) and resolves with the bound port (port 0 picks a free one). */

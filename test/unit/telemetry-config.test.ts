@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { telemetryConfig, telemetryWanted } from '../../src/runtime/telemetry/config.ts';
 import { WarnOnce } from '../../src/runtime/telemetry/warn.ts';
+import { lineLogger } from '../../src/runtime/log.ts';
 
 describe('telemetry configuration from OTEL_* variables', () => {
   it('should start nothing when no exporter, endpoint or Prometheus port is set', () => {
@@ -45,11 +46,12 @@ describe('telemetry configuration from OTEL_* variables', () => {
 
   it('should write each kind of warning once, whatever its numbers', () => {
     const out: string[] = [];
-    const w = new WarnOnce('test', (l) => out.push(l));
+    const w = new WarnOnce(lineLogger('test', (l) => out.push(l)));
     for (let i = 0; i < 50; i++) w.warn(`export failed: connect ECONNREFUSED 127.0.0.1:${4000 + i}`);
     w.warn('unknown OTEL_TRACES_SAMPLER value "x", using default');
     assert.equal(out.length, 2);
     assert.equal(w.suppressed, 49);
     assert.equal(JSON.parse(out[0]).level, 'warn');
+    assert.equal(JSON.parse(out[0]).service, 'test');
   });
 });

@@ -1,9 +1,8 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { HealthImplementation } from 'grpc-health-check';
-import { addHealth, addReflection, createGrpcServer, setServing, shutdownServer } from '../../runtime/grpc-server.ts';
 import { partitionProto } from '../../runtime/proto.ts';
-import { hardenDefinition, rejectMalformed } from '../../runtime/malformed.ts';
-import { traceService } from '../../runtime/telemetry/grpc-server.ts';
+import { createRoleServer } from '../../runtime/role-server.ts';
+import type { TlsMaterial } from '../../runtime/tls.ts';
 import { partitionRpcHooks } from './telemetry.ts';
 import { describeHandler } from './describe.ts';
 import { pushHandler } from './push.ts';
@@ -27,11 +26,15 @@ export interface HandlerDeps {
 
 export interface PartitionServerDeps extends HandlerDeps {
   maxMessageBytes: number;
+  /** undefined: plaintext. */
+  tls?: TlsMaterial;
 }
 
 export interface PartitionServer {
   server: grpc.Server;
   health: HealthImplementation;
+  /** Binds (with the TLS given); resolves to the bound port. Health stays NOT_SERVING until ready(). */
+  listen(host: string, port: number): Promise<number>;
   /** Health SERVING once bound and ready. */
   ready(): void;
   /** Health NOT_SERVING, drain in-flight Runs (at most drainMs), tryShutdown, forceShutdown after timeoutMs. */
@@ -39,24 +42,26 @@ export interface PartitionServer {
 }
 
 export function createServer(deps: PartitionServerDeps): PartitionServer {
-  const server = createGrpcServer({ maxMessageBytes: deps.maxMessageBytes });
   const def = partitionProto().edgesplit.v1.Partition.service;
   const hooks = partitionRpcHooks(deps.runner.describe().index);
   const streams = new StreamRegistry();
-  server.addService(hardenDefinition(def), rejectMalformed(def, traceService(def, {
-    Run: runHandler(deps),
-    Push: pushHandler(deps),
-    Describe: describeHandler(deps),
-    RunStream: runStreamHandler(deps, streams, hooks.Run),
-    PushStream: pushStreamHandler(deps, streams, hooks.Push),
-  }, hooks)));
-  const health = addHealth(server, [PARTITION_SERVICE]);
-  addReflection(server);
+  const role = createRoleServer({ maxMessageBytes: deps.maxMessageBytes, tls: deps.tls, services: [{
+    definition: def,
+    handlers: {
+      Run: runHandler(deps),
+      Push: pushHandler(deps),
+      Describe: describeHandler(deps),
+      RunStream: runStreamHandler(deps, streams, hooks.Run),
+      PushStream: pushStreamHandler(deps, streams, hooks.Push),
+    },
+    telemetry: hooks,
+  }] });
   return {
-    server,
-    health,
-    ready: () => setServing(health, [PARTITION_SERVICE], 'SERVING'),
-    shutdown: (opts = {}) => shutdownServer(server, { health, services: [PARTITION_SERVICE],
+    server: role.server,
+    health: role.health,
+    listen: (host, port) => role.listen(host, port),
+    ready: () => role.setServing('SERVING'),
+    shutdown: (opts = {}) => role.shutdown({
       // In-flight Runs finish first (their pushes still flow), then the data-path streams end so tryShutdown can.
       drain: async () => {
         await deps.runner.drain(opts.drainMs ?? 10_000);

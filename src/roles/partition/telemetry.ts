@@ -1,4 +1,4 @@
-import { SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
+import { SpanStatusCode, type Attributes, type Span } from '@opentelemetry/api';
 import type { PushRequest__Output } from '../../runtime/generated/edgesplit/v1/PushRequest.ts';
 import type { RunRequest__Output } from '../../runtime/generated/edgesplit/v1/RunRequest.ts';
 import type { RunResponse } from '../../runtime/generated/edgesplit/v1/RunResponse.ts';
@@ -6,9 +6,9 @@ import { hrNow } from '../../runtime/telemetry/clock.ts';
 import { withCallAttributes } from '../../runtime/telemetry/grpc-client.ts';
 import type { MethodHooks } from '../../runtime/telemetry/grpc-server.ts';
 import { instruments } from '../../runtime/telemetry/metrics.ts';
-import { ATTR, SPAN, TRACER_NAME } from '../../runtime/telemetry/names.ts';
-import { NO_OBSERVER, type PushInfo, type RunObserver } from '../../runtime/telemetry/observer.ts';
-import { instrumented, telemetryActive } from '../../runtime/telemetry/state.ts';
+import { ATTR, SPAN } from '../../runtime/telemetry/names.ts';
+import type { PushInfo, RunObserver } from '../../runtime/telemetry/observer.ts';
+import { instrumented, tracer, tracingOn } from '../../runtime/telemetry/enabled.ts';
 
 function traced<T>(span: Span, fn: () => Promise<T>): Promise<T> {
   return fn().then((v) => {
@@ -22,20 +22,18 @@ function traced<T>(span: Span, fn: () => Promise<T>): Promise<T> {
 }
 
 /**
- * Spans for partition `index`'s steps: one per unit computed, `edgesplit.wait` while a peer's slice is late; pushes
- * get their edgesplit.* attributes on the gRPC CLIENT span the interceptor opens, and count into exchanged bytes.
+ * Spans for partition `index`'s steps: one per unit computed (only with `unitSpans`, EDGESPLIT_TRACE_UNITS),
+ * `edgesplit.wait` while a peer's slice is late; pushes get their edgesplit.* attributes on the gRPC CLIENT span the
+ * interceptor opens, and count into exchanged bytes. Whether telemetry is on is asked per step (enabled.ts).
  */
-export function partitionObserver(index: number): RunObserver {
-  if (!instrumented()) return NO_OBSERVER;
-  const tracer = trace.getTracer(TRACER_NAME);
-  const tracing = telemetryActive().tracing;
-  const unitSpans = tracing && telemetryActive().unitSpans === true;
+export function partitionObserver(index: number, opts: { unitSpans?: boolean } = {}): RunObserver {
   return {
     unit(name, n, fn) {
-      if (!unitSpans) return fn();
-      return traced(tracer.startSpan(SPAN.unit(name), { attributes: { [ATTR.unit]: name, [ATTR.partition]: index, [ATTR.batch]: n }, startTime: hrNow() }), fn);
+      if (!opts.unitSpans || !tracingOn()) return fn();
+      return traced(tracer().startSpan(SPAN.unit(name), { attributes: { [ATTR.unit]: name, [ATTR.partition]: index, [ATTR.batch]: n }, startTime: hrNow() }), fn);
     },
     push(info: PushInfo, fn) {
+      if (!instrumented()) return fn();
       const attrs: Attributes = { [ATTR.partition]: index, [ATTR.point]: info.point, [ATTR.peer]: info.peer,
         [ATTR.bytes]: info.bytes, [ATTR.precision]: info.precision, [ATTR.batch]: info.n };
       return withCallAttributes(attrs, fn).then((v) => {
@@ -44,8 +42,8 @@ export function partitionObserver(index: number): RunObserver {
       });
     },
     wait(info, fn) {
-      if (!tracing) return fn();
-      return traced(tracer.startSpan(SPAN.wait, { attributes: { [ATTR.partition]: index, [ATTR.point]: info.point, [ATTR.peer]: info.peer }, startTime: hrNow() }), fn);
+      if (!tracingOn()) return fn();
+      return traced(tracer().startSpan(SPAN.wait, { attributes: { [ATTR.partition]: index, [ATTR.point]: info.point, [ATTR.peer]: info.peer }, startTime: hrNow() }), fn);
     },
   };
 }

@@ -1,6 +1,5 @@
 import type { DeployOptions } from './k8s/objects.ts';
 // The planner process: config -> catalog -> controller (or local planner) -> gRPC server.
-import * as grpc from '@grpc/grpc-js';
 import { readFile } from 'node:fs/promises';
 import { loadCatalog } from './catalog.ts';
 import { parseClusterYaml } from './cluster/cluster-file.ts';
@@ -12,12 +11,13 @@ import { LocalPlanner } from './local-planner.ts';
 import type { PlannerService } from './planner-service.ts';
 import { createServer } from './server.ts';
 import { tracedPlanner } from './telemetry.ts';
-import { describeTls, serverCredentials } from '../../runtime/tls.ts';
+import { describeTls } from '../../runtime/tls.ts';
+import type { RoleServer } from '../../runtime/role-server.ts';
 
 export class PlannerApp {
   private closed = false;
 
-  private constructor(readonly planner: PlannerService, readonly port: number, private readonly server: grpc.Server,
+  private constructor(readonly planner: PlannerService, readonly port: number, private readonly server: RoleServer,
     private readonly closers: (() => Promise<void>)[], /** 'off' | 'tls' | 'mtls' (no paths, no contents). */ readonly tls: string) {}
 
   /** api: inject a ClusterApi (tests); otherwise one is made from the config's kubeconfig or in-cluster credentials. */
@@ -50,9 +50,10 @@ export class PlannerApp {
         closers.unshift(() => controller.shutdown());
         planner = controller;
       }
-      const { server } = createServer({ planner: tracedPlanner(planner) });
-      const port = await new Promise<number>((resolve, reject) =>
-        server.bindAsync(`0.0.0.0:${cfg.port}`, serverCredentials(tls), (err, p) => (err ? reject(err) : resolve(p))));
+      const server = createServer({ planner: tracedPlanner(planner), tls });
+      const port = await server.listen('0.0.0.0', cfg.port);
+      // NOT_SERVING until here: the catalog is loaded and the planner (or the controller, watching) exists.
+      server.setServing('SERVING');
       return new PlannerApp(planner, port, server, closers, describeTls(tls));
     } catch (e) {
       for (const c of closers) await c();
@@ -60,10 +61,11 @@ export class PlannerApp {
     }
   }
 
-  async shutdown(): Promise<void> {
+  /** Health NOT_SERVING, tryShutdown (answers in flight finish), forceShutdown after graceMs, then the controller. */
+  async shutdown(graceMs = 5000): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
+    await this.server.shutdown({ timeoutMs: graceMs });
     for (const c of this.closers) await c();
   }
 }

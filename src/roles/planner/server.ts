@@ -1,5 +1,4 @@
 import * as grpc from '@grpc/grpc-js';
-import { HealthImplementation } from 'grpc-health-check';
 import { InvalidArgumentError } from '../../runtime/errors.ts';
 import { toGrpcStatus } from '../../runtime/errors.ts';
 import { loadProto } from '../../runtime/proto.ts';
@@ -9,11 +8,14 @@ import type { Objective } from './core/types.ts';
 import type { PlanDocument } from './plan-document.ts';
 import type { PlannerService } from './planner-service.ts';
 import { planHash } from './plan-document.ts';
-import { traceService } from '../../runtime/telemetry/grpc-server.ts';
+import { createRoleServer, type RoleServer } from '../../runtime/role-server.ts';
+import type { TlsMaterial } from '../../runtime/tls.ts';
 import { plannerRpcHooks } from './telemetry.ts';
 
 export interface ServerDeps {
   planner: PlannerService;
+  /** undefined: plaintext. */
+  tls?: TlsMaterial;
 }
 
 export function objectiveFrom(req: { accuracyFloor?: number; sloMs?: number }): Objective | undefined {
@@ -47,8 +49,11 @@ function unary<Req, Res>(f: (req: Req) => Promise<Res>): grpc.handleUnaryCall<Re
   };
 }
 
-/** The edgesplit.v1.Planner service plus grpc.health.v1; the caller binds and starts it. */
-export function createServer(deps: ServerDeps): { server: grpc.Server; health: HealthImplementation } {
+/**
+ * The edgesplit.v1.Planner service on the shared role scaffold (limits, malformed-request guard, health, reflection,
+ * telemetry); the caller binds it and sets it SERVING.
+ */
+export function createServer(deps: ServerDeps): RoleServer {
   const proto = loadProto<ProtoGrpcType>('edgesplit/v1/planner.proto');
   const p = deps.planner;
   const handlers: PlannerHandlers = {
@@ -81,9 +86,6 @@ export function createServer(deps: ServerDeps): { server: grpc.Server; health: H
       };
     }),
   };
-  const server = new grpc.Server();
-  server.addService(proto.edgesplit.v1.Planner.service, traceService(proto.edgesplit.v1.Planner.service, handlers, plannerRpcHooks()));
-  const health = new HealthImplementation({ '': 'SERVING', 'edgesplit.v1.Planner': 'SERVING' });
-  health.addToServer(server);
-  return { server, health };
+  return createRoleServer({ tls: deps.tls, services: [{ definition: proto.edgesplit.v1.Planner.service,
+    handlers: handlers as grpc.UntypedServiceImplementation, telemetry: plannerRpcHooks() }] });
 }

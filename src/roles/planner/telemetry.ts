@@ -1,10 +1,10 @@
-import { SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
+import { SpanStatusCode, type Attributes, type Span } from '@opentelemetry/api';
 import type { MethodHooks } from '../../runtime/telemetry/grpc-server.ts';
 import { hrNow } from '../../runtime/telemetry/clock.ts';
-import { ATTR, SPAN, TRACER_NAME } from '../../runtime/telemetry/names.ts';
-import { telemetryActive } from '../../runtime/telemetry/state.ts';
+import { ATTR, SPAN } from '../../runtime/telemetry/names.ts';
+import { tracer, tracingOn } from '../../runtime/telemetry/enabled.ts';
 
-/** The parts of a plan document a span reports (src/roles/planner/plan-document.ts). */
+/** The parts of a plan document a span reports (src/runtime/plan.ts). */
 interface PlanLike {
   package: string;
   partitions: number;
@@ -24,7 +24,7 @@ function planAttributes(d: PlanLike): Attributes {
 }
 
 function inSpan<T>(name: string, attrs: Attributes, fn: () => Promise<T>, after: (v: T, span: Span) => void): Promise<T> {
-  return trace.getTracer(TRACER_NAME).startActiveSpan(name, { attributes: attrs, startTime: hrNow() }, (span) => fn().then((v) => {
+  return tracer().startActiveSpan(name, { attributes: attrs, startTime: hrNow() }, (span) => fn().then((v) => {
     try {
       after(v, span);
     } catch {
@@ -41,13 +41,16 @@ function inSpan<T>(name: string, attrs: Attributes, fn: () => Promise<T>, after:
 
 /**
  * The planner's plan and apply steps as `edgesplit.plan` / `edgesplit.apply` spans carrying the predicted latency
- * (edgesplit.predicted_latency_ms), so a request's trace can be set against the plan's prediction. Returns the
- * planner itself with tracing off; every other method passes through.
+ * (edgesplit.predicted_latency_ms), so a request's trace can be set against the plan's prediction. With tracing off
+ * (asked per call) they run bare; every other method passes through.
  */
 export function tracedPlanner<D extends PlanLike, P extends PlannerLike<D>>(planner: P): P {
-  if (!telemetryActive().tracing) return planner;
   return new Proxy(planner, {
     get(target, prop, receiver) {
+      if ((prop === 'plan' || prop === 'apply') && !tracingOn()) {
+        const v = Reflect.get(target, prop, receiver) as (...a: unknown[]) => unknown;
+        return v.bind(target);
+      }
       if (prop === 'plan') {
         return (clusterYaml: string | undefined, objective: unknown) => inSpan(SPAN.plan,
           { 'edgesplit.cluster_source': clusterYaml ? 'request' : 'live' }, () => target.plan(clusterYaml, objective),

@@ -1,17 +1,14 @@
 import type * as grpc from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
 import { inferenceProto } from '../../runtime/proto.ts';
-import { hardenDefinition, rejectMalformed } from '../../runtime/malformed.ts';
-import { addClientFriendlyReflection } from '../../runtime/reflection.ts';
-import { addHealth, bindAsync, createGrpcServer, setServing, shutdownServer } from '../../runtime/grpc-server.ts';
-import { traceService } from '../../runtime/telemetry/grpc-server.ts';
+import { createRoleServer } from '../../runtime/role-server.ts';
 import { routerRpcHooks, tracedHead } from './telemetry.ts';
 import { GrpcPartitionClient, type PartitionClient } from './partition-client.ts';
 import { HealthMonitor, RouterPipeline, type InferenceEngine } from './pipeline.ts';
 import { inferenceHandlers } from './handlers.ts';
 import type { ServedModel } from './oip-response.ts';
 import type { RouterConfig } from './config.ts';
-import { serverCredentials, type TlsMaterial } from '../../runtime/tls.ts';
+import type { TlsMaterial } from '../../runtime/tls.ts';
 import { repoPath } from '../../runtime/paths.ts';
 import { StreamRegistry } from '../../runtime/stream-registry.ts';
 import { imageInputOf, uint8Shape } from '../../runtime/image-input.ts';
@@ -71,10 +68,8 @@ async function drainAndClose(g: Generation, until: number): Promise<void> {
   await g.deps.head.shutdown();
 }
 
-/** Server options shared by every way the router is started: explicit message-size limits. */
+/** The router's server (src/runtime/role-server.ts's scaffold) around a pipeline that a new plan can replace. */
 export function createServer(deps: RouterDeps): RouterServer {
-  const server = createGrpcServer({ maxMessageBytes: deps.maxMessageBytes });
-  const services = [SERVICE_NAME];
   let accepting = true;
   let listening = false;
   // One object for the life of the server: handlers and span hooks read its fields per request, so a swap
@@ -88,7 +83,7 @@ export function createServer(deps: RouterDeps): RouterServer {
     g.monitor = new HealthMonitor(d.clients, pipeline.breakers, d.healthIntervalMs, (all, healthy) => {
       if (!accepting || g !== gen) return;
       // Strict routers need every partition; a degrading one can answer while any partition is up.
-      setServing(health, services, all || (!d.strict && healthy > 0) ? 'SERVING' : 'NOT_SERVING');
+      role.setServing(all || (!d.strict && healthy > 0) ? 'SERVING' : 'NOT_SERVING');
     });
     return g;
   };
@@ -96,22 +91,24 @@ export function createServer(deps: RouterDeps): RouterServer {
 
   const streams = new StreamRegistry();
   const def = inferenceProto().inference.GRPCInferenceService.service;
-  server.addService(hardenDefinition(def), rejectMalformed(def, traceService(def, inferenceHandlers({
-    model, pipeline: { infer: (...a) => gen.pipeline.infer(...a) }, version: deps.version, maxBatch: deps.maxBatch,
-    defaultTimeoutMs: deps.defaultTimeoutMs, accepting: () => accepting,
-    partitionsReady: (t) => gen.monitor.checkNow(t), streams,
-  }), routerRpcHooks(model))));
-  const health = addHealth(server, services);
-  addClientFriendlyReflection(server);
+  const role = createRoleServer({ maxMessageBytes: deps.maxMessageBytes, tls: deps.tls, services: [{
+    definition: def,
+    handlers: inferenceHandlers({
+      model, pipeline: { infer: (...a) => gen.pipeline.infer(...a) }, version: deps.version, maxBatch: deps.maxBatch,
+      defaultTimeoutMs: deps.defaultTimeoutMs, accepting: () => accepting,
+      partitionsReady: (t) => gen.monitor.checkNow(t), streams,
+    }),
+    telemetry: routerRpcHooks(model),
+  }] });
 
   let stopped: Promise<void> | undefined;
   return {
-    server,
+    server: role.server,
     get pipeline() {
       return gen.pipeline;
     },
     async listen(host, port) {
-      const bound = await bindAsync(server, host, port, serverCredentials(deps.tls));
+      const bound = await role.listen(host, port);
       listening = true;
       void gen.monitor.start();
       return bound;
@@ -129,7 +126,7 @@ export function createServer(deps: RouterDeps): RouterServer {
         accepting = false;
         gen.monitor.stop();
         const until = Date.now() + graceMs;
-        await shutdownServer(server, { health, services, timeoutMs: graceMs, drain: async () => {
+        await role.shutdown({ timeoutMs: graceMs, drain: async () => {
           while (gen.pipeline.stats().inFlight > 0 && Date.now() < until) await sleep(20);
           streams.endAll();
         } });

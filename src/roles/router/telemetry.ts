@@ -1,11 +1,11 @@
-import { SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
+import { SpanStatusCode, type Attributes, type Span } from '@opentelemetry/api';
 import type { ModelInferRequest__Output } from '../../runtime/generated/inference/ModelInferRequest.ts';
 import type { ModelInferResponse } from '../../runtime/generated/inference/ModelInferResponse.ts';
 import type { MethodHooks } from '../../runtime/telemetry/grpc-server.ts';
 import { instruments } from '../../runtime/telemetry/metrics.ts';
 import { hrNow } from '../../runtime/telemetry/clock.ts';
-import { ATTR, SPAN, TRACER_NAME } from '../../runtime/telemetry/names.ts';
-import { telemetryActive } from '../../runtime/telemetry/state.ts';
+import { ATTR, SPAN } from '../../runtime/telemetry/names.ts';
+import { tracer, tracingOn } from '../../runtime/telemetry/enabled.ts';
 
 /** What the router's ModelInfer SERVER span carries beyond rpc.*; degraded answers also count into a metric. */
 export function routerRpcHooks(model: { packageName: string; policyId: string; partitions: number }): Record<string, MethodHooks> {
@@ -30,13 +30,12 @@ interface Engine {
   shutdown(): Promise<void>;
 }
 
-/** The head inside an `edgesplit.head` span (a child of the request's span); the engine itself when tracing is off. */
+/** The head inside an `edgesplit.head` span (a child of the request's span) while tracing is on (asked per run). */
 export function tracedHead(engine: Engine): Engine {
-  if (!telemetryActive().tracing) return engine;
-  const tracer = trace.getTracer(TRACER_NAME);
   const wrapped: Engine = {
     run: (features, n) => {
-      const span = tracer.startSpan(SPAN.head, { attributes: { [ATTR.batch]: n, 'edgesplit.features': features.length / Math.max(1, n) }, startTime: hrNow() });
+      if (!tracingOn()) return engine.run(features, n);
+      const span = tracer().startSpan(SPAN.head, { attributes: { [ATTR.batch]: n, 'edgesplit.features': features.length / Math.max(1, n) }, startTime: hrNow() });
       return engine.run(features, n).then((r) => {
         span.end(hrNow());
         return r;

@@ -5,8 +5,8 @@ import { hrNow } from './clock.ts';
 import { callAttributes, hostPort } from './grpc-client.ts';
 import { SERVER_ERRORS } from './grpc-server.ts';
 import { instruments, recordServerCall } from './metrics.ts';
-import { ATTR, TRACER_NAME } from './names.ts';
-import { instrumented, telemetryActive } from './state.ts';
+import { ATTR } from './names.ts';
+import { instrumented, tracer, tracingOn } from './enabled.ts';
 
 // Requests multiplexed on one long-lived stream get what a unary call got from the interceptors: a CLIENT span at the
 // caller and a SERVER span at the callee (same names, rpc.* attributes, status codes) and the call-duration metrics.
@@ -28,11 +28,11 @@ export function clientRequest<T>(service: string, method: string, target: string
   const base: Attributes = { [ATTR.rpcSystem]: 'grpc', [ATTR.rpcService]: service, [ATTR.rpcMethod]: method };
   const t0 = performance.now();
   const metric = (code: number) => instruments().clientDuration.record((performance.now() - t0) / 1000, { ...base, [ATTR.rpcStatus]: code });
-  if (!telemetryActive().tracing) {
+  if (!tracingOn()) {
     return fn({}).then((v) => { metric(grpc.status.OK); return v; }, (e: unknown) => { metric(codeOf(e)); throw e; });
   }
   const parent = context.active();
-  const span = trace.getTracer(TRACER_NAME).startSpan(`${service}/${method}`, { kind: SpanKind.CLIENT,
+  const span = tracer().startSpan(`${service}/${method}`, { kind: SpanKind.CLIENT,
     attributes: { ...base, ...hostPort(target), ...callAttributes(), ...attrs }, startTime: hrNow() }, parent);
   const ctx = trace.setSpan(parent, span);
   const carrier: Carrier = {};
@@ -63,7 +63,7 @@ export function serverRequest<T>(service: string, method: string, carrier: Carri
   const t0 = performance.now();
   let span: Span | undefined;
   let run = fn;
-  if (telemetryActive().tracing) {
+  if (tracingOn()) {
     const parent = propagation.extract(ROOT_CONTEXT, carrier ?? {});
     let extra: Attributes = {};
     try {
@@ -71,7 +71,7 @@ export function serverRequest<T>(service: string, method: string, carrier: Carri
     } catch {
       // Enrichment never fails a request; the handler validates it.
     }
-    span = trace.getTracer(TRACER_NAME).startSpan(`${service}/${method}`, { kind: SpanKind.SERVER,
+    span = tracer().startSpan(`${service}/${method}`, { kind: SpanKind.SERVER,
       attributes: { ...base, ...extra }, startTime: hrNow() }, parent);
     const ctx = trace.setSpan(parent, span);
     run = () => context.with(ctx, fn);

@@ -4,8 +4,8 @@ import { performance } from 'node:perf_hooks';
 import { hrNow } from './clock.ts';
 import { metadataSetter, splitPath } from './grpc-metadata.ts';
 import { instruments } from './metrics.ts';
-import { ATTR, TRACER_NAME } from './names.ts';
-import { instrumented } from './state.ts';
+import { ATTR } from './names.ts';
+import { instrumented, tracer } from './enabled.ts';
 
 const CALL_ATTRIBUTES = createContextKey('edgesplit.rpc.client.attributes');
 
@@ -32,18 +32,18 @@ export function hostPort(target: string): Attributes {
 /**
  * Client interceptors for a stub talking to `target`: each unary call gets a CLIENT span (rpc.* attributes, status from
  * the gRPC code), its W3C trace context injected into the metadata, and a duration in rpc.client.call.duration.
- * Empty with telemetry off. Pass as the stub's `interceptors` channel option.
+ * Decided per call (enabled.ts): with telemetry off a call passes straight through. Pass as the stub's
+ * `interceptors` channel option.
  */
 export function clientInterceptors(target: string): grpc.Interceptor[] {
-  if (!instrumented()) return [];
-  const tracer = trace.getTracer(TRACER_NAME);
   const server = hostPort(target);
   const interceptor: grpc.Interceptor = (options, nextCall) => {
+    if (!instrumented()) return nextCall(options) as grpc.InterceptingCall;
     const [service, method] = splitPath(options.method_definition.path);
     const base: Attributes = { [ATTR.rpcSystem]: 'grpc', [ATTR.rpcService]: service, [ATTR.rpcMethod]: method };
     const parent: Context = context.active();
     const extra = parent.getValue(CALL_ATTRIBUTES) as Attributes | undefined;
-    const span = tracer.startSpan(`${service}/${method}`, { kind: SpanKind.CLIENT,
+    const span = tracer().startSpan(`${service}/${method}`, { kind: SpanKind.CLIENT,
       attributes: { ...base, ...server, ...extra }, startTime: hrNow() }, parent);
     const ctx = trace.setSpan(parent, span);
     const t0 = performance.now();

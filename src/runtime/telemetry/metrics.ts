@@ -1,4 +1,4 @@
-import { metrics, type Attributes, type Counter, type Histogram } from '@opentelemetry/api';
+import { metrics, type Attributes, type Counter, type Histogram, type MeterProvider } from '@opentelemetry/api';
 import { METRIC, TRACER_NAME } from './names.ts';
 
 interface Instruments {
@@ -13,13 +13,16 @@ interface Instruments {
 // Latencies here run from ~1 ms (a push on loopback) to seconds (a big batch on a slow node).
 const SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-let cached: Instruments | undefined;
+// Made again whenever the global MeterProvider changes (the SDK starting or stopping): the metrics API has no proxy
+// provider, so instruments made before the SDK started would otherwise stay no-ops for the life of the process.
+let cached: { provider: MeterProvider; instruments: Instruments } | undefined;
 
-/** The process's instruments, made on first use from the global MeterProvider (no-ops when none is set). */
+/** The process's instruments from the current global MeterProvider (no-ops when none is set). */
 export function instruments(): Instruments {
-  if (cached) return cached;
-  const m = metrics.getMeter(TRACER_NAME);
-  cached = {
+  const provider = metrics.getMeterProvider();
+  if (cached?.provider === provider) return cached.instruments;
+  const m = provider.getMeter(TRACER_NAME);
+  const made: Instruments = {
     serverDuration: m.createHistogram(METRIC.serverDuration, { unit: 's', description: 'Duration of unary gRPC calls served',
       advice: { explicitBucketBoundaries: SECONDS } }),
     clientDuration: m.createHistogram(METRIC.clientDuration, { unit: 's', description: 'Duration of unary gRPC calls made',
@@ -30,7 +33,8 @@ export function instruments(): Instruments {
       advice: { explicitBucketBoundaries: SECONDS } }),
     degraded: m.createCounter(METRIC.degraded, { unit: '{answer}', description: 'Answers given with a partition or a point missing' }),
   };
-  return cached;
+  cached = { provider, instruments: made };
+  return made;
 }
 
 export function recordServerCall(attrs: Attributes, seconds: number): void {

@@ -9,7 +9,8 @@ import { NodeSDK } from '@opentelemetry/sdk-node';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { TelemetryConfig } from './config.ts';
 import { OFF, type Telemetry, type TelemetryOptions } from './sdk.ts';
-import { setActive } from './state.ts';
+import { metrics, trace } from '@opentelemetry/api';
+import { createLogger } from '../log.ts';
 import { WarnOnce } from './warn.ts';
 
 function intervalMs(env: NodeJS.ProcessEnv, warn: WarnOnce): number {
@@ -43,7 +44,7 @@ function metricReaders(c: TelemetryConfig, env: NodeJS.ProcessEnv, warn: WarnOnc
 
 /** Starts @opentelemetry/sdk-node for a config that wants telemetry (sdk.ts decides that, and loads this module only then). */
 export function startNodeSdk(o: TelemetryOptions, env: NodeJS.ProcessEnv, config: TelemetryConfig): Telemetry {
-  const warn = new WarnOnce(o.service, o.write);
+  const warn = new WarnOnce(o.log ?? createLogger(o.service));
   warn.install();
   for (const p of config.problems) warn.warn(p);
   let sdk: NodeSDK;
@@ -59,8 +60,8 @@ export function startNodeSdk(o: TelemetryOptions, env: NodeJS.ProcessEnv, config
       ...(config.traces ? {} : { spanProcessors: [] }),
       // We emit no logs through OpenTelemetry; an empty list keeps NodeSDK from starting an OTLP log exporter.
       ...((env.OTEL_LOGS_EXPORTER ?? '').trim() === '' ? { logRecordProcessors: [] } : {}),
-      // gRPC is traced by our own interceptors and handler wrappers (src/runtime/telemetry/grpc-*.ts), which
-      // work under ESM; @opentelemetry/instrumentation-grpc patches require() and would add duplicate spans.
+      // gRPC is traced by our own client and server interceptors (src/runtime/telemetry/grpc-*.ts), which work
+      // under ESM; @opentelemetry/instrumentation-grpc patches require() and would add duplicate spans.
       instrumentations: [],
     });
     sdk.start();
@@ -82,11 +83,12 @@ export function startNodeSdk(o: TelemetryOptions, env: NodeJS.ProcessEnv, config
           new Promise<void>((r) => { timer = setTimeout(r, timeoutMs); timer.unref(); }),
         ]);
         clearTimeout(timer);
-        setActive({ tracing: false, metrics: false });
+        // Back to the API's no-op providers: nothing records into the stopped SDK, and a new one may start.
+        trace.disable();
+        metrics.disable();
       })();
       return stopped;
     },
   };
-  setActive({ tracing: telemetry.tracing, metrics: telemetry.metrics, unitSpans: config.unitSpans === true });
   return telemetry;
 }

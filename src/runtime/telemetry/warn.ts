@@ -1,15 +1,17 @@
 import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
 import { core } from '@opentelemetry/sdk-node';
+import type { Logger } from '../log.ts';
 
 /**
  * Telemetry problems (an unreachable collector, a bad OTEL_* value) must never break serving nor flood the log:
- * each kind of problem is written once, as one JSON line on stderr, and then only counted.
+ * each kind of problem is logged once (a warn line on stderr), and then only counted.
  */
 export class WarnOnce {
   private readonly seen = new Set<string>();
   suppressed = 0;
 
-  constructor(private readonly service: string, private readonly write: (line: string) => void = (l) => process.stderr.write(l)) {}
+  /** `log`: the role's logger (warnings go to stderr, src/runtime/log.ts). */
+  constructor(private readonly log: Logger) {}
 
   warn(message: string): void {
     // Messages differ in details (ports, counts, timestamps); the first words name the kind of problem.
@@ -19,8 +21,7 @@ export class WarnOnce {
       return;
     }
     this.seen.add(kind);
-    this.write(JSON.stringify({ ts: new Date().toISOString(), service: this.service, level: 'warn',
-      msg: `telemetry: ${message}`, note: 'serving continues; further telemetry warnings of this kind are suppressed' }) + '\n');
+    this.log.warn({ note: 'serving continues; further telemetry warnings of this kind are suppressed' }, `telemetry: ${message}`);
   }
 
   /** Routes the SDK's own diagnostics (warn and error) and its export-failure handler through warn(). */
