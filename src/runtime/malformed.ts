@@ -1,9 +1,9 @@
-import { status as Status, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { ServerInterceptingCall, status as Status, type ServerInterceptor, type ServiceDefinition } from '@grpc/grpc-js';
 
 /**
  * grpc-js answers a request it cannot decode with INTERNAL, which reads as a server bug. Hostile or truncated bytes
- * are the client's fault: these two wrappers make such a request decode to a marker and answer it
- * INVALID_ARGUMENT before any handler runs.
+ * are the client's fault: hardenDefinition makes such a request decode to a marker, and malformedRequestInterceptor
+ * answers a unary one INVALID_ARGUMENT before any handler runs (streaming handlers check each message themselves).
  */
 const MALFORMED = Symbol('edgesplit.malformed');
 
@@ -29,19 +29,33 @@ export function hardenDefinition<D extends ServiceDefinition>(def: D): D {
   return out as D;
 }
 
-/** Unary handlers that answer the marker INVALID_ARGUMENT (streaming handlers pass through unchanged). */
-export function rejectMalformed<H extends object>(def: ServiceDefinition, handlers: H): H {
-  const out: Record<string, unknown> = { ...(handlers as Record<string, unknown>) };
-  for (const [name, fn] of Object.entries(handlers as UntypedServiceImplementation)) {
-    const m = def[name];
-    if (!m || m.requestStream || m.responseStream || typeof fn !== 'function') continue;
-    out[name] = (call: { request: unknown }, callback: (err: { code: Status; details: string } | null) => void) => {
-      if (isMalformed(call.request)) {
-        callback({ code: Status.INVALID_ARGUMENT, details: `request: not a valid ${m.path} message (${call.request[MALFORMED]})` });
-        return;
-      }
-      (fn as (c: unknown, cb: unknown) => void)(call, callback);
-    };
-  }
-  return out as H;
+/**
+ * A grpc-js server interceptor that answers a unary request `hardenDefinition` could not decode with INVALID_ARGUMENT:
+ * neither the message nor the half-close reaches the handler, so it never runs. Put it first in the server's
+ * interceptors (nearest the transport), so the others never see such a call. Streaming calls pass through untouched.
+ */
+export function malformedRequestInterceptor(): ServerInterceptor {
+  return (method, call) => {
+    if (method.requestStream || method.responseStream) return call as ServerInterceptingCall;
+    let rejected = false;
+    const intercepting: ServerInterceptingCall = new ServerInterceptingCall(call, {
+      start(next) {
+        next({
+          onReceiveMessage(message, nextMessage) {
+            if (!isMalformed(message)) {
+              nextMessage(message);
+              return;
+            }
+            rejected = true;
+            intercepting.sendStatus({ code: Status.INVALID_ARGUMENT,
+              details: `request: not a valid ${method.path} message (${message[MALFORMED]})` });
+          },
+          onReceiveHalfClose(nextHalfClose) {
+            if (!rejected) nextHalfClose();
+          },
+        });
+      },
+    });
+    return intercepting;
+  };
 }

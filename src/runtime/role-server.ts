@@ -1,7 +1,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { HealthImplementation, ServingStatus } from 'grpc-health-check';
 import { addHealth, bindAsync, createGrpcServer, setServing, shutdownServer } from './grpc-server.ts';
-import { hardenDefinition, rejectMalformed } from './malformed.ts';
+import { hardenDefinition, malformedRequestInterceptor } from './malformed.ts';
 import { addClientFriendlyReflection } from './reflection.ts';
 import { serverTelemetryInterceptor, type MethodHooks } from './telemetry/grpc-server.ts';
 import { serverCredentials, type TlsMaterial } from './tls.ts';
@@ -57,9 +57,11 @@ export function createRoleServer(o: RoleServerOptions): RoleServer {
       if (m) hooks.set(m.path, h);
     }
   }
+  // Cross-cutting concerns are grpc-js server interceptors, the handlers stay as the roles wrote them. The malformed
+  // guard comes first (nearest the transport): a request it answers is neither traced nor counted, as before.
   const server = createGrpcServer({ maxMessageBytes: o.maxMessageBytes,
-    options: { interceptors: [serverTelemetryInterceptor(hooks)] } });
-  for (const s of o.services) server.addService(hardenDefinition(s.definition), rejectMalformed(s.definition, s.handlers));
+    options: { interceptors: [malformedRequestInterceptor(), serverTelemetryInterceptor(hooks)] } });
+  for (const s of o.services) server.addService(hardenDefinition(s.definition), s.handlers);
   const services = o.services.map((s) => serviceName(s.definition));
   const health = addHealth(server, services);
   addClientFriendlyReflection(server);

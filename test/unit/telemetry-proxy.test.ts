@@ -26,6 +26,7 @@ class TestReader extends MetricReader {
 describe('telemetry through the OpenTelemetry API\'s global providers (no state of our own)', () => {
   let role: RoleServer;
   let client: grpc.Client;
+  let address: string;
   let sdk: NodeSDK | undefined;
   const spans = new tracing.InMemorySpanExporter();
   const reader = new TestReader();
@@ -34,7 +35,7 @@ describe('telemetry through the OpenTelemetry API\'s global providers (no state 
     // Server and client exist before any SDK: what they do is decided per call, not at creation.
     assert.equal(instrumented(), false);
     ({ role } = echoServer({ telemetry: true }));
-    const address = `127.0.0.1:${await role.listen('127.0.0.1', 0)}`;
+    address = `127.0.0.1:${await role.listen('127.0.0.1', 0)}`;
     client = new EchoClient(address, grpc.credentials.createInsecure(), { interceptors: clientInterceptors(address) });
   });
   after(async () => {
@@ -73,6 +74,17 @@ describe('telemetry through the OpenTelemetry API\'s global providers (no state 
     // The handler ran inside the SERVER span, across its awaits.
     const inner = done.find((s) => s.name === 'echo.inner');
     assert.equal(inner?.parentSpanContext?.spanId, server.spanContext().spanId);
+  });
+
+  it('should neither trace nor count a request the malformed guard answered', async () => {
+    spans.reset();
+    const raw = new grpc.Client(address, grpc.credentials.createInsecure());
+    const err = await new Promise<grpc.ServiceError>((resolve) => raw.makeUnaryRequest('/test.v1.Echo/Say',
+      (b: Buffer) => b, (b: Buffer) => b, Buffer.from('{not json'), (e) => resolve(e!)));
+    raw.close();
+    assert.equal(err.code, grpc.status.INVALID_ARGUMENT);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(spans.getFinishedSpans().filter((s) => s.kind === SpanKind.SERVER).map((s) => s.name), []);
   });
 
   it('should record call metrics in instruments made after the MeterProvider changed', async () => {
