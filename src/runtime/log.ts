@@ -10,8 +10,8 @@ export type { Logger };
  */
 export function createLogger(service: string, dest?: DestinationStream): Logger {
   const stream = dest ?? pino.multistream([
-    { level: 'trace', stream: pino.destination({ dest: 1, sync: true }) },
-    { level: 'warn', stream: pino.destination({ dest: 2, sync: true }) },
+    { level: 'trace', stream: quiet(pino.destination({ dest: 1, sync: true })) },
+    { level: 'warn', stream: quiet(pino.destination({ dest: 2, sync: true })) },
   ], { dedupe: true });
   return pino({
     level: 'info',
@@ -20,6 +20,15 @@ export function createLogger(service: string, dest?: DestinationStream): Logger 
     timestamp: () => `,"ts":"${new Date().toISOString()}"`,
     formatters: { level: (label) => ({ level: label }) },
   }, stream);
+}
+
+/**
+ * A line that cannot be written (EPIPE once `edgesplit up` has gone) must not take the process down in the middle
+ * of its drain: the destination's write errors are dropped.
+ */
+function quiet<T extends { on(event: 'error', f: (e: Error) => void): unknown }>(d: T): T {
+  d.on('error', () => {});
+  return d;
 }
 
 /** A logger that writes each line to `write` (tests, and callers that collect lines). */
