@@ -26,8 +26,6 @@ export interface RoleServerOptions {
 export interface RoleServer {
   readonly server: grpc.Server;
   readonly health: HealthImplementation;
-  /** grpc.health.v1 names: '' (overall) and each service. */
-  readonly services: readonly string[];
   /** Sets the overall status and every service's at once. */
   setServing(status: ServingStatus): void;
   /** Binds with the TLS given (or plaintext); resolves to the bound port (0 picks a free one). Health stays as it is. */
@@ -39,7 +37,7 @@ export interface RoleServer {
   shutdown(opts?: { drain?: () => Promise<void>; timeoutMs?: number }): Promise<void>;
 }
 
-export const serviceName = (def: grpc.ServiceDefinition): string => {
+const serviceName = (def: grpc.ServiceDefinition): string => {
   const path = Object.values(def)[0]?.path ?? '';
   return path.slice(1, path.lastIndexOf('/'));
 };
@@ -68,7 +66,6 @@ export function createRoleServer(o: RoleServerOptions): RoleServer {
   return {
     server,
     health,
-    services: ['', ...services],
     setServing: (status) => setServing(health, services, status),
     listen: (host, port) => bindAsync(server, host, port, serverCredentials(o.tls)),
     shutdown: (opts = {}) => shutdownServer(server, { health, services, drain: opts.drain, timeoutMs: opts.timeoutMs }),
