@@ -163,7 +163,7 @@ describe('planner traces in Jaeger (real collector, real planner process)', func
         OTEL_BSP_SCHEDULE_DELAY: '200' } });
     planner.stdout!.on('data', (c: Buffer) => { out += c.toString(); });
     planner.stderr!.on('data', (c: Buffer) => { out += c.toString(); });
-    for (const until = Date.now() + 60_000; !out.includes('serving edgesplit.v1.Planner');) {
+    for (const until = Date.now() + 60_000; !out.includes('"msg":"ready"');) {
       assert.ok(Date.now() < until && planner.exitCode === null, `planner did not start:\n${out}`);
       await new Promise((r) => setTimeout(r, 100));
     }
