@@ -15,6 +15,18 @@ export class InvalidArgumentError extends EdgesplitError {
   }
 }
 
+/**
+ * Bad command-line or environment input, from any parser (roles' loadConfig, every CLI command): `field` names the
+ * flag (--max-batch) or the variable (EDGESPLIT_MAX_BATCH) and the message says what is wrong. Commands recognise
+ * it by type and exit with code 2.
+ */
+export class UsageError extends InvalidArgumentError {
+  /** The flag or variable: the same as `field`. */
+  get flag(): string {
+    return this.field;
+  }
+}
+
 /** Thrown when a bounded resource (batch, message size, in-flight requests, buffers) is full. */
 export class ResourceExhaustedError extends EdgesplitError {
   constructor(message: string) {

@@ -73,6 +73,24 @@ describe('edgesplit CLI', function () {
     });
   }
 
+  for (const cmd of [['up'], ['demo'], ['classify'], ['eval'], ['plan'], ['apply'], ['bench'], ['bench', 'runtime'], ['serve'],
+    ['serve', 'partition'], ['serve', 'router'], ['serve', 'planner']]) {
+    it(`should answer 'edgesplit ${cmd.join(' ')} --help' with its usage and exit code 0`, () => {
+      const r = cli([...cmd, '--help'], 60_000);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, new RegExp(`^Usage: edgesplit ${cmd.join(' ')} \\[options\\]`));
+      assert.match(r.stdout, /-h, --help/);
+    });
+  }
+
+  it('should name the variable when a role gets a bad value from the environment (exit code 2)', () => {
+    const r = spawnSync(process.execPath, [BIN, 'serve', 'router', '--package', PACKAGE], { encoding: 'utf8', timeout: 60_000,
+      env: { ...process.env, EDGESPLIT_PARTITIONS: 'a:1,b:2,c:3,d:4', EDGESPLIT_MAX_BATCH: 'lots' } });
+    assert.equal(r.status, 2, r.stderr);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, /^edgesplit serve router: EDGESPLIT_MAX_BATCH: /);
+  });
+
   describe('up', () => {
     let up: ChildProcess | undefined;
     let ready: { router: string; partitions: { index: number; address: string; pid: number }[]; routerPid: number };

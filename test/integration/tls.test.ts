@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import * as grpc from '@grpc/grpc-js';
 import { loadSample } from '../../src/runtime/sample.ts';
 import { loadConfig } from '../../src/roles/router/config.ts';
-import { UsageError } from '../../src/runtime/cli-args.ts';
+import { UsageError } from '../../src/runtime/errors.ts';
 import { BIN } from '../../src/tools/cli/stack.ts';
 import { degradedOf, describePartition, imagesRequest, infer, makePki, oipStub, startTestStack, stopProcess, type Pki,
   type TestStack } from './reliability-helpers.ts';

@@ -376,7 +376,7 @@ describe('helm chart on the test control plane (real API server, KWOK edge nodes
     }));
     const { loadConfig } = await import('../../src/roles/planner/config.ts');
     const { PlannerApp } = await import('../../src/roles/planner/app.ts');
-    const cfg = loadConfig({ ...env, EDGESPLIT_PLANNER_PORT: '0', KUBECONFIG: saConfig });
+    const cfg = loadConfig([], { ...env, EDGESPLIT_PLANNER_PORT: '0', KUBECONFIG: saConfig });
     assert.equal(cfg.namespace, NS);
     const app = await PlannerApp.create(cfg, { log: (s) => plannerLog.push(s) });
     stopPlanner = async () => {

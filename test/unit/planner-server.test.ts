@@ -14,7 +14,7 @@ describe('planner gRPC service (local mode)', () => {
   const call = (m: string, req: object) => new Promise<any>((res, rej) => client[m](req, (e: unknown, r: unknown) => (e ? rej(e) : res(r))));
 
   before(async () => {
-    app = await PlannerApp.create(loadConfig({
+    app = await PlannerApp.create(loadConfig([], {
       EDGESPLIT_CLUSTER_FILE: 'test/fixtures/clusters/fast-network.yaml', EDGESPLIT_PLANNER_PORT: '0', EDGESPLIT_ACCURACY_FLOOR: '0.915',
     }));
     const proto = loadProto<ProtoGrpcType>('edgesplit/v1/planner.proto');
@@ -77,7 +77,7 @@ describe('planner gRPC service over TLS / mTLS (EDGESPLIT_TLS_*, openssl certifi
   });
 
   it('should serve TLS with a certificate and refuse plaintext clients', async () => {
-    const cfg = loadConfig({ ...base, EDGESPLIT_TLS_CERT: pki.cert, EDGESPLIT_TLS_KEY: pki.key, EDGESPLIT_TLS_CA: pki.ca });
+    const cfg = loadConfig([], { ...base, EDGESPLIT_TLS_CERT: pki.cert, EDGESPLIT_TLS_KEY: pki.key, EDGESPLIT_TLS_CA: pki.ca });
     assert.deepEqual(cfg.tls, { cert: pki.cert, key: pki.key, ca: pki.ca, requireClientCert: false, serverName: undefined });
     app = await PlannerApp.create(cfg);
     assert.equal(app.tls, 'tls');
@@ -86,7 +86,7 @@ describe('planner gRPC service over TLS / mTLS (EDGESPLIT_TLS_*, openssl certifi
   });
 
   it('should require a client certificate signed by the cluster CA with EDGESPLIT_TLS_REQUIRE_CLIENT_CERT=true', async () => {
-    app = await PlannerApp.create(loadConfig({ ...base, EDGESPLIT_TLS_CERT: pki.cert, EDGESPLIT_TLS_KEY: pki.key,
+    app = await PlannerApp.create(loadConfig([], { ...base, EDGESPLIT_TLS_CERT: pki.cert, EDGESPLIT_TLS_KEY: pki.key,
       EDGESPLIT_TLS_CA: pki.ca, EDGESPLIT_TLS_REQUIRE_CLIENT_CERT: 'true' }));
     assert.equal(app.tls, 'mtls');
     const ca = readFileSync(pki.ca);
@@ -98,12 +98,12 @@ describe('planner gRPC service over TLS / mTLS (EDGESPLIT_TLS_*, openssl certifi
   });
 
   it('should stay plaintext without EDGESPLIT_TLS_* and reject half-configured TLS naming the variable', async () => {
-    assert.equal(loadConfig(base).tls, undefined);
-    assert.throws(() => loadConfig({ ...base, EDGESPLIT_TLS_CERT: pki.cert }), (e: InvalidArgumentError) =>
+    assert.equal(loadConfig([], base).tls, undefined);
+    assert.throws(() => loadConfig([], { ...base, EDGESPLIT_TLS_CERT: pki.cert }), (e: InvalidArgumentError) =>
       e.field === 'EDGESPLIT_TLS_KEY' && /EDGESPLIT_TLS_CERT and EDGESPLIT_TLS_KEY together/.test(e.message));
-    assert.throws(() => loadConfig({ ...base, EDGESPLIT_TLS_CERT: pki.cert, EDGESPLIT_TLS_KEY: pki.key, EDGESPLIT_TLS_REQUIRE_CLIENT_CERT: 'true' }),
+    assert.throws(() => loadConfig([], { ...base, EDGESPLIT_TLS_CERT: pki.cert, EDGESPLIT_TLS_KEY: pki.key, EDGESPLIT_TLS_REQUIRE_CLIENT_CERT: 'true' }),
       (e: InvalidArgumentError) => e.field === 'EDGESPLIT_TLS_REQUIRE_CLIENT_CERT');
-    const missing = loadConfig({ ...base, EDGESPLIT_TLS_CERT: `${pki.dir}/nope.crt`, EDGESPLIT_TLS_KEY: pki.key });
+    const missing = loadConfig([], { ...base, EDGESPLIT_TLS_CERT: `${pki.dir}/nope.crt`, EDGESPLIT_TLS_KEY: pki.key });
     await assert.rejects(PlannerApp.create(missing), (e: InvalidArgumentError) =>
       e.field === 'EDGESPLIT_TLS_CERT' && /cannot read the file \(ENOENT\)/.test(e.message) && !e.message.includes(pki.dir));
   });

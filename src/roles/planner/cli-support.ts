@@ -1,7 +1,9 @@
 // What `edgesplit plan` and `edgesplit apply` share: reading the cluster from a file or from Kubernetes.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { InvalidArgumentError } from '../../runtime/errors.ts';
+import { InvalidArgumentError, UsageError } from '../../runtime/errors.ts';
+import type { Settings } from '../../runtime/config.ts';
+import { objectiveOf } from './core/objective.ts';
 import { parseClusterYaml } from './cluster/cluster-file.ts';
 import { clusterFromNodes } from './cluster/from-nodes.ts';
 import type { Cluster, Objective } from './core/types.ts';
@@ -34,22 +36,25 @@ export async function readKubeCluster(kubeconfig: string | undefined): Promise<C
   return cluster;
 }
 
-export function objectiveFromFlags(floor: string | undefined, slo: string | undefined): Objective {
-  if (floor !== undefined && slo !== undefined) throw new InvalidArgumentError('--accuracy-floor', 'give --accuracy-floor or --slo-ms, not both');
-  if (floor !== undefined) {
-    const x = Number(floor);
-    if (!Number.isFinite(x) || x < 0 || x > 1) throw new InvalidArgumentError('--accuracy-floor', `must be a number within 0..1 (got ${floor})`);
-    return { mode: 'latency', accuracyFloor: x };
-  }
-  if (slo !== undefined) {
-    const x = Number(slo);
-    if (!Number.isFinite(x) || x <= 0) throw new InvalidArgumentError('--slo-ms', `must be a number > 0 (got ${slo})`);
-    return { mode: 'slo', sloMs: x };
-  }
-  return { mode: 'latency' };
-}
+/** --accuracy-floor and --slo-ms, as `plan` and `apply` take them. */
+export const OBJECTIVE_SETTINGS = {
+  accuracyFloor: { flag: 'accuracy-floor', arg: 'X', description: 'lowest accuracy a package may have, 0..1 (default: within 0.5 points of the best package)' },
+  sloMs: { flag: 'slo-ms', arg: 'MS', description: 'latency target in ms: the most accurate package that meets it (instead of --accuracy-floor)' },
+} satisfies Settings;
 
-/** One line for stderr, whatever was thrown. */
-export function oneLine(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).split('\n')[0];
+/** The objective of --accuracy-floor / --slo-ms (at most one); a bad value is a UsageError naming the flag. */
+export function objectiveFromFlags(floor: string | undefined, slo: string | undefined): Objective {
+  const num = (flag: string, v: string | undefined): number | undefined => {
+    if (v === undefined) return undefined;
+    const x = Number(v);
+    if (v.trim() === '' || !Number.isFinite(x)) throw new UsageError(flag, `expected a number, got '${v}'`);
+    return x;
+  };
+  try {
+    return objectiveOf({ accuracyFloor: num('--accuracy-floor', floor), sloMs: num('--slo-ms', slo) },
+      { accuracyFloor: '--accuracy-floor', sloMs: '--slo-ms' });
+  } catch (e) {
+    if (e instanceof InvalidArgumentError && !(e instanceof UsageError)) throw new UsageError(e.field, e.message.slice(e.field.length + 2));
+    throw e;
+  }
 }

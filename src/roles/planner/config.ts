@@ -1,30 +1,51 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { loadSettings, loadTlsFiles, roleSettings, TLS_SETTINGS, tlsFilesFromSettings, UsageError, type Env } from '../../runtime/config.ts';
+import type { TlsFiles, TlsMaterial } from '../../runtime/tls.ts';
 import { InvalidArgumentError } from '../../runtime/errors.ts';
-import { loadTls, tlsFilesFrom, TlsConfigError, type TlsFiles, type TlsMaterial } from '../../runtime/tls.ts';
+import { objectiveOf } from './core/objective.ts';
 import type { Objective } from './core/types.ts';
 
 const IN_CLUSTER_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** Every flag of `edgesplit serve planner`; each also reads its variable (EDGESPLIT_<FLAG> unless named here). */
+export const SETTINGS = roleSettings({
+  namespace: { flag: 'namespace', arg: 'NS', description: "where partitions are deployed (default: the pod's own namespace, else default)" },
+  catalog: { flag: 'catalog', arg: 'FILE', description: 'the package catalog', default: 'models/catalog.json' },
+  accuracyFloor: { flag: 'accuracy-floor', arg: 'X', description: 'lowest accuracy a package may have, 0..1 (default: within 0.5 points of the best)' },
+  sloMs: { flag: 'slo-ms', arg: 'MS', description: 'latency target: the most accurate package that meets it (instead of --accuracy-floor)' },
+  image: { flag: 'image', arg: 'IMAGE', description: 'container image of the partitions', default: 'ghcr.io/edgesplit/edgesplit:0.1.0' },
+  modelsDir: { flag: 'models-dir', arg: 'DIR', description: 'where the packages are inside the image', default: '/opt/edgesplit/models' },
+  port: { flag: 'port', env: 'EDGESPLIT_PLANNER_PORT', arg: 'PORT', description: "the planner's gRPC port (0: any free port)", default: '50052' },
+  debounceMs: { flag: 'debounce-ms', arg: 'MS', description: 'quiet time after a node change before replanning', default: '2000' },
+  sharedMedium: { flag: 'shared-medium', arg: 'BOOL', description: 'the nodes share one network medium (transfers do not overlap)', default: 'false' },
+  cluster: { flag: 'cluster', env: 'EDGESPLIT_CLUSTER_FILE', arg: 'FILE', description: 'local mode: plan this cluster file instead of watching Kubernetes' },
+  kubeconfig: { flag: 'kubeconfig', env: 'KUBECONFIG', arg: 'PATH', description: 'kubeconfig (default: in-cluster, else ~/.kube/config)' },
+  partitionTemplate: { flag: 'partition-template', arg: 'JSON', description: "pod settings {metadata, spec} merged into every partition Deployment's pod template" },
+  ownerDeployment: { flag: 'owner-deployment', arg: 'NAME', description: "the planner's own Deployment: owner of everything it creates" },
+  ...TLS_SETTINGS,
+});
+
+const text = z.string().min(1);
 
 const schema = z.object({
-  EDGESPLIT_NAMESPACE: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/).optional(),
-  EDGESPLIT_CATALOG: z.string().min(1).default('models/catalog.json'),
-  EDGESPLIT_ACCURACY_FLOOR: z.coerce.number().min(0).max(1).optional(),
-  EDGESPLIT_SLO_MS: z.coerce.number().positive().optional(),
-  EDGESPLIT_IMAGE: z.string().min(1).default('ghcr.io/edgesplit/edgesplit:0.1.0'),
-  EDGESPLIT_MODELS_DIR: z.string().min(1).default('/opt/edgesplit/models'),
-  EDGESPLIT_PLANNER_PORT: z.coerce.number().int().min(0).max(65535).default(50052),
-  EDGESPLIT_DEBOUNCE_MS: z.coerce.number().int().min(0).default(2000),
-  EDGESPLIT_SHARED_MEDIUM: z.enum(['true', 'false']).default('false'),
+  namespace: z.string().regex(DNS_LABEL).optional(),
+  catalog: text,
+  accuracyFloor: z.coerce.number().min(0).max(1).optional(),
+  sloMs: z.coerce.number().positive().optional(),
+  image: text,
+  modelsDir: text,
+  port: z.coerce.number().int().min(0).max(65535),
+  debounceMs: z.coerce.number().int().min(0),
+  sharedMedium: z.enum(['true', 'false']),
   /** Local mode: plan this cluster file instead of watching Kubernetes. */
-  EDGESPLIT_CLUSTER_FILE: z.string().min(1).optional(),
-  KUBECONFIG: z.string().min(1).optional(),
+  cluster: text.optional(),
+  kubeconfig: text.optional(),
   /** Pod settings (JSON {metadata, spec}) merged into every partition Deployment's pod template (the chart's). */
-  EDGESPLIT_PARTITION_TEMPLATE: z.string().min(1).optional(),
+  partitionTemplate: text.optional(),
   /** The planner's own Deployment: owner of everything it creates, so deleting it garbage-collects them. */
-  EDGESPLIT_OWNER_DEPLOYMENT: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/).optional(),
-}).refine((e) => e.EDGESPLIT_ACCURACY_FLOOR === undefined || e.EDGESPLIT_SLO_MS === undefined, {
-  message: 'set EDGESPLIT_ACCURACY_FLOOR or EDGESPLIT_SLO_MS, not both', path: ['EDGESPLIT_SLO_MS'],
+  ownerDeployment: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/).optional(),
 });
 
 export interface PlannerConfig {
@@ -41,8 +62,8 @@ export interface PlannerConfig {
   partitionTemplate?: PodTemplate;
   ownerDeployment?: string;
   /**
-   * TLS for the planner's gRPC API (EDGESPLIT_TLS_CERT/KEY/CA/REQUIRE_CLIENT_CERT, src/runtime/tls.ts): PEM paths,
-   * read by PlannerApp at start-up. Absent: plaintext.
+   * TLS for the planner's gRPC API (--tls-* or EDGESPLIT_TLS_*, src/runtime/tls.ts): PEM paths, read by PlannerApp at
+   * start-up (loadPlannerTls). Absent: plaintext.
    */
   tls?: TlsFiles;
 }
@@ -52,61 +73,54 @@ export interface PodTemplate {
   spec?: Record<string, unknown> & { containers?: Record<string, unknown>[] };
 }
 
-function parseTemplate(raw: string): PodTemplate {
+function parseTemplate(raw: string, name: string): PodTemplate {
   let v: unknown;
   try {
     v = JSON.parse(raw);
   } catch (e) {
-    throw new InvalidArgumentError('EDGESPLIT_PARTITION_TEMPLATE', `not JSON (${(e as Error).message})`);
+    throw new UsageError(name, `not JSON (${(e as Error).message})`);
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) {
-    throw new InvalidArgumentError('EDGESPLIT_PARTITION_TEMPLATE', 'expected a JSON object {metadata, spec}');
+    throw new UsageError(name, 'expected a JSON object {metadata, spec}');
   }
   return v as PodTemplate;
 }
 
-/** The planner takes its TLS settings from the environment only, so TLS errors name the variable, not the flag. */
-function withTlsEnvNames<T>(f: () => T): T {
-  const envName = (flag: string) => `EDGESPLIT_${flag.replace(/^--/, '').replace(/-/g, '_').toUpperCase()}`;
-  try {
-    return f();
-  } catch (err) {
-    if (!(err instanceof TlsConfigError)) throw err;
-    throw new InvalidArgumentError(envName(err.flag), err.message.slice(err.flag.length + 2).replace(/--tls-[a-z-]+/g, envName));
-  }
-}
-
-/** Reads the PEM files named by `cfg.tls` (undefined: plaintext); errors name the EDGESPLIT_TLS_* variable, never contents. */
+/** Reads the PEM files named by `cfg.tls` (undefined: plaintext); errors name the flag or variable, never contents. */
 export function loadPlannerTls(files: TlsFiles | undefined): TlsMaterial | undefined {
-  return files ? withTlsEnvNames(() => loadTls(files)) : undefined;
+  return files ? loadTlsFiles(files) : undefined;
 }
 
-export function loadConfig(env: Record<string, string | undefined>): PlannerConfig {
-  const blanksRemoved = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const r = schema.safeParse(blanksRemoved);
-  if (!r.success) {
-    const i = r.error.issues[0];
-    throw new InvalidArgumentError(String(i.path[0] ?? 'environment'), i.message);
+/**
+ * The planner's configuration: --flags win over the variables (EDGESPLIT_*, KUBECONFIG), which win over the defaults;
+ * validated once, here. Every problem is a UsageError naming the flag or variable.
+ */
+export function loadConfig(argv: string[], env: Env = process.env): PlannerConfig {
+  const r = loadSettings(argv, env, SETTINGS, schema);
+  const c = r.config;
+  let objective: Objective;
+  try {
+    objective = objectiveOf(c, { accuracyFloor: r.nameOf('accuracyFloor'), sloMs: r.nameOf('sloMs') });
+  } catch (e) {
+    if (!(e instanceof InvalidArgumentError)) throw e;
+    throw new UsageError(e.field, e.message.slice(e.field.length + 2));
   }
-  const e = r.data;
-  const tls = withTlsEnvNames(() => tlsFilesFrom({}, blanksRemoved));
-  const namespace = e.EDGESPLIT_NAMESPACE ??
+  const tls = tlsFilesFromSettings(r);
+  const namespace = c.namespace ??
     (existsSync(IN_CLUSTER_NAMESPACE) ? readFileSync(IN_CLUSTER_NAMESPACE, 'utf8').trim() : 'default');
   return {
     namespace,
-    catalog: e.EDGESPLIT_CATALOG,
-    objective: e.EDGESPLIT_SLO_MS !== undefined
-      ? { mode: 'slo', sloMs: e.EDGESPLIT_SLO_MS }
-      : { mode: 'latency', ...(e.EDGESPLIT_ACCURACY_FLOOR !== undefined ? { accuracyFloor: e.EDGESPLIT_ACCURACY_FLOOR } : {}) },
-    image: e.EDGESPLIT_IMAGE,
-    modelsDir: e.EDGESPLIT_MODELS_DIR,
-    port: e.EDGESPLIT_PLANNER_PORT,
-    debounceMs: e.EDGESPLIT_DEBOUNCE_MS,
-    sharedMedium: e.EDGESPLIT_SHARED_MEDIUM === 'true',
-    ...(e.EDGESPLIT_CLUSTER_FILE ? { clusterFile: e.EDGESPLIT_CLUSTER_FILE } : {}),
-    ...(e.KUBECONFIG ? { kubeconfig: e.KUBECONFIG } : {}),
-    ...(e.EDGESPLIT_PARTITION_TEMPLATE ? { partitionTemplate: parseTemplate(e.EDGESPLIT_PARTITION_TEMPLATE) } : {}),
-    ...(e.EDGESPLIT_OWNER_DEPLOYMENT ? { ownerDeployment: e.EDGESPLIT_OWNER_DEPLOYMENT } : {}),
+    catalog: c.catalog,
+    objective,
+    image: c.image,
+    modelsDir: c.modelsDir,
+    port: c.port,
+    debounceMs: c.debounceMs,
+    sharedMedium: c.sharedMedium === 'true',
+    ...(c.cluster ? { clusterFile: c.cluster } : {}),
+    ...(c.kubeconfig ? { kubeconfig: c.kubeconfig } : {}),
+    ...(c.partitionTemplate ? { partitionTemplate: parseTemplate(c.partitionTemplate, r.nameOf('partitionTemplate')) } : {}),
+    ...(c.ownerDeployment ? { ownerDeployment: c.ownerDeployment } : {}),
     ...(tls.cert !== undefined ? { tls } : {}),
   };
 }

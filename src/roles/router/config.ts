@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { join } from 'node:path';
 import { loadPackage, resolvePackageDir, MODELS_DIR, type ModelPackage } from '../../runtime/manifest.ts';
-import { readPlanFile, type PlanFile } from '../../runtime/plan-file.ts';
-import { UsageError, parseFlags, boolText } from '../../runtime/cli-args.ts';
-import { loadTls, tlsFilesFrom, TlsConfigError, TLS_FLAGS, type TlsMaterial } from '../../runtime/tls.ts';
+import { peersOf, readPlanFile, type Plan } from '../../runtime/plan.ts';
+import { boolText, loadSettings, roleSettings, TLS_SETTINGS, tlsFromSettings, UsageError, type Env } from '../../runtime/config.ts';
+import type { TlsMaterial } from '../../runtime/tls.ts';
 
 export interface RouterConfig {
   pkg: ModelPackage;
@@ -28,106 +28,93 @@ export interface RouterConfig {
   tls?: TlsMaterial;
   /** The planner's plan.json: package and partitions come from it (and follow it) unless given as flags. */
   planPath?: string;
-  plan?: PlanFile;
+  plan?: Plan;
   planPollMs: number;
   /** How Runs reach the partitions: 'stream' (one RunStream each, the default) or 'unary' (one call per Run). */
   partitionCalls: 'stream' | 'unary';
 }
 
-const FLAGS = {
-  package: { type: 'string' }, partitions: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' },
-  'max-batch': { type: 'string' }, 'timeout-ms': { type: 'string' }, 'max-message-bytes': { type: 'string' },
-  strict: { type: 'string' }, 'head-threads': { type: 'string' }, 'health-interval-ms': { type: 'string' },
-  'max-in-flight': { type: 'string' }, 'breaker-failures': { type: 'string' }, plan: { type: 'string' }, 'plan-poll-ms': { type: 'string' },
-  'partition-calls': { type: 'string' }, ...TLS_FLAGS,
-} as const;
+/** Every flag of `edgesplit serve router`; each also reads EDGESPLIT_<FLAG> (--timeout-ms: EDGESPLIT_TIMEOUT_MS). */
+export const SETTINGS = roleSettings({
+  package: { flag: 'package', arg: 'NAME|DIR', description: 'a package name under models/ or a package directory; from --plan when absent' },
+  partitions: { flag: 'partitions', arg: 'HOST:PORT,...', description: "the partitions' addresses in partition order; from --plan when absent" },
+  host: { flag: 'host', arg: 'HOST', description: 'address to listen on', default: '0.0.0.0' },
+  port: { flag: 'port', arg: 'PORT', description: 'OIP v2 gRPC port (0: any free port)', default: '8001' },
+  maxBatch: { flag: 'max-batch', arg: 'N', description: 'largest batch, 1..4096', default: '64' },
+  timeoutMs: { flag: 'timeout-ms', arg: 'MS', description: 'deadline of a request whose client set none', default: '5000' },
+  maxMessageBytes: { flag: 'max-message-bytes', arg: 'BYTES', description: 'gRPC receive limit', default: String(4 * 1024 * 1024) },
+  strict: { flag: 'strict', kind: 'optional', arg: 'BOOL', description: 'fail a request when any partition fails (default: answer degraded)', default: 'false' },
+  headThreads: { flag: 'head-threads', arg: 'N', description: 'ONNX Runtime threads of the head, 1..64', default: '1' },
+  healthIntervalMs: { flag: 'health-interval-ms', arg: 'MS', description: "how often the partitions' health is checked", default: '1000' },
+  maxInFlight: { flag: 'max-in-flight', arg: 'N', description: 'requests admitted at once (beyond: RESOURCE_EXHAUSTED)', default: '64' },
+  breakerFailures: { flag: 'breaker-failures', arg: 'N', description: "consecutive failures that open a partition's circuit", default: '3' },
+  plan: { flag: 'plan', arg: 'FILE', description: "the planner's plan.json: package and partitions come from it (and follow it)" },
+  planPollMs: { flag: 'plan-poll-ms', arg: 'MS', description: 'how often --plan is checked for changes', default: '2000' },
+  partitionCalls: { flag: 'partition-calls', arg: 'MODE', description: 'how Runs reach the partitions: stream or unary', default: 'stream' },
+  modelsDir: { flag: 'models-dir', arg: 'DIR', description: "where the plan's package paths are resolved", default: MODELS_DIR },
+  ...TLS_SETTINGS,
+});
 
 const address = z.string().regex(/^[^\s,]+:\d{1,5}$/, 'expected host:port');
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const text = z.string().min(1);
 
 const schema = z.object({
-  package: z.string().min(1),
-  partitions: z.array(address).min(1),
-  host: z.string().min(1),
+  package: text.optional(),
+  partitions: z.string().optional().transform((s) => s?.split(',').map((p) => p.trim()).filter(Boolean))
+    .pipe(z.array(address).min(1).optional()),
+  host: text,
   port: int(0, 65535),
-  'max-batch': int(1, 4096),
-  'timeout-ms': int(1, 600_000),
-  'max-message-bytes': int(1024, 1 << 30),
-  'head-threads': int(1, 64),
-  'health-interval-ms': int(50, 60_000),
-  'max-in-flight': int(1, 100_000),
-  'breaker-failures': int(1, 1000),
-  'plan-poll-ms': int(50, 600_000),
-  'partition-calls': z.enum(['stream', 'unary']),
+  maxBatch: int(1, 4096),
+  timeoutMs: int(1, 600_000),
+  maxMessageBytes: int(1024, 1 << 30),
+  strict: z.string().transform(boolText),
+  headThreads: int(1, 64),
+  healthIntervalMs: int(50, 60_000),
+  maxInFlight: int(1, 100_000),
+  breakerFailures: int(1, 1000),
+  plan: text.optional(),
+  planPollMs: int(50, 600_000),
+  partitionCalls: z.enum(['stream', 'unary']),
+  modelsDir: text,
 });
 
 /**
- * Flags win over EDGESPLIT_* environment variables (the container form). Validated once, here, at start-up;
- * every problem is a UsageError naming the flag.
+ * The router's configuration: --flags win over EDGESPLIT_* variables, which win over the defaults. Validated once,
+ * here, at start-up (plan, package, partitions, TLS files included); every problem is a UsageError naming the flag
+ * or variable.
  */
-export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): RouterConfig {
-  const { values } = parseFlags(bareStrict(argv), FLAGS);
-  const pick = (flag: keyof typeof FLAGS, envName: string, def?: string): string | undefined =>
-    (values[flag] as string | undefined) ?? env[envName] ?? def;
-  const planPath = pick('plan', 'EDGESPLIT_PLAN');
-  let plan: PlanFile | undefined;
-  if (planPath) {
+export function loadConfig(argv: string[], env: Env = process.env): RouterConfig {
+  const r = loadSettings(argv, env, SETTINGS, schema);
+  const c = r.config;
+  let plan: Plan | undefined;
+  if (c.plan) {
     try {
-      plan = readPlanFile(planPath);
+      plan = readPlanFile(c.plan);
     } catch (e) {
-      throw new UsageError('--plan', (e as Error).message);
+      throw new UsageError(r.nameOf('plan'), (e as Error).message.split('\n')[0]);
     }
   }
-  const modelsDir = env.EDGESPLIT_MODELS_DIR ?? MODELS_DIR;
-  const raw = {
-    package: pick('package', 'EDGESPLIT_PACKAGE') ?? (plan ? join(modelsDir, plan.packagePath) : undefined),
-    partitions: (pick('partitions', 'EDGESPLIT_PARTITIONS') ?? plan?.peers.join(',') ?? '').split(',').map((s) => s.trim()).filter(Boolean),
-    host: pick('host', 'EDGESPLIT_HOST', '0.0.0.0'),
-    port: pick('port', 'EDGESPLIT_PORT', '8001'),
-    'max-batch': pick('max-batch', 'EDGESPLIT_MAX_BATCH', '64'),
-    'timeout-ms': pick('timeout-ms', 'EDGESPLIT_TIMEOUT_MS', '5000'),
-    'max-message-bytes': pick('max-message-bytes', 'EDGESPLIT_MAX_MESSAGE_BYTES', String(4 * 1024 * 1024)),
-    'head-threads': pick('head-threads', 'EDGESPLIT_HEAD_THREADS', '1'),
-    'health-interval-ms': pick('health-interval-ms', 'EDGESPLIT_HEALTH_INTERVAL_MS', '1000'),
-    'max-in-flight': pick('max-in-flight', 'EDGESPLIT_MAX_IN_FLIGHT', '64'),
-    'breaker-failures': pick('breaker-failures', 'EDGESPLIT_BREAKER_FAILURES', '3'),
-    'plan-poll-ms': pick('plan-poll-ms', 'EDGESPLIT_PLAN_POLL_MS', '2000'),
-    'partition-calls': pick('partition-calls', 'EDGESPLIT_PARTITION_CALLS', 'stream'),
-  };
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const value = raw[issue.path[0] as keyof typeof raw];
-    throw new UsageError(`--${String(issue.path[0])}`, `${issue.message} (got '${Array.isArray(value) ? value.join(',') : value ?? ''}')`);
-  }
-  const c = parsed.data;
+  const packageRef = c.package ?? (plan ? join(c.modelsDir, plan.packagePath) : undefined);
+  if (!packageRef) throw new UsageError(r.nameOf('package'), 'required (or --plan)');
+  const partitions = c.partitions ?? (plan && c.plan ? peersOf(plan, c.plan) : undefined);
+  if (!partitions?.length) throw new UsageError(r.nameOf('partitions'), 'required (or --plan)');
   let pkg: ModelPackage;
   try {
-    pkg = loadPackage(resolvePackageDir(c.package));
+    pkg = loadPackage(resolvePackageDir(packageRef));
   } catch (e) {
-    throw new UsageError('--package', (e as Error).message);
+    throw new UsageError(c.package ? r.nameOf('package') : r.nameOf('plan'), (e as Error).message.split('\n')[0]);
   }
-  let tls: TlsMaterial | undefined;
-  try {
-    tls = loadTls(tlsFilesFrom(values, env));
-  } catch (e) {
-    if (e instanceof TlsConfigError) throw new UsageError(e.flag, e.message.slice(e.flag.length + 2));
-    throw e;
-  }
+  const tls = tlsFromSettings(r);
   const P = pkg.manifest.partitions;
-  if (c.partitions.length !== P) {
-    throw new UsageError('--partitions', `package ${pkg.manifest.name} has ${P} partitions, got ${c.partitions.length} addresses`);
+  if (partitions.length !== P) {
+    throw new UsageError(c.partitions ? r.nameOf('partitions') : r.nameOf('plan'),
+      `package ${pkg.manifest.name} has ${P} partitions, got ${partitions.length} addresses`);
   }
   return {
-    pkg, partitions: c.partitions, host: c.host, port: c.port, maxBatch: c['max-batch'],
-    defaultTimeoutMs: c['timeout-ms'], maxMessageBytes: c['max-message-bytes'],
-    strict: boolText('--strict', pick('strict', 'EDGESPLIT_STRICT'), false), headThreads: c['head-threads'],
-    healthIntervalMs: c['health-interval-ms'], maxInFlight: c['max-in-flight'], breakerFailures: c['breaker-failures'], tls,
-    planPollMs: c['plan-poll-ms'], partitionCalls: c['partition-calls'], ...(planPath ? { planPath } : {}), ...(plan ? { plan } : {}),
+    pkg, partitions, host: c.host, port: c.port, maxBatch: c.maxBatch, defaultTimeoutMs: c.timeoutMs,
+    maxMessageBytes: c.maxMessageBytes, strict: c.strict, headThreads: c.headThreads, healthIntervalMs: c.healthIntervalMs,
+    maxInFlight: c.maxInFlight, breakerFailures: c.breakerFailures, tls, planPollMs: c.planPollMs,
+    partitionCalls: c.partitionCalls, ...(c.plan ? { planPath: c.plan } : {}), ...(plan ? { plan } : {}),
   };
-}
-
-/** `--strict` alone means `--strict true` (the chart passes `--strict "true"`/`"false"`, which still parses). */
-function bareStrict(argv: string[]): string[] {
-  return argv.map((a, i) => (a === '--strict' && (i + 1 >= argv.length || argv[i + 1].startsWith('--')) ? '--strict=true' : a));
 }

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { loadCatalog, loadPackage, MODELS_DIR, resolvePackageDir, type ModelPackage } from '../../runtime/manifest.ts';
 import { waitServing } from '../../runtime/health-client.ts';
-import { UsageError } from '../../runtime/cli-args.ts';
+import { UsageError } from '../../runtime/errors.ts';
 import { repoPath } from '../../runtime/paths.ts';
 
 export const BIN = repoPath('bin', 'edgesplit.mjs');

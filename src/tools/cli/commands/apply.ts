@@ -1,59 +1,76 @@
 // edgesplit apply: put a plan on Kubernetes (a saved `plan --json`, or plan now and apply).
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
-import { InvalidArgumentError } from '../../../runtime/errors.ts';
+import { z } from 'zod';
+import { InvalidArgumentError, UsageError } from '../../../runtime/errors.ts';
 import { loadCatalog } from '../../../roles/planner/catalog.ts';
-import { defaultCatalog, objectiveFromFlags, oneLine, readClusterFile } from '../../../roles/planner/cli-support.ts';
+import { defaultCatalog, OBJECTIVE_SETTINGS, objectiveFromFlags, readClusterFile } from '../../../roles/planner/cli-support.ts';
 import { clusterFromNodes } from '../../../roles/planner/cluster/from-nodes.ts';
 import { plan } from '../../../roles/planner/core/search.ts';
+import type { Objective } from '../../../roles/planner/core/types.ts';
 import { KubeClusterApi } from '../../../roles/planner/k8s/kube-cluster-api.ts';
 import { desiredObjects } from '../../../roles/planner/k8s/objects.ts';
 import { reconcile } from '../../../roles/planner/k8s/reconcile.ts';
-import { planDocument, planHash, type PlanDocument } from '../../../roles/planner/plan-document.ts';
-import type { Io } from './plan.ts';
+import { toPlan } from '../../../roles/planner/to-plan.ts';
+import { parsePlan, type Plan } from '../../../runtime/plan.ts';
+import { oneLine, runCommand, type CommandSpec, type Io } from '../usage.ts';
+import { switchValue } from './options.ts';
 
-const USAGE = 'usage: edgesplit apply (--plan FILE | --cluster FILE | --kube) [--kubeconfig PATH] [--namespace NS] [--image IMG] [--catalog FILE] [--accuracy-floor X | --slo-ms Y] [--dry-run]';
+export const spec = {
+  name: 'apply',
+  summary: 'apply a plan to Kubernetes: a saved `plan --json`, or plan now and apply',
+  help: 'Give exactly one of --plan FILE, --cluster FILE or --kube. --dry-run prints the objects instead of applying them.',
+  settings: {
+    plan: { flag: 'plan', arg: 'FILE', description: 'a saved `edgesplit plan --json` output' },
+    cluster: { flag: 'cluster', arg: 'FILE', description: 'plan this cluster file now' },
+    kube: { flag: 'kube', kind: 'switch', description: "plan the cluster's Ready edge nodes now" },
+    kubeconfig: { flag: 'kubeconfig', arg: 'PATH', description: 'kubeconfig (default: KUBECONFIG, else ~/.kube/config)' },
+    namespace: { flag: 'namespace', arg: 'NS', description: 'where the partitions are deployed', default: 'default' },
+    image: { flag: 'image', arg: 'IMAGE', description: 'container image of the partitions', default: 'ghcr.io/edgesplit/edgesplit:0.1.0' },
+    catalog: { flag: 'catalog', arg: 'FILE', description: 'the package catalog (default: ./models/catalog.json, else the shipped one)' },
+    ...OBJECTIVE_SETTINGS,
+    dryRun: { flag: 'dry-run', kind: 'switch', description: 'print the objects (a v1 List) instead of applying them' },
+  },
+} satisfies CommandSpec;
+
+const schema = z.object({
+  plan: z.string().optional(),
+  cluster: z.string().optional(),
+  kube: switchValue,
+  kubeconfig: z.string().optional(),
+  namespace: z.string().min(1),
+  image: z.string().min(1),
+  catalog: z.string().optional(),
+  accuracyFloor: z.string().optional(),
+  sloMs: z.string().optional(),
+  dryRun: switchValue,
+});
 
 /** A plan file is `plan --json` output: the JSON document is its last non-empty line (or the whole file). */
-export function parsePlanFile(text: string, source: string): PlanDocument {
+export function parsePlanFile(text: string, source: string): Plan {
   const lines = text.trim().split('\n');
-  for (const candidate of [text, lines[lines.length - 1]]) {
-    try {
-      const d = JSON.parse(candidate);
-      if (d && typeof d.package === 'string' && Array.isArray(d.assignments)) return d as PlanDocument;
-    } catch { /* try the next form */ }
+  const last = lines[lines.length - 1];
+  try {
+    return parsePlan(text, source);
+  } catch (e) {
+    if (last === text.trim()) throw e;
+    return parsePlan(last, source);
   }
-  throw new InvalidArgumentError(source, 'not a plan (expected the JSON printed by `edgesplit plan --json`)');
 }
 
 export async function run(argv: string[], io: Io): Promise<number> {
-  let values;
+  return runCommand(spec, schema, argv, io, async (values) => {
+    if ([values.plan, values.cluster, values.kube].filter(Boolean).length !== 1) {
+      throw new UsageError(values.plan ? '--plan' : values.cluster ? '--cluster' : '--kube', 'give exactly one of --plan FILE, --cluster FILE or --kube');
+    }
+    const objective = objectiveFromFlags(values.accuracyFloor, values.sloMs);
+    return applyPlan(values, objective, io);
+  });
+}
+
+async function applyPlan(values: z.infer<typeof schema>, objective: Objective, io: Io): Promise<number> {
   try {
-    ({ values } = parseArgs({
-      args: argv, strict: true,
-      options: {
-        plan: { type: 'string' }, cluster: { type: 'string' }, kube: { type: 'boolean' }, kubeconfig: { type: 'string' },
-        namespace: { type: 'string', default: 'default' }, image: { type: 'string', default: 'ghcr.io/edgesplit/edgesplit:0.1.0' },
-        catalog: { type: 'string' }, 'accuracy-floor': { type: 'string' }, 'slo-ms': { type: 'string' },
-        'dry-run': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (e) {
-    io.stderr(`edgesplit apply: ${oneLine(e)}\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    io.stdout(`${USAGE}`);
-    return 0;
-  }
-  if ([values.plan, values.cluster, values.kube].filter(Boolean).length !== 1) {
-    io.stderr(`edgesplit apply: give exactly one of --plan FILE, --cluster FILE or --kube\n${USAGE}`);
-    return 2;
-  }
-  try {
-    const deploy = { namespace: values.namespace!, image: values.image! };
-    const objective = objectiveFromFlags(values['accuracy-floor'], values['slo-ms']);
-    let doc: PlanDocument;
+    const deploy = { namespace: values.namespace, image: values.image };
+    let doc: Plan;
     let api: KubeClusterApi | undefined;
     const kube = async () => (api ??= await KubeClusterApi.create({ kubeconfig: values.kubeconfig }));
     if (values.plan) {
@@ -63,10 +80,10 @@ export async function run(argv: string[], io: Io): Promise<number> {
     } else {
       const { packages } = await loadCatalog(values.catalog ?? defaultCatalog());
       const cluster = values.cluster ? await readClusterFile(values.cluster) : clusterFromNodes(await (await kube()).listNodes());
-      doc = planDocument(plan(packages, cluster, objective), cluster);
+      doc = toPlan(plan(packages, cluster, objective), cluster);
     }
     const objects = desiredObjects(doc, deploy);
-    if (values['dry-run']) {
+    if (values.dryRun) {
       io.stdout(`${JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }, null, 2)}`);
       return 0;
     }
@@ -76,10 +93,11 @@ export async function run(argv: string[], io: Io): Promise<number> {
       throw new InvalidArgumentError('assignments', `node ${missing[0].node} (partition ${missing[0].partition}) is not a Ready edge node of the cluster`);
     }
     const r = await reconcile(api!, deploy.namespace, objects);
-    io.stdout(`applied plan ${planHash(doc)}: ${doc.package} ${doc.assignments.map((a) => `p${a.partition}→${a.node}`).join(', ')}`);
+    io.stdout(`applied plan ${doc.planHash}: ${doc.package} ${doc.assignments.map((a) => `p${a.partition}→${a.node}`).join(', ')}`);
     if (r.deleted.length) io.stdout(`deleted ${r.deleted.join(', ')}`);
     return 0;
   } catch (e) {
+    if (e instanceof UsageError) throw e;
     io.stderr(`edgesplit apply: ${oneLine(e)}`);
     return 1;
   }

@@ -1,14 +1,40 @@
 import { join } from 'node:path';
+import { z } from 'zod';
 import type { Io } from '../main.ts';
-import { parseFlags, UsageError } from '../../../runtime/cli-args.ts';
+import { UsageError } from '../../../runtime/errors.ts';
 import { MODELS_DIR } from '../../../runtime/manifest.ts';
 import { imagesOf, loadSample } from '../../../runtime/sample.ts';
 import { OipClient } from '../oip-client.ts';
 import { expandImagePaths, loadImages } from '../images.ts';
-import { withUsage } from '../usage.ts';
+import { runCommand, type CommandSpec } from '../usage.ts';
+import { intValue, switchValue } from './options.ts';
 
-const FLAGS = { router: { type: 'string' }, png: { type: 'string' }, samples: { type: 'string' }, json: { type: 'boolean' },
-  batch: { type: 'string' }, 'timeout-ms': { type: 'string' }, 'models-dir': { type: 'string' } } as const;
+export const spec = {
+  name: 'classify',
+  summary: "classify images through a running router (OIP v2 gRPC)",
+  help: "Image files (PNG, JPEG; a folder's, recursively) are decoded and resized to the served model's input, which the\n" +
+    "router's ModelMetadata gives. Or --samples A:B: images A..B-1 of the shipped sample, with their accuracy.",
+  args: { spec: '[images...]', description: 'image files or folders' },
+  settings: {
+    router: { flag: 'router', arg: 'HOST:PORT', description: "the router's OIP v2 gRPC address (required)" },
+    samples: { flag: 'samples', arg: 'A:B', description: 'classify images A..B-1 of the shipped sample instead of files' },
+    png: { flag: 'png', arg: 'FILE', description: 'one image file (the older spelling of an image argument)' },
+    batch: { flag: 'batch', arg: 'N', description: 'images per request', default: '32' },
+    timeoutMs: { flag: 'timeout-ms', arg: 'MS', description: 'deadline of each request', default: '10000' },
+    modelsDir: { flag: 'models-dir', arg: 'DIR', description: "where --samples' data/ is (default: the shipped models/)" },
+    json: { flag: 'json', kind: 'switch', description: 'print one JSON object {images, accuracy, labels, probabilities, files, degraded}' },
+  },
+} satisfies CommandSpec;
+
+const schema = z.object({
+  router: z.string({ required_error: 'expected host:port' }).regex(/^[^\s]+:\d{1,5}$/, 'expected host:port'),
+  samples: z.string().optional(),
+  png: z.string().optional(),
+  batch: intValue(1),
+  timeoutMs: intValue(1),
+  modelsDir: z.string().optional(),
+  json: switchValue,
+});
 
 function parseRange(s: string, count: number): [number, number] {
   const m = /^(\d+):(\d+)$/.exec(s);
@@ -24,23 +50,17 @@ function parseRange(s: string, count: number): [number, number] {
  * the router's ModelMetadata gives; `--png FILE` is the older spelling of one image path.
  */
 export async function run(argv: string[], io: Io): Promise<number> {
-  return withUsage('classify', io, async () => {
-    const { values: v, positionals } = parseFlags(argv, FLAGS, true);
-    const router = v.router as string | undefined;
-    if (!router || !/^[^\s]+:\d{1,5}$/.test(router)) throw new UsageError('--router', `expected host:port, got '${router ?? ''}'`);
-    const paths = [...(v.png ? [v.png as string] : []), ...positionals];
+  return runCommand(spec, schema, argv, io, async (v, r) => {
+    const { router, batch, timeoutMs } = v;
+    const paths = [...(v.png ? [v.png] : []), ...r.positionals];
     if (!paths.length === !v.samples) {
       throw new UsageError(v.png ? '--png' : 'images', 'give image files or folders, or --samples A:B (one of the two)');
     }
-    const batch = v.batch === undefined ? 32 : Number(v.batch);
-    if (!Number.isInteger(batch) || batch < 1) throw new UsageError('--batch', `expected a positive integer, got '${v.batch}'`);
-    const timeoutMs = v['timeout-ms'] === undefined ? 10_000 : Number(v['timeout-ms']);
-    if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new UsageError('--timeout-ms', `expected a positive integer, got '${v['timeout-ms']}'`);
     const flag = v.png ? '--png' : 'images';
     const files = paths.length ? expandImagePaths(paths, flag) : [];
     // The sample and its range are checked before the router is asked anything.
-    const sample = files.length ? undefined : loadSample(join((v['models-dir'] as string | undefined) ?? MODELS_DIR, 'data'));
-    const range = sample ? parseRange(v.samples as string, sample.count) : undefined;
+    const sample = files.length ? undefined : loadSample(join(v.modelsDir ?? MODELS_DIR, 'data'));
+    const range = sample ? parseRange(v.samples!, sample.count) : undefined;
 
     const client = new OipClient(router);
     try {

@@ -1,28 +1,45 @@
+import { z } from 'zod';
 import type { Io } from '../main.ts';
-import { intFlag, parseFlags } from '../../../runtime/cli-args.ts';
 import { OipClient } from '../oip-client.ts';
 import { imageInputOf, uint8Shape } from '../../../runtime/image-input.ts';
 import { measure } from '../measure.ts';
 import { resolvePackageFlag, startStack } from '../stack.ts';
-import { withUsage } from '../usage.ts';
+import { runCommand, type CommandSpec } from '../usage.ts';
+import { intValue, PACKAGE_SETTINGS, switchValue } from './options.ts';
 
-const FLAGS = { package: { type: 'string' }, 'models-dir': { type: 'string' }, images: { type: 'string' }, json: { type: 'boolean' },
-  host: { type: 'string' }, verbose: { type: 'boolean' } } as const;
+export const spec = {
+  name: 'demo',
+  summary: 'start the stack, classify sample images through the router (OIP v2 gRPC), stop',
+  help: 'Prints a summary, then the measurements as one JSON object on the last line of stdout.',
+  settings: {
+    ...PACKAGE_SETTINGS,
+    images: { flag: 'images', arg: 'N', description: 'how many sample images, 1..1000', default: '200' },
+    host: { flag: 'host', arg: 'HOST', description: 'address the partitions and the router listen on', default: '127.0.0.1' },
+    json: { flag: 'json', kind: 'switch', description: 'print only the JSON object' },
+    verbose: { flag: 'verbose', kind: 'switch', description: "show the children's logs on stderr" },
+  },
+} satisfies CommandSpec;
+
+const schema = z.object({
+  package: z.string().optional(),
+  modelsDir: z.string().optional(),
+  images: intValue(1, 1000),
+  host: z.string().min(1),
+  json: switchValue,
+  verbose: switchValue,
+});
 
 /** `edgesplit demo`: start the stack, classify N sample images through the router's gRPC API, stop. */
 export async function run(argv: string[], io: Io): Promise<number> {
-  return withUsage('demo', io, async () => {
-    const { values } = parseFlags(argv, FLAGS);
-    const images = intFlag('images', values.images, 200, 1, 1000);
-    const pkg = resolvePackageFlag(values.package as string | undefined, values['models-dir'] as string | undefined);
-    const stack = await startStack({ pkg, host: (values.host as string | undefined) ?? '127.0.0.1',
-      log: values.verbose ? io.stderr : undefined });
+  return runCommand(spec, schema, argv, io, async (o) => {
+    const pkg = resolvePackageFlag(o.package, o.modelsDir);
+    const stack = await startStack({ pkg, host: o.host, log: o.verbose ? io.stderr : undefined });
     const client = new OipClient(stack.router, { imageShape: uint8Shape(imageInputOf(pkg.manifest.input), 1).slice(1) });
     try {
-      if (!values.json) io.stdout(`demo: ${pkg.manifest.name} on ${pkg.manifest.partitions} partition processes, router at ${stack.router}`);
+      if (!o.json) io.stdout(`demo: ${pkg.manifest.name} on ${pkg.manifest.partitions} partition processes, router at ${stack.router}`);
       const broken = stack.childExit.then((w) => { throw new Error(w); });
-      const s = await Promise.race([measure(client, pkg, images), broken]);
-      if (!values.json) {
+      const s = await Promise.race([measure(client, pkg, o.images), broken]);
+      if (!o.json) {
         io.stdout(`  ${s.images} images: accuracy ${(100 * s.accuracy).toFixed(1)}%, p50 ${s.p50Ms} ms, p99 ${s.p99Ms} ms`);
         io.stdout(`  exchanged ${s.exchangedBytesPerImage} B/image between partitions; max |logits - PyTorch reference| ${s.maxAbsDiffVsReference.toExponential(2)}`);
       }

@@ -1,20 +1,45 @@
 // edgesplit plan: which package, policy and nodes, and why.
-import { parseArgs } from 'node:util';
+import { z } from 'zod';
 import { loadCatalog } from '../../../roles/planner/catalog.ts';
-import { defaultCatalog, objectiveFromFlags, oneLine, readClusterFile, readKubeCluster } from '../../../roles/planner/cli-support.ts';
+import { defaultCatalog, OBJECTIVE_SETTINGS, objectiveFromFlags, readClusterFile, readKubeCluster } from '../../../roles/planner/cli-support.ts';
+import { UsageError } from '../../../runtime/errors.ts';
+import { oneLine, runCommand, type CommandSpec, type Io } from '../usage.ts';
+import { switchValue } from './options.ts';
 import { plan } from '../../../roles/planner/core/search.ts';
 import { ExactSearch } from '../../../roles/planner/core/strategies/exact.ts';
 import { GreedyLocalSearch } from '../../../roles/planner/core/strategies/greedy-local.ts';
-import { planDocument, type PlanDocument } from '../../../roles/planner/plan-document.ts';
+import { toPlan } from '../../../roles/planner/to-plan.ts';
+import type { Plan } from '../../../runtime/plan.ts';
 
-const USAGE = 'usage: edgesplit plan (--cluster FILE | --kube [--kubeconfig PATH]) [--catalog FILE] [--accuracy-floor X | --slo-ms Y] [--strategy auto|exact|greedy-local] [--json]';
+export type { Io } from '../usage.ts';
 
-export interface Io {
-  stdout: (s: string) => void;
-  stderr: (s: string) => void;
-}
+export const spec = {
+  name: 'plan',
+  summary: 'pick package, policy and placement for a cluster, and say why',
+  help: 'Give exactly one of --cluster FILE or --kube. --json also prints the plan as one JSON line (the input of `edgesplit apply --plan`).',
+  settings: {
+    cluster: { flag: 'cluster', arg: 'FILE', description: 'a cluster file (YAML: nodes with gflops, bandwidthMbps, latencyMs, memoryMiB)' },
+    kube: { flag: 'kube', kind: 'switch', description: "read the cluster from Kubernetes (Ready nodes labelled edgesplit.io/edge=true)" },
+    kubeconfig: { flag: 'kubeconfig', arg: 'PATH', description: 'kubeconfig for --kube (default: KUBECONFIG, else ~/.kube/config)' },
+    catalog: { flag: 'catalog', arg: 'FILE', description: 'the package catalog (default: ./models/catalog.json, else the shipped one)' },
+    ...OBJECTIVE_SETTINGS,
+    strategy: { flag: 'strategy', arg: 'NAME', description: 'search: auto, exact or greedy-local', default: 'auto' },
+    json: { flag: 'json', kind: 'switch', description: 'also print the plan as one JSON line' },
+  },
+} satisfies CommandSpec;
 
-export function describePlan(doc: PlanDocument): string[] {
+const schema = z.object({
+  cluster: z.string().optional(),
+  kube: switchValue,
+  kubeconfig: z.string().optional(),
+  catalog: z.string().optional(),
+  accuracyFloor: z.string().optional(),
+  sloMs: z.string().optional(),
+  strategy: z.enum(['auto', 'exact', 'greedy-local']),
+  json: switchValue,
+});
+
+export function describePlan(doc: Plan): string[] {
   const lines = [doc.explanation, '', 'Placement:'];
   for (const a of doc.assignments) lines.push(`  partition ${a.partition} -> ${a.node}`);
   lines.push('', `Predicted: ${doc.predicted.latencyMs} ms per image (compute ${doc.predicted.computeMs} ms, transfer ${doc.predicted.transferMs} ms on the critical path), ${doc.predicted.exchangedBytes} B exchanged`);
@@ -29,42 +54,21 @@ export function describePlan(doc: PlanDocument): string[] {
 }
 
 export async function run(argv: string[], io: Io): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv, strict: true, allowPositionals: false,
-      options: {
-        cluster: { type: 'string' }, kube: { type: 'boolean' }, kubeconfig: { type: 'string' }, catalog: { type: 'string' },
-        'accuracy-floor': { type: 'string' }, 'slo-ms': { type: 'string' }, json: { type: 'boolean' },
-        strategy: { type: 'string' }, help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (e) {
-    io.stderr(`edgesplit plan: ${oneLine(e)}\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    io.stdout(`${USAGE}`);
-    return 0;
-  }
-  if (!values.cluster === !values.kube) {
-    io.stderr(`edgesplit plan: give exactly one of --cluster FILE or --kube\n${USAGE}`);
-    return 2;
-  }
-  try {
-    const objective = objectiveFromFlags(values['accuracy-floor'], values['slo-ms']);
-    const { packages } = await loadCatalog(values.catalog ?? defaultCatalog());
-    const cluster = values.cluster ? await readClusterFile(values.cluster) : await readKubeCluster(values.kubeconfig);
-    const strategy = values.strategy === 'exact' ? new ExactSearch()
-      : values.strategy === 'greedy-local' ? new GreedyLocalSearch()
-        : values.strategy === undefined || values.strategy === 'auto' ? undefined
-          : (() => { throw new Error(`--strategy: unknown strategy "${values.strategy}" (auto, exact, greedy-local)`); })();
-    const doc = planDocument(plan(packages, cluster, objective, strategy), cluster);
-    io.stdout(`${describePlan(doc).join('\n')}`);
-    if (values.json) io.stdout(`${JSON.stringify(doc)}`);
-    return 0;
-  } catch (e) {
-    io.stderr(`edgesplit plan: ${oneLine(e)}`);
-    return 1;
-  }
+  return runCommand(spec, schema, argv, io, async (values) => {
+    if (!values.cluster === !values.kube) throw new UsageError(values.kube ? '--kube' : '--cluster', 'give exactly one of --cluster FILE or --kube');
+    const objective = objectiveFromFlags(values.accuracyFloor, values.sloMs);
+    try {
+      const { packages } = await loadCatalog(values.catalog ?? defaultCatalog());
+      const cluster = values.cluster ? await readClusterFile(values.cluster) : await readKubeCluster(values.kubeconfig);
+      const strategy = values.strategy === 'exact' ? new ExactSearch() : values.strategy === 'greedy-local' ? new GreedyLocalSearch() : undefined;
+      const doc = toPlan(plan(packages, cluster, objective, strategy), cluster);
+      io.stdout(`${describePlan(doc).join('\n')}`);
+      if (values.json) io.stdout(`${JSON.stringify(doc)}`);
+      return 0;
+    } catch (e) {
+      if (e instanceof UsageError) throw e;
+      io.stderr(`edgesplit plan: ${oneLine(e)}`);
+      return 1;
+    }
+  });
 }

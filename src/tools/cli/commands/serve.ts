@@ -1,12 +1,34 @@
+import { z } from 'zod';
 import type { Io } from '../main.ts';
-import { UsageError } from '../../../runtime/cli-args.ts';
-import { withUsage } from '../usage.ts';
+import { parseCommand, UsageError, type Settings } from '../../../runtime/config.ts';
+import { commandOf, runCommand, withUsage, type CommandSpec } from '../usage.ts';
 
-const ROLES = {
-  partition: async (argv: string[]) => (await import('../../../roles/partition/main.ts')).servePartition(argv),
-  router: async (argv: string[]) => (await import('../../../roles/router/main.ts')).serveRouter(argv),
-  planner: async (argv: string[]) => (await import('../../../roles/planner/main.ts')).servePlanner(argv),
-} as const;
+/** Each role: its settings (for --help and the flag check) and its entry point, which loads and validates its config. */
+const ROLES: Record<string, { summary: string; settings: () => Promise<Settings>; serve: (argv: string[]) => Promise<void> }> = {
+  partition: {
+    summary: 'serve one partition of a package (edgesplit.v1.Partition gRPC) until SIGTERM',
+    settings: async () => (await import('../../../roles/partition/config.ts')).SETTINGS,
+    serve: async (argv) => (await import('../../../roles/partition/main.ts')).servePartition(argv),
+  },
+  router: {
+    summary: "serve the OIP v2 gRPC API in front of a package's partitions until SIGTERM",
+    settings: async () => (await import('../../../roles/router/config.ts')).SETTINGS,
+    serve: async (argv) => (await import('../../../roles/router/main.ts')).serveRouter(argv),
+  },
+  planner: {
+    summary: 'plan and deploy the partitions on Kubernetes (or plan a cluster file) and serve edgesplit.v1.Planner',
+    settings: async () => (await import('../../../roles/planner/config.ts')).SETTINGS,
+    serve: async (argv) => (await import('../../../roles/planner/main.ts')).servePlanner(argv),
+  },
+};
+
+export const spec = {
+  name: 'serve',
+  summary: 'run one role: partition | router | planner (the container entrypoint)',
+  help: 'Each flag can also be set by the environment variable its --help names; a flag wins over its variable.',
+  settings: {},
+  subcommands: Object.fromEntries(Object.entries(ROLES).map(([n, r]) => [n, r.summary])),
+} satisfies CommandSpec;
 
 /** When a parent (`edgesplit up`) set this, a closed stdin means the parent is gone: stop gracefully. */
 function exitWithParent(): void {
@@ -21,12 +43,22 @@ function exitWithParent(): void {
 /** `edgesplit serve <partition|router|planner> [flags]`: the container entrypoint; serves until SIGTERM. */
 export async function run(argv: string[], io: Io): Promise<number> {
   const [role, ...rest] = argv;
-  return withUsage(`serve ${role ?? ''}`.trim(), io, async () => {
-    if (!role || !(role in ROLES)) {
-      throw new UsageError('role', `expected one of ${Object.keys(ROLES).join(', ')}, got '${role ?? ''}'`);
-    }
-    exitWithParent();
-    await ROLES[role as keyof typeof ROLES](rest);
-    return 0;
+  if (role !== undefined && Object.hasOwn(ROLES, role)) {
+    const r = ROLES[role];
+    return withUsage(`serve ${role}`, io, async () => {
+      // The flags are checked (and --help answered) before anything starts; the role's loadConfig validates the values.
+      parseCommand(commandOf({ name: `serve ${role}`, summary: r.summary, help: spec.help, settings: await r.settings() }, io.stdout), rest);
+      exitWithParent();
+      await r.serve(rest);
+      return 0;
+    });
+  }
+  if (role !== undefined && !role.startsWith('-')) {
+    return withUsage('serve', io, async () => {
+      throw new UsageError('role', `expected one of ${Object.keys(ROLES).join(', ')}, got '${role}'`);
+    });
+  }
+  return runCommand(spec, z.object({}), argv, io, async () => {
+    throw new UsageError('role', `expected one of ${Object.keys(ROLES).join(', ')}`);
   });
 }

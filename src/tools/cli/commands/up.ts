@@ -1,14 +1,27 @@
 import type { Io } from '../main.ts';
-import { parseFlags } from '../../../runtime/cli-args.ts';
+import { z } from 'zod';
 import { imagesOf, loadSample, sampleDirFor } from '../../../runtime/sample.ts';
 import type { ModelPackage } from '../../../runtime/manifest.ts';
 import { OipClient } from '../oip-client.ts';
 import { baselineBytes, resolvePackageFlag, startStack, type Stack } from '../stack.ts';
 import { percentile } from '../measure.ts';
-import { withUsage } from '../usage.ts';
+import { parseArgv, withUsage, type CommandSpec } from '../usage.ts';
+import { PACKAGE_SETTINGS, switchValue } from './options.ts';
 
-const FLAGS = { package: { type: 'string' }, 'models-dir': { type: 'string' }, host: { type: 'string' }, json: { type: 'boolean' },
-  summary: { type: 'boolean' }, verbose: { type: 'boolean' } } as const;
+export const spec = {
+  name: 'up',
+  summary: 'start the local stack (P partition processes + router) and keep serving until Ctrl-C',
+  settings: {
+    package: PACKAGE_SETTINGS.package, 'models-dir': PACKAGE_SETTINGS.modelsDir,
+    host: { flag: 'host', arg: 'HOST', description: 'address the partitions and the router listen on', default: '127.0.0.1' },
+    json: { flag: 'json', kind: 'switch', description: 'print one JSON line {router, partitions, package, routerPid} when ready' },
+    summary: { flag: 'summary', kind: 'switch', description: 'classify 100 sample images and print what the stack does' },
+    verbose: { flag: 'verbose', kind: 'switch', description: "show the children's logs on stderr" },
+  },
+} satisfies CommandSpec;
+
+const schema = z.object({ package: z.string().optional(), 'models-dir': z.string().optional(), host: z.string().min(1),
+  json: switchValue, summary: switchValue, verbose: switchValue });
 
 async function summary(stack: Stack, io: Io, pkg: ModelPackage, modelsDir: string | undefined): Promise<void> {
   const pkgBaseline = baselineBytes(pkg);
@@ -46,7 +59,7 @@ async function summary(stack: Stack, io: Io, pkg: ModelPackage, modelsDir: strin
 /** `edgesplit up`: the local stack (P partition processes + router) until Ctrl-C. */
 export async function run(argv: string[], io: Io): Promise<number> {
   return withUsage('up', io, async () => {
-    const { values } = parseFlags(argv, FLAGS);
+    const values = parseArgv(spec, schema, argv, io);
     const modelsDir = values['models-dir'] as string | undefined;
     const pkg = resolvePackageFlag(values.package as string | undefined, modelsDir);
     const host = (values.host as string | undefined) ?? '127.0.0.1';
