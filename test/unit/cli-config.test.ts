@@ -79,7 +79,7 @@ describe('edgesplit CLI: one parser for every command', () => {
     [['serve', 'partition', '--package', 'no-such', '--index', '0'], '--package'],
     [['serve', 'router', '--package', P4, '--partitions', 'a:1'], '--partitions'], [['serve', 'router', '--package', P4, '--partitions', PEERS, '--strict', 'maybe'], '--strict'],
     [['serve', 'planner', '--port', 'x'], '--port'], [['serve', 'planner', '--accuracy-floor', '0.9', '--slo-ms', '10'], '--accuracy-floor'],
-    [['bogus'], 'bogus'],
+    [['bogus'], 'bogus'], [['help', 'bogus'], 'bogus'], [['apply'], '--plan'],
   ];
   for (const [args, flag] of BAD) {
     it(`should reject 'edgesplit ${args.join(' ')}' with one line naming ${flag} and exit code 2`, async () => {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { repoPath } from '../../runtime/paths.ts';
-import { parseCommand, quietCommand } from '../../runtime/config.ts';
+import { parseCommand, quietCommand, UsageError } from '../../runtime/config.ts';
 import { withUsage, type Io } from './usage.ts';
 
 export type { Io } from './usage.ts';
@@ -48,7 +48,10 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
       return 1;
     }
   }
-  if (name === 'help' && rest[0] !== undefined && Object.hasOwn(COMMANDS, rest[0])) return runCli([rest[0], '--help'], io);
+  if (name === 'help' && rest[0] !== undefined) {
+    if (Object.hasOwn(COMMANDS, rest[0])) return runCli([rest[0], '--help'], io);
+    return withUsage('help', io, async () => { throw new UsageError(rest[0], `unknown command (${Object.keys(COMMANDS).join(', ')})`); });
+  }
   return withUsage('', io, async () => {
     const root = program(io);
     if (argv.length === 0) {

@@ -60,7 +60,7 @@ export function parsePlanFile(text: string, source: string): Plan {
 export async function run(argv: string[], io: Io): Promise<number> {
   return runCommand(spec, schema, argv, io, async (values) => {
     if ([values.plan, values.cluster, values.kube].filter(Boolean).length !== 1) {
-      throw new UsageError(values.plan ? '--plan' : values.cluster ? '--cluster' : '--kube', 'give exactly one of --plan FILE, --cluster FILE or --kube');
+      throw new UsageError(values.cluster && !values.plan ? '--cluster' : values.kube && !values.plan ? '--kube' : '--plan', 'give exactly one of --plan FILE, --cluster FILE or --kube');
     }
     const objective = objectiveFromFlags(values.accuracyFloor, values.sloMs);
     return applyPlan(values, objective, io);
