@@ -26,6 +26,8 @@ export interface Setting {
   default?: string;
   /** A one-letter alias, without its dash. */
   short?: string;
+  /** The flag may be given more than once: the values are joined with commas. */
+  repeat?: boolean;
 }
 
 export type Settings = Record<string, Setting>;
@@ -53,6 +55,7 @@ function optionOf(s: Setting): Option[] {
   const arg = s.arg ?? s.flag.split('-').at(-1)!.toUpperCase();
   const spec = `${s.short ? `-${s.short}, ` : ''}--${s.flag}${s.kind === 'switch' ? '' : s.kind === 'optional' ? ` [${arg}]` : ` <${arg}>`}`;
   const o = new Option(spec, s.description);
+  if (s.repeat) o.argParser((v: string, prev: unknown) => [...(Array.isArray(prev) ? prev : []), v]);
   if (s.default !== undefined) o.default(s.default, s.default);
   // For --help only: parseSettings reads the variable from the env it is given, never from commander.
   if (s.env) o.env(s.env);

@@ -6,7 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { parseArgs } from 'node:util';
+import { scriptArgs } from '../cli/usage.ts';
+import { intValue, switchValue } from '../cli/commands/options.ts';
+import { z } from 'zod';
 import { HeadEngine } from '../../runtime/head.ts';
 import { loadCatalog, loadPackage, resolvePackageDir } from '../../runtime/manifest.ts';
 import { imagesOf, loadSample } from '../../runtime/sample.ts';
@@ -15,9 +17,15 @@ import { PartitionRunner } from '../../roles/partition/runner.ts';
 import { assembleFeatures } from '../../roles/router/degrade.ts';
 import { defaultPackageName } from '../cli/stack.ts';
 
-const { values } = parseArgs({ options: { packages: { type: 'string' }, out: { type: 'string' }, batch: { type: 'string' } } });
-const out = values.out ?? 'bench/results/degradation.json';
-const B = Number(values.batch ?? 50);
+const values = scriptArgs({ name: 'degradation', program: 'src/tools/bench/degradation.ts',
+  summary: 'accuracy on the shipped sample with each single partition down, for every package with P > 1',
+  settings: {
+    packages: { flag: 'packages', arg: 'A,B', description: 'packages (default: every catalog package with P > 1)' },
+    out: { flag: 'out', arg: 'FILE', description: 'where the JSON goes', default: 'bench/results/degradation.json' },
+    batch: { flag: 'batch', arg: 'N', description: 'images per Run', default: '50' },
+  } }, z.object({ packages: z.string().optional(), out: z.string().min(1), batch: intValue(1) }));
+const out = values.out;
+const B = values.batch;
 const names = values.packages ? values.packages.split(',')
   : loadCatalog().packages.filter((p) => p.partitions > 1).map((p) => p.name);
 const sample = loadSample();

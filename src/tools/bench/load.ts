@@ -7,7 +7,9 @@
 //        [--burst 96] [--package NAME] [--out bench/results/load.json]
 import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { parseArgs } from 'node:util';
+import { scriptArgs } from '../cli/usage.ts';
+import { intValue } from '../cli/commands/options.ts';
+import { z } from 'zod';
 import * as grpc from '@grpc/grpc-js';
 import { loadPackage, resolvePackageDir } from '../../runtime/manifest.ts';
 import { inferenceProto } from '../../runtime/proto.ts';
@@ -15,14 +17,24 @@ import { imagesOf, loadSample } from '../../runtime/sample.ts';
 import { defaultPackageName, startStack } from '../cli/stack.ts';
 import type { GRPCInferenceServiceClient } from '../../runtime/generated/inference/GRPCInferenceService.ts';
 
-const { values } = parseArgs({ options: { clients: { type: 'string' }, seconds: { type: 'string' }, batch: { type: 'string' },
-  'max-in-flight': { type: 'string' }, burst: { type: 'string' }, package: { type: 'string' }, out: { type: 'string' } } });
-const C = Number(values.clients ?? 4);
-const D = Number(values.seconds ?? 20);
-const N = Number(values.batch ?? 1);
-const MAX_IN_FLIGHT = Number(values['max-in-flight'] ?? 16);
-const BURST = Number(values.burst ?? 96);
-const out = values.out ?? 'bench/results/load.json';
+const values = scriptArgs({ name: 'load', program: 'src/tools/bench/load.ts',
+  summary: 'bounded load test on the local stack: steady clients, then an overload burst',
+  settings: {
+    clients: { flag: 'clients', arg: 'C', description: 'concurrent clients', default: '4' },
+    seconds: { flag: 'seconds', arg: 'D', description: 'steady phase length', default: '20' },
+    batch: { flag: 'batch', arg: 'N', description: 'images per request', default: '1' },
+    maxInFlight: { flag: 'max-in-flight', arg: 'N', description: "the router's admission limit", default: '16' },
+    burst: { flag: 'burst', arg: 'N', description: 'requests sent at once in the overload phase', default: '96' },
+    package: { flag: 'package', arg: 'NAME', description: "a package (default: the catalog's demo package)" },
+    out: { flag: 'out', arg: 'FILE', description: 'where the JSON goes', default: 'bench/results/load.json' },
+  } }, z.object({ clients: intValue(1), seconds: intValue(1), batch: intValue(1), maxInFlight: intValue(1), burst: intValue(1),
+  package: z.string().optional(), out: z.string().min(1) }));
+const C = values.clients;
+const D = values.seconds;
+const N = values.batch;
+const MAX_IN_FLIGHT = values.maxInFlight;
+const BURST = values.burst;
+const out = values.out;
 const pkgName = values.package ?? defaultPackageName();
 
 const rssMiB = (pid: number): number => {

@@ -10,17 +10,24 @@ import type { ModelMetadataResponse__Output } from '../../runtime/generated/infe
 import type { GRPCInferenceServiceClient } from '../../runtime/generated/inference/GRPCInferenceService.ts';
 import type { ModelInferResponse__Output } from '../../runtime/generated/inference/ModelInferResponse.ts';
 
-const argv = process.argv.slice(2);
-const opt = (name: string, def: string) => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1] : def; };
-const router = opt('router', '127.0.0.1:8001');
-const latencyN = Math.min(Number(opt('latency-n', '50')), 10_000);
-const throughputN = Math.min(Number(opt('throughput-n', '100')), 100_000);
-const concurrency = Math.min(Math.max(1, Number(opt('concurrency', '4'))), 64);
-const accuracyN = Math.min(Number(opt('accuracy-n', '200')), 1000);
-const accuracyBatch = Math.min(Number(opt('accuracy-batch', '25')), 64);
-const maxSeconds = Math.min(Number(opt('max-seconds', '120')), 1800);
-const warmup = Math.min(Number(opt('warmup', '5')), 100);
-const timeoutMs = Number(opt('timeout-ms', '30000'));
+import { z } from 'zod';
+import { scriptArgs } from '../cli/usage.ts';
+import { intValue } from '../cli/commands/options.ts';
+const opts = scriptArgs({ name: 'loadgen', program: 'src/tools/bench/loadgen.ts',
+  summary: "latency, throughput and accuracy through a router's OIP API (the bench's client)",
+  settings: {
+    router: { flag: 'router', arg: 'HOST:PORT', description: "the router's address", default: '127.0.0.1:8001' },
+    latencyN: { flag: 'latency-n', arg: 'N', description: 'sequential batch-1 requests for latency, 0..10000', default: '50' },
+    throughputN: { flag: 'throughput-n', arg: 'N', description: 'requests for throughput, 0..100000', default: '100' },
+    concurrency: { flag: 'concurrency', arg: 'N', description: 'concurrent requests for throughput, 1..64', default: '4' },
+    accuracyN: { flag: 'accuracy-n', arg: 'N', description: 'sample images for accuracy, 0..1000', default: '200' },
+    accuracyBatch: { flag: 'accuracy-batch', arg: 'N', description: 'images per accuracy request, 1..64', default: '25' },
+    maxSeconds: { flag: 'max-seconds', arg: 'S', description: 'time budget, 1..1800', default: '120' },
+    warmup: { flag: 'warmup', arg: 'N', description: 'warm-up requests, 0..100', default: '5' },
+    timeoutMs: { flag: 'timeout-ms', arg: 'MS', description: 'deadline of each request', default: '30000' },
+  } }, z.object({ router: z.string().min(1), latencyN: intValue(0, 10_000), throughputN: intValue(0, 100_000), concurrency: intValue(1, 64),
+  accuracyN: intValue(0, 1000), accuracyBatch: intValue(1, 64), maxSeconds: intValue(1, 1800), warmup: intValue(0, 100), timeoutMs: intValue(1) }));
+const { router, latencyN, throughputN, concurrency, accuracyN, accuracyBatch, maxSeconds, warmup, timeoutMs } = opts;
 
 const hardStop = setTimeout(() => { console.error(`loadgen: hard time limit ${maxSeconds + 30}s reached`); process.exit(3); }, (maxSeconds + 30) * 1000);
 const deadlineAt = performance.now() + maxSeconds * 1000;

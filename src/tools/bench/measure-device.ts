@@ -7,17 +7,18 @@ import { loadPackage, resolvePackageDir } from '../../runtime/manifest.ts';
 import { createUnit } from '../../runtime/ort.ts';
 import { fitLine, fitPasses } from './fit.ts';
 
-const argv = process.argv.slice(2);
-const pkgs: string[] = [];
-let reps = 20;
-let maxSeconds = 60;
-for (let i = 0; i < argv.length; i++) {
-  if (argv[i] === '--package') pkgs.push(argv[++i]);
-  else if (argv[i] === '--reps') reps = Math.max(3, Math.min(1000, Number(argv[++i])));
-  else if (argv[i] === '--max-seconds') maxSeconds = Number(argv[++i]);
-  else { console.error(`measure-device: unknown option ${argv[i]}`); process.exit(2); }
-}
-if (pkgs.length === 0) pkgs.push('fmnist-p1', 'fmnist-p4-none');
+import { z } from 'zod';
+import { scriptArgs } from '../cli/usage.ts';
+import { intValue } from '../cli/commands/options.ts';
+const opts = scriptArgs({ name: 'measure-device', program: 'src/tools/bench/measure-device.ts',
+  summary: "one device's compute inside its CPU quota: GFLOPS and per-call overhead fitted over each package's units",
+  settings: {
+    package: { flag: 'package', arg: 'NAME', repeat: true, description: 'a package whose partition 0 is timed; repeat for more', default: 'fmnist-p1,fmnist-p4-none' },
+    reps: { flag: 'reps', arg: 'N', description: 'passes per package, 3..1000', default: '20' },
+    maxSeconds: { flag: 'max-seconds', arg: 'S', description: 'time budget', default: '60' },
+  } }, z.object({ package: z.string().min(1), reps: intValue(3, 1000), maxSeconds: intValue(1) }));
+const pkgs = opts.package.split(',');
+const { reps, maxSeconds } = opts;
 
 const median = (a: number[]) => { const s = [...a].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]; };
 

@@ -14,10 +14,17 @@ import { GrpcTransport } from '../../roles/partition/grpc-transport.ts';
 import { firstChannels, mergeInto } from '../../roles/partition/plan.ts';
 import { fitLine } from './fit.ts';
 
-const argv = process.argv.slice(2);
-const opt = (name: string, def: string) => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1] : def; };
-const reps = Math.max(3, Math.min(200, Number(opt('reps', '16'))));
-const maxSeconds = Number(opt('max-seconds', '30'));
+import { z } from 'zod';
+import { scriptArgs } from '../cli/usage.ts';
+import { intValue } from '../cli/commands/options.ts';
+const { reps, maxSeconds, serve, to: toAddr } = scriptArgs({ name: 'measure-exchange', program: 'src/tools/bench/measure-exchange.ts',
+  summary: "one device's cost of sending a slice: Push round trips to itself at several sizes, fitted to a line",
+  settings: {
+    reps: { flag: 'reps', arg: 'N', description: 'round trips per size, 3..200', default: '16' },
+    maxSeconds: { flag: 'max-seconds', arg: 'S', description: 'time budget', default: '30' },
+    serve: { flag: 'serve', arg: 'HOST:PORT', description: 'only the receiving end (in another device), until killed' },
+    to: { flag: 'to', arg: 'HOST:PORT', description: 'push to a receiving end started with --serve (default: one in this process)' },
+  } }, z.object({ reps: intValue(3, 200), maxSeconds: intValue(1), serve: z.string().optional(), to: z.string().optional() }));
 // Channels of a 7x7 (and 14x14) fp32 slice: 1.5 KB .. 400 KB, the range the catalog's policies send.
 const shapes: [number, number][] = [[8, 49], [64, 49], [128, 196], [512, 196]];
 
@@ -50,11 +57,11 @@ server.addService(PROTO.service, {
   Describe: (_c: unknown, cb: grpc.sendUnaryData<unknown>) => cb({ code: grpc.status.UNIMPLEMENTED }),
 } as unknown as grpc.UntypedServiceImplementation);
 // --serve HOST:PORT: only the receiving end (in another device), until killed; --to HOST:PORT: push to it.
-const serveAt = opt('serve', '');
+const serveAt = serve ?? '';
 const port = await new Promise<number>((res, rej) => server.bindAsync(serveAt || '127.0.0.1:0', grpc.ServerCredentials.createInsecure(),
   (e, p) => (e ? rej(e) : res(p))));
 if (serveAt) { console.log(JSON.stringify({ serving: serveAt })); await new Promise(() => {}); }
-const to = opt('to', '');
+const to = toAddr ?? '';
 if (to) server.forceShutdown();
 const transport = new GrpcTransport(['', to || `127.0.0.1:${port}`], { maxMessageBytes: 64 << 20 });
 

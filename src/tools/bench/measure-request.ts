@@ -13,20 +13,30 @@ import type { PartitionClient } from '../../runtime/generated/edgesplit/v1/Parti
 import type { RunFrame } from '../../runtime/generated/edgesplit/v1/RunFrame.ts';
 import type { RunResult__Output } from '../../runtime/generated/edgesplit/v1/RunResult.ts';
 
-const argv = process.argv.slice(2);
-const opt = (name: string, def: string) => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1] : def; };
-const addrs = opt('addrs', '').split(',').filter(Boolean);
-const pkg = opt('package', '');
-const n = Math.max(3, Math.min(1000, Number(opt('n', '20'))));
-const maxSeconds = Number(opt('max-seconds', '60'));
-if (!addrs.length || !pkg) { console.error('measure-request: --addrs and --package are required'); process.exit(2); }
+import { z } from 'zod';
+import { scriptArgs } from '../cli/usage.ts';
+import { intValue } from '../cli/commands/options.ts';
+const opts = scriptArgs({ name: 'measure-request', program: 'src/tools/bench/measure-request.ts',
+  summary: 'one request straight to the partitions (no router): its latency, the critical path of the plan',
+  settings: {
+    addrs: { flag: 'addrs', arg: 'HOST:PORT,...', description: "the partitions' addresses in partition order (required)" },
+    package: { flag: 'package', arg: 'NAME', description: 'the package they serve (required)' },
+    packageDir: { flag: 'package-dir', arg: 'DIR', description: "the package's directory (default: --package in models/)" },
+    n: { flag: 'n', arg: 'N', description: 'requests, 3..1000', default: '20' },
+    maxSeconds: { flag: 'max-seconds', arg: 'S', description: 'time budget', default: '60' },
+  } }, z.object({ addrs: z.string({ required_error: 'required' }).min(1), package: z.string({ required_error: 'required' }).min(1),
+  packageDir: z.string().optional(), n: intValue(3, 1000), maxSeconds: intValue(1) }));
+const addrs = opts.addrs.split(',').filter(Boolean);
+const pkg = opts.package;
+const n = opts.n;
+const maxSeconds = opts.maxSeconds;
 
 const Partition = partitionProto().edgesplit.v1.Partition;
 const stubs = addrs.map((a) => new Partition(a, grpc.credentials.createInsecure(), {}) as unknown as PartitionClient);
 const clients = stubs.map((s, i) => new MuxStream<RunFrame, RunResult__Output>({ open: () => s.RunStream(),
   keyOf: (r) => r.requestId, peer: `partition ${i}` }));
 // The package's input shape (its directory, or the package of that name in models/).
-const imageShape = uint8Shape(imageInputOf(loadPackage(resolvePackageDir(opt('package-dir', pkg))).manifest.input), 1).slice(1);
+const imageShape = uint8Shape(imageInputOf(loadPackage(resolvePackageDir(opts.packageDir ?? pkg)).manifest.input), 1).slice(1);
 const bench = benchImages(imageShape);
 const median = (a: number[]) => { const s = [...a].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]; };
 const run = async (c: (typeof clients)[number], id: string, i: number): Promise<number> => {

@@ -3,7 +3,9 @@
 // the exact one on clusters small enough for both.
 // Usage: node --import tsx src/tools/bench/planner.ts [--json] [--catalog models/catalog.json]
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { scriptArgs } from '../cli/usage.ts';
+import { switchValue } from '../cli/commands/options.ts';
+import { z } from 'zod';
 import { loadCatalog } from '../../roles/planner/catalog.ts';
 import { capacities, plan } from '../../roles/planner/core/search.ts';
 import { predictLatency } from '../../roles/planner/core/latency-model.ts';
@@ -11,7 +13,11 @@ import { ExactSearch } from '../../roles/planner/core/strategies/exact.ts';
 import { GreedyLocalSearch } from '../../roles/planner/core/strategies/greedy-local.ts';
 import type { Cluster, NodeSpec } from '../../roles/planner/core/types.ts';
 
-const { values } = parseArgs({ options: { json: { type: 'boolean' }, catalog: { type: 'string', default: 'models/catalog.json' } } });
+const values = scriptArgs({ name: 'planner', program: 'src/tools/bench/planner.ts', summary: "the planner's search time and quality",
+  settings: {
+    json: { flag: 'json', kind: 'switch', description: 'print the result as one JSON line' },
+    catalog: { flag: 'catalog', arg: 'FILE', description: 'the package catalog', default: 'models/catalog.json' },
+  } }, z.object({ json: switchValue, catalog: z.string().min(1) }));
 
 function rng(seed: number) {
   return () => {
@@ -45,7 +51,7 @@ function simulatedCluster(n: number, seed: number, sharedMedium = false): Cluste
     perRequestOverheadMs: 0.5, perMessageOverheadMs: 0.1, cpuMsPerMB: 5 } };
 }
 
-const { packages } = await loadCatalog(values.catalog!);
+const { packages } = await loadCatalog(values.catalog);
 const objective = { mode: 'latency' as const, accuracyFloor: 0 }; // every package competes: the hardest search
 
 const scale: { nodes: number; strategy: string; medianMs: number; maxMs: number; package: string; latencyMs: number }[] = [];

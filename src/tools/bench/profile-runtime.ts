@@ -12,16 +12,33 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { scriptArgs } from '../cli/usage.ts';
+import { intValue, switchValue } from '../cli/commands/options.ts';
+import { z } from 'zod';
 import { loadSample, sampleDirFor } from '../../runtime/sample.ts';
 import { OipClient } from '../cli/oip-client.ts';
 import { resolvePackageFlag, startStack } from '../cli/stack.ts';
 
-const { values } = parseArgs({ options: { requests: { type: 'string', default: '400' }, package: { type: 'string' },
-  json: { type: 'boolean' }, keep: { type: 'boolean' }, top: { type: 'string', default: '25' },
-  'no-profile': { type: 'boolean' }, role: { type: 'string' }, traced: { type: 'string' }, warmup: { type: 'string', default: '500' },
-  perf: { type: 'string' }, out: { type: 'string' }, idle: { type: 'boolean' }, unary: { type: 'boolean' } } });
-const N = Number(values.requests);
+const values = scriptArgs({ name: 'profile-runtime', program: 'src/tools/bench/profile-runtime.ts',
+  summary: 'CPU profile of the local stack serving batch-1 requests: where the time per request goes, per process',
+  settings: {
+    requests: { flag: 'requests', arg: 'N', description: 'profiled requests', default: '400' },
+    warmup: { flag: 'warmup', arg: 'N', description: 'warm-up requests', default: '500' },
+    package: { flag: 'package', arg: 'NAME|DIR', description: "a package (default: the catalog's demo package)" },
+    role: { flag: 'role', arg: 'ROLE', description: 'only this process in the function table (router, partition 0, ...)' },
+    top: { flag: 'top', arg: 'N', description: 'functions listed', default: '25' },
+    traced: { flag: 'traced', arg: 'URL', description: 'export every trace to this OTLP endpoint' },
+    perf: { flag: 'perf', arg: 'ROLE', description: 'also a native profile (perf) of this process' },
+    out: { flag: 'out', arg: 'FILE', description: 'also write the JSON result here' },
+    json: { flag: 'json', kind: 'switch', description: 'print the result as one JSON line' },
+    keep: { flag: 'keep', kind: 'switch', description: 'keep the .cpuprofile files' },
+    noProfile: { flag: 'no-profile', kind: 'switch', description: 'no --cpu-prof (timing only)' },
+    idle: { flag: 'idle', kind: 'switch', description: 'wait 5 s before the profiled requests' },
+    unary: { flag: 'unary', kind: 'switch', description: 'the pre-stream path (one unary call per Run and per Push)' },
+  } }, z.object({ requests: intValue(1), warmup: intValue(0), package: z.string().optional(), role: z.string().optional(), top: intValue(1),
+  traced: z.string().optional(), perf: z.string().optional(), out: z.string().optional(), json: switchValue, keep: switchValue,
+  noProfile: switchValue, idle: switchValue, unary: switchValue }));
+const N = values.requests;
 const pkg = resolvePackageFlag(values.package);
 const dir = mkdtempSync(join(tmpdir(), 'edgesplit-prof-'));
 const perfData = join(tmpdir(), `edgesplit-perf-${process.pid}.data`);
@@ -74,7 +91,7 @@ function categorize(p: Profile, fromUs: number, toUs: number, countFunctions = t
 }
 
 // --no-profile: CPU accounting only (the sampler itself costs CPU); --unary: the pre-stream data path.
-const stack = await startStack({ pkg, host: '127.0.0.1', nodeArgs: [...(values['no-profile'] ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`]),
+const stack = await startStack({ pkg, host: '127.0.0.1', nodeArgs: [...(values.noProfile ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`]),
   ...(values.perf ? ['--perf-basic-prof-only-functions'] : [])],
   partitionArgs: ['--measure', 'false', ...(values.unary ? ['--push-calls', 'unary'] : [])],
   routerArgs: values.unary ? ['--partition-calls', 'unary'] : [],

@@ -7,7 +7,9 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { parseArgs } from 'node:util';
+import { scriptArgs } from '../cli/usage.ts';
+import { intValue, switchValue } from '../cli/commands/options.ts';
+import { z } from 'zod';
 import { percentile } from '../cli/measure.ts';
 import { OipClient } from '../cli/oip-client.ts';
 import { resolvePackageFlag, startStack, type Stack } from '../cli/stack.ts';
@@ -15,10 +17,17 @@ import { imagesOf, loadSample } from '../../runtime/sample.ts';
 import { fetchTraces } from '../../../test/helpers/jaeger-query.ts';
 import { haveJaeger, missingJaegerMessage, startJaeger } from '../../../test/k8s/harness/jaeger.ts';
 
-const { values } = parseArgs({ options: { requests: { type: 'string' }, package: { type: 'string' }, json: { type: 'boolean' },
-  warmup: { type: 'string' }, ratios: { type: 'string' } } });
-const REQUESTS = Math.min(2000, Math.max(20, Number(values.requests ?? 200)));
-const WARMUP = Math.min(200, Math.max(5, Number(values.warmup ?? 30)));
+const values = scriptArgs({ name: 'tracing', program: 'src/tools/bench/tracing.ts',
+  summary: 'the cost of tracing: the local stack with and without OTLP export to Jaeger, at each sampling ratio',
+  settings: {
+    requests: { flag: 'requests', arg: 'N', description: 'requests per configuration, 20..2000', default: '200' },
+    warmup: { flag: 'warmup', arg: 'N', description: 'warm-up requests, 5..200', default: '30' },
+    ratios: { flag: 'ratios', arg: 'R,...', description: 'sampling ratios', default: '1.0,0.1' },
+    package: { flag: 'package', arg: 'NAME|DIR', description: "a package (default: the catalog's demo package)" },
+    json: { flag: 'json', kind: 'switch', description: 'print the result as one JSON line' },
+  } }, z.object({ requests: intValue(20, 2000), warmup: intValue(5, 200), ratios: z.string().min(1), package: z.string().optional(), json: switchValue }));
+const REQUESTS = values.requests;
+const WARMUP = values.warmup;
 
 if (!haveJaeger()) {
   console.error(missingJaegerMessage);
@@ -35,7 +44,7 @@ const otlp = (ratio: string): NodeJS.ProcessEnv => ({
 const clean = Object.fromEntries(Object.keys(process.env).filter((k) => k.startsWith('OTEL_') || k.startsWith('EDGESPLIT_PROMETHEUS'))
   .map((k) => [k, undefined]));
 // --ratios 1.0,0.1,0 adds "on, sampling 0": the wrappers and context propagation with nothing recorded.
-const ratios = (values.ratios ?? '1.0,0.1').split(',').map((r) => r.trim()).filter(Boolean);
+const ratios = values.ratios.split(',').map((r) => r.trim()).filter(Boolean);
 const configs = [
   { name: 'off', env: { ...clean, OTEL_SDK_DISABLED: 'true' } },
   ...ratios.map((r) => ({ name: `on, sampling ${r}`, env: { ...clean, ...otlp(r) } })),

@@ -23,13 +23,15 @@ export interface CommandSpec<S extends Settings = Settings> {
   args?: { spec: string; description: string };
   /** Subcommands (name -> summary), listed by --help. */
   subcommands?: Record<string, string>;
+  /** The program's name in help and errors, when it is not `edgesplit <name>` (benchmark programs). */
+  program?: string;
   /** Environment read by the settings that name a variable (roles); commands read none. */
   env?: Record<string, string | undefined>;
 }
 
 /** The commander Command of a spec: options, arguments and help text; never exits, prints help through `out`. */
 export function commandOf(spec: CommandSpec, out: (s: string) => void = () => {}): Command {
-  const cmd = quietCommand(`edgesplit ${spec.name}`, (s) => out(s.replace(/\n$/, '')))
+  const cmd = quietCommand(spec.program ?? `edgesplit ${spec.name}`, (s) => out(s.replace(/\n$/, '')))
     .description([spec.summary, spec.help?.replace(/\s*\n\s*/g, ' ')].filter(Boolean).join('\n\n'))
     .helpOption('-h, --help', 'show this help')
     .configureHelp({ sortOptions: false, showGlobalOptions: false });
@@ -84,4 +86,24 @@ export function parseArgv<S extends Settings, T>(spec: CommandSpec<S>, schema: z
   const cmd = commandOf(spec, io.stdout);
   parseCommand(cmd, argv);
   return validateSettings(schema, settingsFrom(cmd, spec.settings, spec.env ?? {}));
+}
+
+/**
+ * A benchmark program's command line (src/tools/bench/*): the same settings, parser, help and errors as the commands.
+ * --help prints the usage and exits 0; bad usage is one line on stderr naming the flag and exit code 2.
+ */
+export function scriptArgs<S extends Settings, T>(spec: CommandSpec<S>, schema: z.ZodType<T, z.ZodTypeDef, unknown>,
+  argv: string[] = process.argv.slice(2)): T & { positionals: string[] } {
+  const io: Io = { stdout: (s) => process.stdout.write(s + '\n'), stderr: (s) => process.stderr.write(s + '\n') };
+  try {
+    const cmd = commandOf(spec, io.stdout);
+    parseCommand(cmd, argv);
+    const r = settingsFrom(cmd, spec.settings, spec.env ?? {});
+    return { ...validateSettings(schema, r), positionals: r.positionals };
+  } catch (e) {
+    if (e instanceof HelpShown) process.exit(0);
+    if (!(e instanceof UsageError)) throw e;
+    io.stderr(`${spec.program ?? spec.name}: ${oneLine(e)}`);
+    process.exit(2);
+  }
 }
