@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the real test infrastructure (DESIGN.md section 6) once into a cache
+# Builds the real test infrastructure (docs/design.md section 6) once into a cache
 # folder outside the clone and reuses it on later runs.
 #
 #   scripts/build-test-tools.sh                 # everything

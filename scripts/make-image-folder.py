@@ -11,25 +11,16 @@ usage: /usr/bin/python3 scripts/make-image-folder.py --out DIR [--classes 3] [--
        [--seed 1] [--idx /usr/share/datasets/fashion-mnist] [--grey]
 """
 import argparse
-import gzip
 import os
-import struct
 import sys
 
 import numpy as np
 from PIL import Image
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "training"))
+from edgesplit_train.idx import read_idx  # noqa: E402  (numpy only: no torch needed)
+
 FOLDERS = ["t-shirt_top", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle_boot"]
-
-
-def read_idx(path: str) -> np.ndarray:
-    with gzip.open(path, "rb") as f:
-        raw = f.read()
-    zero, dtype, ndim = struct.unpack(">HBB", raw[:4])
-    if zero != 0 or dtype != 0x08:
-        raise SystemExit("make-image-folder: %s is not an unsigned-byte IDX file" % path)
-    dims = struct.unpack(">" + "I" * ndim, raw[4:4 + 4 * ndim])
-    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 
 def colourise(img: np.ndarray, rng: np.random.RandomState) -> np.ndarray:

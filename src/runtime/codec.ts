@@ -5,7 +5,7 @@ import { InvalidArgumentError } from './errors.ts';
 // the per-element DataView path stays for big-endian hosts.
 const LITTLE_ENDIAN = endianness() === 'LE';
 
-/** Wire precisions of DESIGN.md section 1 (names as in manifests). */
+/** Wire precisions of docs/design.md section 1 (names as in manifests). */
 export type Precision = 'fp32' | 'fp16' | 'uint8';
 export const BYTES_PER_ELEMENT: Record<Precision, number> = { fp32: 4, fp16: 2, uint8: 1 };
 

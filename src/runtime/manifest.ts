@@ -109,15 +109,27 @@ export const catalogEntrySchema = z.object({
   testAccuracy: z.number(), valAccuracy: z.number(), exchangedBytes: z.number().nonnegative(),
   reductionVsBaseline: z.number(), flopsPerPartition: z.number().nonnegative(),
 }).passthrough();
-export const catalogSchema = z.object({ dataset: z.string(), packages: z.array(catalogEntrySchema) });
+export const catalogSchema = z.object({ dataset: z.string().optional(), packages: z.array(catalogEntrySchema) });
 export type Catalog = z.infer<typeof catalogSchema>;
 export type CatalogEntry = z.infer<typeof catalogEntrySchema>;
 
 export const MODELS_DIR = repoPath('models') + '/';
 
+/** The one catalog loader (CLI, planner, benchmarks): every error names the file and, for a bad field, the field. */
 export function loadCatalog(path = join(MODELS_DIR, 'catalog.json')): Catalog {
-  if (!existsSync(path)) throw new PackageError(`catalog ${path} not found`);
-  const parsed = catalogSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new PackageError(`catalog ${path}: cannot read it (${(e as NodeJS.ErrnoException).code ?? e})`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new PackageError(`catalog ${path}: not JSON (${(e as Error).message})`);
+  }
+  const parsed = catalogSchema.safeParse(raw);
   if (!parsed.success) throw new PackageError(`catalog ${path}: ${formatZod(parsed.error)}`);
   return parsed.data;
 }

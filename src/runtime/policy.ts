@@ -1,6 +1,13 @@
-import { BYTES_PER_ELEMENT, type Precision } from './codec.ts';
-import { roundHalfEven } from './codec.ts';
-import type { Manifest } from './manifest.ts';
+// The policy arithmetic the runtime and the planner share: which channels each point sends, to whom, and how many
+// bytes that is (docs/design.md section 1). training/edgesplit_train/policy.py is the same in Python.
+import { BYTES_PER_ELEMENT, roundHalfEven, type Precision } from './codec.ts';
+
+/** The parts of a manifest the policy arithmetic reads. */
+export interface PolicyView {
+  partitions: number;
+  points: readonly { afterBlock: number; channels: number; height: number; width: number }[];
+  policy: { points: readonly { shift: number; fraction: number; precision: Precision }[] };
+}
 
 /** One active transmission point, resolved for a given partition count. */
 export interface ActivePoint {
@@ -9,6 +16,7 @@ export interface ActivePoint {
   /** Channels sent (the first k of the sender's block output). */
   k: number;
   shift: number;
+  fraction: number;
   precision: Precision;
   channels: number;
   height: number;
@@ -20,24 +28,24 @@ export function channelsSent(fraction: number, channels: number): number {
 }
 
 /** The points with shift != 0, in order. */
-export function activePoints(m: Manifest): ActivePoint[] {
+export function activePoints(m: PolicyView): ActivePoint[] {
   return m.points.flatMap((p, j) => {
     const pp = m.policy.points[j];
     if (pp.shift === 0 || m.partitions === 1) return [];
     return [{ point: j, afterBlock: p.afterBlock, k: channelsSent(pp.fraction, p.channels), shift: pp.shift,
-      precision: pp.precision, channels: p.channels, height: p.height, width: p.width }];
+      fraction: pp.fraction, precision: pp.precision, channels: p.channels, height: p.height, width: p.width }];
   });
 }
 
 export const sendTo = (i: number, shift: number, P: number): number => (i + shift) % P;
 export const receiveFrom = (r: number, shift: number, P: number): number => (((r - shift) % P) + P) % P;
 
-/** Bytes one partition puts on the wire at a point for one image. */
-export function pointBytesPerImage(p: ActivePoint): number {
+/** Bytes one partition puts on the wire at a point for one image: k x H x W elements, plus a uint8 tensor's scale. */
+export function pointBytesPerImage(p: Pick<ActivePoint, 'k' | 'height' | 'width' | 'precision'>): number {
   return p.k * p.height * p.width * BYTES_PER_ELEMENT[p.precision] + (p.precision === 'uint8' ? 4 : 0);
 }
 
-/** Bytes exchanged per inference (per image), all partitions together (DESIGN.md section 1). */
-export function exchangedBytesPerImage(m: Manifest): number {
+/** Bytes exchanged per inference (per image), all partitions together (docs/design.md section 1). */
+export function exchangedBytesPerImage(m: PolicyView): number {
   return activePoints(m).reduce((s, p) => s + m.partitions * pointBytesPerImage(p), 0);
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -8,6 +8,7 @@ import { loadPackage, MODELS_DIR, resolvePackageDir } from '../../src/runtime/ma
 import { imagesOf, loadSample } from '../../src/runtime/sample.ts';
 import sharp from 'sharp';
 import { BIN } from '../../src/tools/cli/stack.ts';
+import { OipClient } from '../../src/tools/cli/oip-client.ts';
 import { logitTolerance } from '../claims.ts';
 
 const PACKAGE = 'fmnist-p4-x-x-x-x-1au-x';
@@ -95,11 +96,12 @@ describe('edgesplit CLI', function () {
     let up: ChildProcess | undefined;
     let ready: { router: string; partitions: { index: number; address: string; pid: number }[]; routerPid: number };
     const tmp = mkdtempSync(join(tmpdir(), 'edgesplit-cli-'));
+    let upErr = '';
 
     before(async () => {
       up = spawn(process.execPath, [BIN, 'up', '--json', '--package', PACKAGE], { stdio: ['ignore', 'pipe', 'pipe'] });
       let err = '';
-      up.stderr!.on('data', (d) => { err += d; });
+      up.stderr!.on('data', (d) => { err += d; upErr += d; });
       const line = await new Promise<string>((resolve, reject) => {
         createInterface({ input: up!.stdout! }).once('line', resolve);
         up!.once('exit', (c) => reject(new Error(`up exited with ${c}: ${err}`)));
@@ -161,8 +163,42 @@ describe('edgesplit CLI', function () {
       assert.match(bad2.stderr, /images: .*corrupt\.png: cannot decode it as an image/);
     });
 
+    it('should restart a partition killed with SIGKILL while the router answers degraded, and answer in full again', async () => {
+      const victim = ready.partitions[2];
+      const sample = loadSample();
+      const client = new OipClient(ready.router);
+      let degraded = 0;
+      let full = 0;
+      const failures: string[] = [];
+      try {
+        process.kill(victim.pid, 'SIGKILL');
+        const until = Date.now() + 60_000;
+        // Bounded: at most a minute of requests, until full answers come back after degraded ones.
+        while (Date.now() < until && !(degraded > 0 && full >= 3)) {
+          try {
+            const r = await client.classify(imagesOf(sample, 0, 1), 1, { timeoutMs: 5000 });
+            if (r.degraded) degraded++;
+            else if (degraded > 0) full++;
+          } catch (e) {
+            failures.push((e as Error).message);
+          }
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      } finally {
+        client.close();
+      }
+      assert.deepEqual(failures, []);
+      assert.ok(degraded > 0, 'no degraded answer while partition 2 was down');
+      assert.ok(full >= 3, `no full answers after the restart (${degraded} degraded)`);
+      assert.match(upErr, new RegExp(`partition 2 \\(pid ${victim.pid}\\) exited with SIGKILL; restarting it in 1\\.0 s`));
+      assert.match(upErr, /partition 2 restarted \(pid \d+, restart 1\)/);
+      assert.ok(alive(ready.routerPid) && alive(ready.partitions[0].pid), 'the rest of the stack kept running');
+    });
+
     it('should stop every child on SIGTERM and leave no process behind', async () => {
-      const pids = [...ready.partitions.map((p) => p.pid), ready.routerPid];
+      // The children now (the restarted partition has a new pid).
+      const pids = readFileSync(`/proc/${up!.pid}/task/${up!.pid}/children`, 'utf8').trim().split(/\s+/).map(Number);
+      assert.equal(pids.length, 5, `children of up: ${pids.join(' ')}`);
       const exited = new Promise<number | null>((resolve) => up!.once('exit', (c) => resolve(c)));
       up!.kill('SIGTERM');
       assert.equal(await exited, 0);

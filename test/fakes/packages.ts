@@ -15,5 +15,5 @@ export function syntheticPackage(over: Partial<PackageModel> & { partitions: num
 
 /** One exchange after block 0 with shift 1, 1250 bytes per tensor (10 ms at 1 Mbit/s). */
 export const EXCHANGE_AFTER_BLOCK0 = {
-  point: 0, afterBlock: 0, shift: 1, fraction: 1, precision: 'fp32' as const, channels: 1, height: 1, width: 1, bytes: 1250,
+  point: 0, afterBlock: 0, shift: 1, fraction: 1, precision: 'fp32' as const, k: 1, channels: 1, height: 1, width: 1, bytes: 1250,
 };

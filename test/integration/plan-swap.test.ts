@@ -7,6 +7,7 @@ import { BIN, freePort } from '../../src/tools/cli/stack.ts';
 import { OipClient } from '../../src/tools/cli/oip-client.ts';
 import { waitServing } from '../../src/runtime/health-client.ts';
 import { loadSample } from '../../src/runtime/sample.ts';
+import { planHash, serializePlan, type Plan } from '../../src/runtime/plan.ts';
 import { stopProcess } from './reliability-helpers.ts';
 
 const HOST = '127.0.0.1';
@@ -22,6 +23,14 @@ function writePlan(dir: string, plan: object): void {
   renameSync(join(dir, 'plan.tmp'), join(dir, 'plan.json'));
 }
 
+function testPlan(pkg: string, peers: string[]): Plan {
+  const assignments = peers.map((_, partition) => ({ partition, node: `local-${partition}` }));
+  return { planHash: planHash({ package: pkg, policyId: 'none', assignments }), package: pkg, packagePath: pkg,
+    partitions: peers.length, policyId: 'none', accuracy: 0.9, assignments, peers,
+    predicted: { latencyMs: 1, computeMs: 1, transferMs: 0, exchangedBytes: 0 }, objective: { mode: 'latency', accuracyFloor: 0.9 },
+    strategy: 'test', alternatives: [], explanation: 'test' };
+}
+
 describe('router and partitions following the planner\'s plan file', function () {
   this.timeout(120_000);
   const procs: ChildProcess[] = [];
@@ -32,10 +41,10 @@ describe('router and partitions following the planner\'s plan file', function ()
   it('should read peers and package from the plan and swap packages without failing requests in flight', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'plan-swap-'));
     const [a, b0, b1, r] = [await freePort(HOST), await freePort(HOST), await freePort(HOST), await freePort(HOST)];
-    const p1 = { planHash: 'p1', package: 'fmnist-p1', packagePath: 'fmnist-p1', partitions: 1, peers: [`${HOST}:${a}`] };
-    const p2 = { planHash: 'p2', package: 'fmnist-p2-none', packagePath: 'fmnist-p2-none', partitions: 2,
-      peers: [`${HOST}:${b0}`, `${HOST}:${b1}`] };
-    writeFileSync(join(dir, 'p2.json'), JSON.stringify(p2));
+    // Plans as the planner deploys them (src/runtime/plan.ts), placed on two local "nodes".
+    const p1 = testPlan('fmnist-p1', [`${HOST}:${a}`]);
+    const p2 = testPlan('fmnist-p2-none', [`${HOST}:${b0}`, `${HOST}:${b1}`]);
+    writeFileSync(join(dir, 'p2.json'), serializePlan(p2));
     procs.push(serve(['partition', '--package', 'fmnist-p1', '--index', '0', '--host', HOST, '--port', String(a), '--measure', 'false']));
     // The P=2 partitions take their peers from a plan file, as the planner's Deployments do.
     for (const [i, port] of [b0, b1].entries()) {

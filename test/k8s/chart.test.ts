@@ -21,7 +21,7 @@ import {
   createKwokNode, haveTools, missingToolsMessage, startControlPlane, type ControlPlane,
 } from './harness/control-plane.ts';
 import { toolPath } from './harness/processes.ts';
-import type { PlanDocument } from '../../src/roles/planner/plan-document.ts';
+import { planHash, type Plan } from '../../src/runtime/plan.ts';
 import { skipBecause } from '../skip.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -80,9 +80,10 @@ async function waitFor<T>(what: string, f: () => Promise<T | undefined | false>,
 const haveHelm = existsSync(HELM);
 
 /** A two-partition plan, for rendering the objects the planner would create from the chart's pod template. */
-function testPlan(): PlanDocument {
+function testPlan(): Plan {
+  const assignments = [{ partition: 0, node: 'edge-1' }, { partition: 1, node: 'edge-2' }];
   return {
-    package: 'fmnist-p2-baseline', packagePath: 'fmnist-p2-baseline', partitions: 2, policyId: 'baseline', accuracy: 0.93,
+    planHash: planHash({ package: 'fmnist-p2-baseline', policyId: 'baseline', assignments }), package: 'fmnist-p2-baseline', packagePath: 'fmnist-p2-baseline', partitions: 2, policyId: 'baseline', accuracy: 0.93,
     assignments: [{ partition: 0, node: 'edge-1' }, { partition: 1, node: 'edge-2' }],
     predicted: { latencyMs: 7, computeMs: 6, transferMs: 1, exchangedBytes: 3152 },
     objective: { mode: 'latency', accuracyFloor: 0.9 }, strategy: 'exact', alternatives: [], explanation: 'chart test',

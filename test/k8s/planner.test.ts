@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { loadCatalog } from '../../src/roles/planner/catalog.ts';
 import { PlannerController } from '../../src/roles/planner/controller.ts';
 import { KubeClusterApi } from '../../src/roles/planner/k8s/kube-cluster-api.ts';
-import { configPlan } from '../../src/roles/planner/k8s/objects.ts';
-import type { PlanDocument } from '../../src/roles/planner/plan-document.ts';
+import { deployedPlan } from '../../src/roles/planner/k8s/objects.ts';
+import type { Plan } from '../../src/runtime/plan.ts';
 import { createKwokNode, haveTools, missingToolsMessage, startControlPlane, type ControlPlane } from './harness/control-plane.ts';
 import { skipBecause } from '../skip.ts';
 
@@ -49,7 +49,7 @@ describe('planner on a real control plane (KWOK edge nodes)', function () {
   });
 
   /** Waits until every partition has exactly one Running pod of the plan's package, on its planned node. */
-  async function podsOnPlannedNodes(doc: PlanDocument): Promise<void> {
+  async function podsOnPlannedNodes(doc: Plan): Promise<void> {
     await poll(`pods of ${doc.package} on ${doc.assignments.map((a) => a.node)}`, async () => {
       const r = await cp!.kubectl(['get', 'pods', '-n', NS, '-l', 'app.kubernetes.io/component=partition', '-o', 'json']);
       const pods = JSON.parse(r.stdout).items.filter((p: any) => !p.metadata.deletionTimestamp && p.status.phase === 'Running');
@@ -81,7 +81,7 @@ describe('planner on a real control plane (KWOK edge nodes)', function () {
     assert.equal(doc.partitions, 4);
     assert.deepEqual(doc.assignments.map((a) => a.node).sort(), ['edge-a', 'edge-b', 'edge-c', 'edge-d']);
     await podsOnPlannedNodes(doc);
-    assert.deepEqual(await configMapPlan(), configPlan(doc, NS));
+    assert.deepEqual(await configMapPlan(), deployedPlan(doc, NS));
     const ev = await cp!.kubectl(['get', 'events', '-n', NS, '--field-selector', 'involvedObject.name=edgesplit-plan,reason=Replanned', '-o', 'json']);
     assert.match(JSON.parse(ev.stdout).items[0]?.message ?? '', /^planner started: now fmnist-p4/);
   });
@@ -105,7 +105,7 @@ describe('planner on a real control plane (KWOK edge nodes)', function () {
     }, cp!);
     assert.equal(controller!.status().lastReason, `node ${gone} left`);
     await podsOnPlannedNodes(doc);
-    assert.deepEqual(await configMapPlan(), configPlan(doc, NS));
+    assert.deepEqual(await configMapPlan(), deployedPlan(doc, NS));
   });
 
   it('should change the package when the network gets slow', async () => {
@@ -121,7 +121,7 @@ describe('planner on a real control plane (KWOK edge nodes)', function () {
     }, cp!);
     assert.match(controller!.status().lastReason, /bandwidthMbps 1000→0\.2/);
     await podsOnPlannedNodes(doc);
-    assert.deepEqual(await configMapPlan(), configPlan(doc, NS));
+    assert.deepEqual(await configMapPlan(), deployedPlan(doc, NS));
     const left = await cp!.kubectl(['get', 'deploy', '-n', NS, '-o', 'name']);
     assert.equal(left.stdout.trim().split('\n').length, doc.partitions);
   });

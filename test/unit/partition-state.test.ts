@@ -132,7 +132,7 @@ describe('partition request state', () => {
 });
 
 describe('partition push validation', () => {
-  const plan: PointPlan = { point: 2, afterBlock: 3, k: 2, shift: 1, precision: 'uint8', channels: 4, height: 2,
+  const plan: PointPlan = { point: 2, afterBlock: 3, k: 2, shift: 1, fraction: 0.5, precision: 'uint8', channels: 4, height: 2,
     width: 2, sendTo: 2, receiveFrom: 0 };
   const expect = { package: 'pkg', index: 1, maxBatch: 4, byPoint: new Map([[2, plan]]) };
   const good = (): IncomingPush => {

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
-import { desiredObjects, configPlan } from '../../src/roles/planner/k8s/objects.ts';
+import { deployedPlan, desiredObjects } from '../../src/roles/planner/k8s/objects.ts';
 import { reconcile } from '../../src/roles/planner/k8s/reconcile.ts';
-import { planHash, type PlanDocument } from '../../src/roles/planner/plan-document.ts';
+import { parsePlan, planHash, type Plan } from '../../src/runtime/plan.ts';
 import { FakeClusterApi } from '../fakes/fake-cluster-api.ts';
 
-function doc(pkg: string, nodes: string[]): PlanDocument {
+function doc(pkg: string, nodes: string[]): Plan {
+  const assignments = nodes.map((node, partition) => ({ partition, node }));
   return {
-    package: pkg, packagePath: pkg, partitions: nodes.length, policyId: 'x', accuracy: 0.92,
+    planHash: planHash({ package: pkg, policyId: 'x', assignments }), package: pkg, packagePath: pkg, partitions: nodes.length, policyId: 'x', accuracy: 0.92,
     assignments: nodes.map((node, partition) => ({ partition, node })),
     predicted: { latencyMs: 7, computeMs: 6, transferMs: 1, exchangedBytes: 3152 },
     objective: { mode: 'latency', accuracyFloor: 0.9 }, strategy: 'exact', alternatives: [], explanation: 'because',
@@ -39,7 +40,8 @@ describe('planner Kubernetes objects', () => {
     assert.equal(dep.spec.template.metadata.labels['edgesplit.io/plan'], undefined);
     assert.deepEqual((objs[4] as any).spec.ports, [{ name: 'grpc', port: 50051, targetPort: 'grpc', protocol: 'TCP' }]);
     const plan = JSON.parse((objs[0] as any).data['plan.json']);
-    assert.deepEqual(plan, configPlan(d, 'ns1'));
+    assert.deepEqual(plan, deployedPlan(d, 'ns1'));
+    assert.deepEqual(parsePlan((objs[0] as any).data['plan.json']), deployedPlan(d, 'ns1'));
     assert.deepEqual(plan.peers, ['edgesplit-p0.ns1.svc:50051', 'edgesplit-p1.ns1.svc:50051']);
   });
 

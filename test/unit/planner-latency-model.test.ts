@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { predictLatency } from '../../src/roles/planner/core/latency-model.ts';
-import { exchangeBytes, packageModel, roundHalfEven } from '../../src/roles/planner/core/package-model.ts';
+import { packageModel } from '../../src/roles/planner/core/package-model.ts';
+import { roundHalfEven } from '../../src/runtime/codec.ts';
+import { pointBytesPerImage } from '../../src/runtime/policy.ts';
 import type { Cluster, NodeSpec, Prediction } from '../../src/roles/planner/core/types.ts';
 import { EXCHANGE_AFTER_BLOCK0, syntheticPackage } from '../fakes/packages.ts';
 
@@ -144,8 +146,8 @@ describe('planner latency model', () => {
 
   it('should size exchanges like the catalog (k = round half even, uint8 scale included)', () => {
     assert.deepEqual([0.5, 1.5, 2.5, 3.49, 3.5].map(roundHalfEven), [0, 2, 2, 3, 4]);
-    assert.equal(exchangeBytes(16, 7, 7, 'uint8'), 788);
-    assert.equal(exchangeBytes(16, 28, 28, 'fp16'), 25088);
+    assert.equal(pointBytesPerImage({ k: 16, height: 7, width: 7, precision: 'uint8' }), 788);
+    assert.equal(pointBytesPerImage({ k: 16, height: 28, width: 28, precision: 'fp16' }), 25088);
     const pts = [{ afterBlock: 0, channels: 64, height: 7, width: 7 }, { afterBlock: 1, channels: 2, height: 7, width: 7 }];
     const m = packageModel({
       name: 'x', partitions: 4, stem: { flops: 1, paramBytes: 10 },
@@ -154,7 +156,7 @@ describe('planner latency model', () => {
       policy: { id: 'x', points: [{ shift: 1, fraction: 0.25, precision: 'uint8' }, { shift: 2, fraction: 0.25, precision: 'fp32' }] },
       metrics: { testAccuracy: 0.9 }, input: { shape: [1, 28, 28] },
     });
-    assert.deepEqual(m.exchanges.map((x) => [x.channels, x.bytes]), [[16, 788], [1, 196]]);
+    assert.deepEqual(m.exchanges.map((x) => [x.k, x.bytes]), [[16, 788], [1, 196]]);
     assert.equal(m.exchangedBytes, 4 * 788 + 4 * 196);
     assert.equal(m.featureBytes, 256);
     assert.equal(m.paramBytes, 25);

@@ -1,4 +1,4 @@
-"""Wire encodings of DESIGN.md section 1, bit-identical with src/runtime/codec.ts.
+"""Wire encodings of docs/design.md section 1, bit-identical with src/runtime/codec.ts.
 
 uint8 uses one fp32 scale per image's tensor ([k,H,W]), so a batched request gives the
 same bytes and numbers as the same images sent one by one.

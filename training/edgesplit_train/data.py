@@ -9,11 +9,9 @@ about 15% of the images in the held-out test split; the validation split for the
 rest with the seed, as for Fashion-MNIST (min(val_size, 15% of the rest) images)."""
 from __future__ import annotations
 
-import gzip
 import hashlib
 import os
 import re
-import struct
 from dataclasses import dataclass, field
 from typing import List, Optional, Tuple
 
@@ -21,6 +19,7 @@ import numpy as np
 import torch
 
 from .config import ConfigError
+from .idx import read_idx  # noqa: F401  (re-exported: callers read IDX files through data)
 
 CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
            "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
@@ -84,16 +83,6 @@ class Dataset:
     train: tuple  # (x, y): x in the served layout, y int64
     val: tuple
     test: tuple
-
-
-def read_idx(path: str) -> np.ndarray:
-    with gzip.open(path, "rb") as f:
-        raw = f.read()
-    zero, dtype, ndim = struct.unpack(">HBB", raw[:4])
-    if zero != 0 or dtype != 0x08:
-        raise ValueError("%s: not an unsigned-byte IDX file" % path)
-    dims = struct.unpack(">" + "I" * ndim, raw[4:4 + 4 * ndim])
-    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 
 def load_split(data_dir: str, split: str):

@@ -1,4 +1,4 @@
-"""Model packages (DESIGN.md section 2): per-partition ONNX units, head, manifest, test vectors."""
+"""Model packages (docs/design.md section 2): per-partition ONNX units, head, manifest, test vectors."""
 from __future__ import annotations
 
 import base64

@@ -1,4 +1,4 @@
-"""SepResNeXt (DESIGN.md section 1) as one network whose channels are laid out partition-major:
+"""SepResNeXt (docs/design.md section 1) as one network whose channels are laid out partition-major:
 partition i owns channels [i*C/P, (i+1)*C/P) of every tensor, and every 1x1 conv is grouped by P,
 so the P partitions are independent branches except at the transmission points."""
 from __future__ import annotations

@@ -72,7 +72,7 @@ def no_exchange(n_points: int) -> Policy:
 
 
 def exchanged_bytes(policy: Policy, points: Sequence[PointShape], partitions: int) -> int:
-    """Bytes per inference (per image), DESIGN.md section 1."""
+    """Bytes per inference (per image), docs/design.md section 1."""
     total = 0
     for pp, shape in zip(policy, points):
         if not pp.active():

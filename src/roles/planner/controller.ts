@@ -12,7 +12,8 @@ import type { Cluster, Objective, PackageModel } from './core/types.ts';
 import type { ClusterApi, NodeEvent } from './k8s/cluster-api.ts';
 import { desiredObjects, PLAN_CONFIGMAP, type DeployOptions } from './k8s/objects.ts';
 import { reconcile } from './k8s/reconcile.ts';
-import { planDocument, planHash, type PlanDocument } from './plan-document.ts';
+import type { Plan } from '../../runtime/plan.ts';
+import { toPlan } from './to-plan.ts';
 import type { PlannerService, PlanStatus } from './planner-service.ts';
 
 export interface ControllerDeps {
@@ -63,12 +64,12 @@ export class PlannerController implements PlannerService {
     await this.queue;
   }
 
-  async plan(clusterYaml: string | undefined, objective: Objective | undefined): Promise<PlanDocument> {
+  async plan(clusterYaml: string | undefined, objective: Objective | undefined): Promise<Plan> {
     const cluster = clusterYaml !== undefined ? parseClusterYaml(clusterYaml, 'cluster_yaml') : this.liveCluster();
-    return planDocument(plan(this.deps.packages, cluster, objective ?? this.deps.objective), cluster);
+    return toPlan(plan(this.deps.packages, cluster, objective ?? this.deps.objective), cluster);
   }
 
-  async apply(doc: PlanDocument | undefined, objective: Objective | undefined) {
+  async apply(doc: Plan | undefined, objective: Objective | undefined) {
     return await this.enqueue(async () => {
       if (!doc) {
         doc = await this.plan(undefined, objective);
@@ -95,7 +96,7 @@ export class PlannerController implements PlannerService {
     return cluster;
   }
 
-  private checkDocument(doc: PlanDocument): void {
+  private checkDocument(doc: Plan): void {
     const pkg = this.deps.packages.find((p) => p.name === doc.package);
     if (!pkg) throw new InvalidArgumentError('plan_json.package', `"${doc.package}" is not in the catalog`);
     if (!Array.isArray(doc.assignments) || doc.assignments.length !== pkg.partitions) {
@@ -159,8 +160,8 @@ export class PlannerController implements PlannerService {
     }
   }
 
-  private async deploy(doc: PlanDocument, reason: string) {
-    const hash = planHash(doc);
+  private async deploy(doc: Plan, reason: string) {
+    const hash = doc.planHash;
     const changed = hash !== this.state.hash;
     const { applied, deleted } = await reconcile(this.deps.api, this.deps.deploy.namespace, desiredObjects(doc, this.deps.deploy));
     this.state = { doc, hash, lastReason: reason, lastError: '', updatedAt: new Date() };

@@ -1,9 +1,9 @@
 import type { NodeReading } from './cluster/from-nodes.ts';
 import type { Objective } from './core/types.ts';
-import type { PlanDocument } from './plan-document.ts';
+import type { Plan } from '../../runtime/plan.ts';
 
 export interface PlanStatus {
-  doc?: PlanDocument;
+  doc?: Plan;
   hash?: string;
   lastReason: string;
   lastError: string;
@@ -13,8 +13,8 @@ export interface PlanStatus {
 /** What the gRPC server serves; the Kubernetes controller and the local (file) planner both provide it. */
 export interface PlannerService {
   /** clusterYaml undefined: the live cluster. */
-  plan(clusterYaml: string | undefined, objective: Objective | undefined): Promise<PlanDocument>;
-  apply(doc: PlanDocument | undefined, objective: Objective | undefined): Promise<{ doc: PlanDocument; hash: string; applied: string[]; deleted: string[] }>;
+  plan(clusterYaml: string | undefined, objective: Objective | undefined): Promise<Plan>;
+  apply(doc: Plan | undefined, objective: Objective | undefined): Promise<{ doc: Plan; hash: string; applied: string[]; deleted: string[] }>;
   status(): PlanStatus;
   nodes(): NodeReading[];
 }

@@ -1,13 +1,12 @@
 import * as grpc from '@grpc/grpc-js';
-import { InvalidArgumentError } from '../../runtime/errors.ts';
 import { toGrpcStatus } from '../../runtime/errors.ts';
 import { loadProto } from '../../runtime/proto.ts';
 import type { ProtoGrpcType } from '../../runtime/generated/planner.ts';
 import type { PlannerHandlers } from '../../runtime/generated/edgesplit/v1/Planner.ts';
 import type { Objective } from './core/types.ts';
-import type { PlanDocument } from './plan-document.ts';
+import { objectiveOf } from './core/objective.ts';
 import type { PlannerService } from './planner-service.ts';
-import { planHash } from './plan-document.ts';
+import { parsePlan, serializePlan, type Plan } from '../../runtime/plan.ts';
 import { createRoleServer, type RoleServer } from '../../runtime/role-server.ts';
 import type { TlsMaterial } from '../../runtime/tls.ts';
 import { plannerRpcHooks } from './telemetry.ts';
@@ -18,29 +17,14 @@ export interface ServerDeps {
   tls?: TlsMaterial;
 }
 
+/** The request's objective (proto3: 0 = not given); undefined keeps the planner's own. */
 export function objectiveFrom(req: { accuracyFloor?: number; sloMs?: number }): Objective | undefined {
-  const floor = req.accuracyFloor ?? 0;
-  const slo = req.sloMs ?? 0;
-  if (floor && slo) throw new InvalidArgumentError('accuracy_floor', 'give either accuracy_floor or slo_ms, not both');
-  if (floor < 0 || floor > 1) throw new InvalidArgumentError('accuracy_floor', `must be within 0..1 (got ${floor})`);
-  if (slo < 0) throw new InvalidArgumentError('slo_ms', `must be > 0 (got ${slo})`);
-  if (floor) return { mode: 'latency', accuracyFloor: floor };
-  if (slo) return { mode: 'slo', sloMs: slo };
-  return undefined;
+  if (!req.accuracyFloor && !req.sloMs) return undefined;
+  return objectiveOf(req, { accuracyFloor: 'accuracy_floor', sloMs: 'slo_ms' });
 }
 
-function parsePlanJson(text: string): PlanDocument {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (e) {
-    throw new InvalidArgumentError('plan_json', `not JSON (${(e as Error).message})`);
-  }
-  const d = doc as PlanDocument;
-  if (typeof d !== 'object' || d === null || typeof d.package !== 'string' || !Array.isArray(d.assignments)) {
-    throw new InvalidArgumentError('plan_json', 'expected a plan document with "package" and "assignments"');
-  }
-  return d;
+function parsePlanJson(text: string): Plan {
+  return parsePlan(text, 'plan_json');
 }
 
 function unary<Req, Res>(f: (req: Req) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
@@ -60,18 +44,18 @@ export function createServer(deps: ServerDeps): RoleServer {
     Plan: unary(async (req) => {
       const doc = await p.plan(req.clusterYaml ? req.clusterYaml : undefined, objectiveFrom(req));
       return {
-        planJson: JSON.stringify(doc), package: doc.package, partitions: doc.partitions, policyId: doc.policyId,
-        predictedLatencyMs: doc.predicted.latencyMs, explanation: doc.explanation, planHash: planHash(doc),
+        planJson: serializePlan(doc), package: doc.package, partitions: doc.partitions, policyId: doc.policyId,
+        predictedLatencyMs: doc.predicted.latencyMs, explanation: doc.explanation, planHash: doc.planHash,
       };
     }),
     Apply: unary(async (req) => {
       const r = await p.apply(req.planJson ? parsePlanJson(req.planJson) : undefined, objectiveFrom(req));
-      return { planJson: JSON.stringify(r.doc), planHash: r.hash, applied: r.applied, deleted: r.deleted };
+      return { planJson: serializePlan(r.doc), planHash: r.hash, applied: r.applied, deleted: r.deleted };
     }),
     GetPlan: unary(async () => {
       const s = p.status();
       return {
-        planJson: s.doc ? JSON.stringify(s.doc) : '', planHash: s.hash ?? '', lastReason: s.lastReason,
+        planJson: s.doc ? serializePlan(s.doc) : '', planHash: s.hash ?? '', lastReason: s.lastReason,
         lastError: s.lastError, updatedAt: s.updatedAt?.toISOString() ?? '',
       };
     }),

@@ -2,6 +2,7 @@ import type { ModelInferResponse } from '../../runtime/generated/inference/Model
 import type { ModelMetadataResponse } from '../../runtime/generated/inference/ModelMetadataResponse.ts';
 import type { InferParameter } from '../../runtime/generated/inference/InferParameter.ts';
 import { MODEL_NAME, type OutputName } from './oip-validate.ts';
+import { argmax } from '../../runtime/stats.ts';
 import { uint8Shape, type ImageInput } from '../../runtime/image-input.ts';
 
 export const PLATFORM = 'edgesplit_onnxruntime';
@@ -53,13 +54,8 @@ export function encodeBytesTensor(items: string[]): Buffer {
 }
 
 export function argmaxLabels(probabilities: Float32Array, n: number, classes: string[]): string[] {
-  const k = classes.length;
   const out: string[] = [];
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    for (let c = 1; c < k; c++) if (probabilities[i * k + c] > probabilities[i * k + best]) best = c;
-    out.push(classes[best]);
-  }
+  for (let i = 0; i < n; i++) out.push(classes[argmax(probabilities, i, classes.length)]);
   return out;
 }
 

@@ -15,6 +15,7 @@ import { loadPackage, resolvePackageDir } from '../../runtime/manifest.ts';
 import { inferenceProto } from '../../runtime/proto.ts';
 import { imagesOf, loadSample } from '../../runtime/sample.ts';
 import { defaultPackageName, startStack } from '../cli/stack.ts';
+import { quantile } from '../../runtime/stats.ts';
 import type { GRPCInferenceServiceClient } from '../../runtime/generated/inference/GRPCInferenceService.ts';
 
 const values = scriptArgs({ name: 'load', program: 'src/tools/bench/load.ts',
@@ -41,10 +42,7 @@ const rssMiB = (pid: number): number => {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
 };
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] : NaN;
-};
+const pct = (xs: number[], p: number) => quantile(xs, p / 100);
 const round = (x: number) => Math.round(x * 10) / 10;
 
 const sample = loadSample();

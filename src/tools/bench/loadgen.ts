@@ -8,11 +8,12 @@ import { benchImages, batchOf, type BenchImages } from './images.ts';
 import { imageShapeOf } from '../cli/oip-client.ts';
 import type { ModelMetadataResponse__Output } from '../../runtime/generated/inference/ModelMetadataResponse.ts';
 import type { GRPCInferenceServiceClient } from '../../runtime/generated/inference/GRPCInferenceService.ts';
+import { argmax } from '../../runtime/stats.ts';
 import type { ModelInferResponse__Output } from '../../runtime/generated/inference/ModelInferResponse.ts';
-
 import { z } from 'zod';
 import { scriptArgs } from '../cli/usage.ts';
 import { intValue } from '../cli/commands/options.ts';
+
 const opts = scriptArgs({ name: 'loadgen', program: 'src/tools/bench/loadgen.ts',
   summary: "latency, throughput and accuracy through a router's OIP API (the bench's client)",
   settings: {
@@ -111,9 +112,7 @@ for (let first = 0; labels && first < Math.min(accuracyN, bench.count) && inTime
   const probs = new Float32Array(new Uint8Array(r.rawOutputContents[0]).slice().buffer);
   const K = probs.length / b;
   for (let k = 0; k < b; k++) {
-    let best = 0;
-    for (let c = 1; c < K; c++) if (probs[k * K + c] > probs[k * K + best]) best = c;
-    if (best === labels[first + k]) correct++;
+    if (argmax(probs, k, K) === labels[first + k]) correct++;
     n++;
   }
 }

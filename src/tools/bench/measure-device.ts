@@ -5,11 +5,12 @@
 // Run it inside the device: scripts/edge-emulator.sh exec dev0 -- node dist/src/tools/bench/measure-device.js
 import { loadPackage, resolvePackageDir } from '../../runtime/manifest.ts';
 import { createUnit } from '../../runtime/ort.ts';
+import { median } from '../../runtime/stats.ts';
 import { fitLine, fitPasses } from './fit.ts';
-
 import { z } from 'zod';
 import { scriptArgs } from '../cli/usage.ts';
 import { intValue } from '../cli/commands/options.ts';
+
 const opts = scriptArgs({ name: 'measure-device', program: 'src/tools/bench/measure-device.ts',
   summary: "one device's compute inside its CPU quota: GFLOPS and per-call overhead fitted over each package's units",
   settings: {
@@ -20,7 +21,6 @@ const opts = scriptArgs({ name: 'measure-device', program: 'src/tools/bench/meas
 const pkgs = opts.package.split(',');
 const { reps, maxSeconds } = opts;
 
-const median = (a: number[]) => { const s = [...a].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]; };
 
 const points: { flops: number; ms: number }[] = [];
 const passes: Record<string, number> = {};

@@ -12,11 +12,12 @@ import { decodePush } from '../../roles/partition/push.ts';
 import type { PushRequest__Output } from '../../runtime/generated/edgesplit/v1/PushRequest.ts';
 import { GrpcTransport } from '../../roles/partition/grpc-transport.ts';
 import { firstChannels, mergeInto } from '../../roles/partition/plan.ts';
+import { median } from '../../runtime/stats.ts';
 import { fitLine } from './fit.ts';
-
 import { z } from 'zod';
 import { scriptArgs } from '../cli/usage.ts';
 import { intValue } from '../cli/commands/options.ts';
+
 const { reps, maxSeconds, serve, to: toAddr } = scriptArgs({ name: 'measure-exchange', program: 'src/tools/bench/measure-exchange.ts',
   summary: "one device's cost of sending a slice: Push round trips to itself at several sizes, fitted to a line",
   settings: {
@@ -28,7 +29,6 @@ const { reps, maxSeconds, serve, to: toAddr } = scriptArgs({ name: 'measure-exch
 // Channels of a 7x7 (and 14x14) fp32 slice: 1.5 KB .. 400 KB, the range the catalog's policies send.
 const shapes: [number, number][] = [[8, 49], [64, 49], [128, 196], [512, 196]];
 
-const median = (a: number[]) => { const s = [...a].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]; };
 const PROTO = partitionProto().edgesplit.v1.Partition;
 const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 << 20, 'grpc.max_send_message_length': 64 << 20 });
 const sink = new Map<number, Float32Array>();

@@ -11,11 +11,12 @@ import { imageInputOf, uint8Shape } from '../../runtime/image-input.ts';
 import { loadPackage, resolvePackageDir } from '../../runtime/manifest.ts';
 import type { PartitionClient } from '../../runtime/generated/edgesplit/v1/Partition.ts';
 import type { RunFrame } from '../../runtime/generated/edgesplit/v1/RunFrame.ts';
+import { median } from '../../runtime/stats.ts';
 import type { RunResult__Output } from '../../runtime/generated/edgesplit/v1/RunResult.ts';
-
 import { z } from 'zod';
 import { scriptArgs } from '../cli/usage.ts';
 import { intValue } from '../cli/commands/options.ts';
+
 const opts = scriptArgs({ name: 'measure-request', program: 'src/tools/bench/measure-request.ts',
   summary: 'one request straight to the partitions (no router): its latency, the critical path of the plan',
   settings: {
@@ -38,7 +39,6 @@ const clients = stubs.map((s, i) => new MuxStream<RunFrame, RunResult__Output>({
 // The package's input shape (its directory, or the package of that name in models/).
 const imageShape = uint8Shape(imageInputOf(loadPackage(resolvePackageDir(opts.packageDir ?? pkg)).manifest.input), 1).slice(1);
 const bench = benchImages(imageShape);
-const median = (a: number[]) => { const s = [...a].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]; };
 const run = async (c: (typeof clients)[number], id: string, i: number): Promise<number> => {
   const t = performance.now();
   const r = await c.request(id, { run: { requestId: id, package: pkg, missingPartitions: [], timeoutMs: 30_000,

@@ -4,7 +4,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { homedir } from 'node:os';
-import { loadPackage, resolvePackageDir, MODELS_DIR } from '../../runtime/manifest.ts';
+import { loadCatalog as readCatalog, loadPackage, resolvePackageDir, MODELS_DIR } from '../../runtime/manifest.ts';
 import { parseClusterYaml } from '../../roles/planner/cluster/cluster-file.ts';
 import { predictLatency } from '../../roles/planner/core/latency-model.ts';
 import { packageModel } from '../../roles/planner/core/package-model.ts';
@@ -12,6 +12,7 @@ import { plan as planSearch } from '../../roles/planner/core/search.ts';
 import { loadCatalog } from '../../roles/planner/catalog.ts';
 import type { Cluster, PackageModel } from '../../roles/planner/core/types.ts';
 import { ensureBuilt, repoPath } from '../../runtime/paths.ts';
+import { quantile } from '../../runtime/stats.ts';
 import { SERVE_NODE_FLAGS } from '../cli/stack.ts';
 
 export const REPO = repoPath() + '/';
@@ -87,14 +88,6 @@ interface Config {
   only?: number;
 }
 
-const quantile = (a: number[], q: number): number => {
-  const s = [...a].sort((x, y) => x - y);
-  if (s.length === 0) return NaN;
-  const pos = (s.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return s[lo] + (s[hi] - s[lo]) * (pos - lo);
-};
 
 export class Emulator {
   readonly prefix = `esemub${process.pid}`;
@@ -199,7 +192,7 @@ async function benchInside(emu: Emulator, o: BenchOptions): Promise<Row[]> {
   emu.up(o.devices, o.bandwidths[0], o.cpu);
 
   // --- the configurations
-  const catalog = JSON.parse(readFileSync(join(MODELS_DIR, 'catalog.json'), 'utf8')) as { packages: { name: string; path: string; partitions: number; policyId: string; testAccuracy: number }[] };
+  const catalog = readCatalog(join(MODELS_DIR, 'catalog.json'));
   const byName = (n: string) => join(MODELS_DIR, catalog.packages.find((p) => p.name === n)?.path ?? n);
   const p4 = catalog.packages.filter((p) => p.partitions === 4);
   const searched = p4.filter((p) => p.policyId !== 'baseline' && p.policyId !== 'none').sort((a, b) => b.testAccuracy - a.testAccuracy);

@@ -15,7 +15,7 @@ import { benchImages } from './images.ts';
 import { RUNNING_FROM_DIST } from '../../runtime/paths.ts';
 import { OipClient } from '../cli/oip-client.ts';
 import { LocalEngine } from '../../roles/partition/local-engine.ts';
-import { percentile } from '../cli/measure.ts';
+import { quantile } from '../../runtime/stats.ts';
 import { startStack, type Stack } from '../cli/stack.ts';
 
 export interface RuntimeBenchOptions {
@@ -48,7 +48,7 @@ async function interleaved(cands: Record<string, Call>, rounds: number, block: n
   }
   return Object.fromEntries(Object.entries(lat).map(([k, v]) => {
     v.sort((a, b) => a - b);
-    return [k, { p50: percentile(v, 0.5), p99: percentile(v, 0.99), mean: v.reduce((s, x) => s + x, 0) / v.length }];
+    return [k, { p50: quantile(v, 0.5), p99: quantile(v, 0.99), mean: v.reduce((s, x) => s + x, 0) / v.length }];
   }));
 }
 

@@ -10,7 +10,7 @@ import { cpus, loadavg } from 'node:os';
 import { scriptArgs } from '../cli/usage.ts';
 import { intValue, switchValue } from '../cli/commands/options.ts';
 import { z } from 'zod';
-import { percentile } from '../cli/measure.ts';
+import { quantile } from '../../runtime/stats.ts';
 import { OipClient } from '../cli/oip-client.ts';
 import { resolvePackageFlag, startStack, type Stack } from '../cli/stack.ts';
 import { imagesOf, loadSample } from '../../runtime/sample.ts';
@@ -96,7 +96,7 @@ try {
   const traced = (await fetchTraces(jaeger.queryUrl, { service: 'edgesplit-router', limit: 100_000 })).length;
   const stats = lat.map((l) => {
     const s = [...l].sort((a, b) => a - b);
-    return { p50: percentile(s, 0.5), p90: percentile(s, 0.9), mean: s.reduce((a, v) => a + v, 0) / s.length };
+    return { p50: quantile(s, 0.5), p90: quantile(s, 0.9), mean: s.reduce((a, v) => a + v, 0) / s.length };
   });
   const results = configs.map((c, i) => ({ config: c.name, requests: lat[i].length,
     p50Ms: +stats[i].p50.toFixed(3), p90Ms: +stats[i].p90.toFixed(3), meanMs: +stats[i].mean.toFixed(3),

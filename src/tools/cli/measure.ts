@@ -1,4 +1,5 @@
 import type { ModelPackage } from '../../runtime/manifest.ts';
+import { argmax, quantile } from '../../runtime/stats.ts';
 import { imagesOf, loadSample, loadTestVectors, sampleDirFor } from '../../runtime/sample.ts';
 
 /** Anything that classifies a batch: the router through gRPC (demo) or the units in one process (eval). */
@@ -19,18 +20,7 @@ export interface RunSummary {
   maxAbsDiffVsReference: number;
 }
 
-export function percentile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
-}
-
 const round = (v: number, d: number) => Number(v.toFixed(d));
-
-function argmax(p: Float32Array, i: number, k: number): number {
-  let best = 0;
-  for (let c = 1; c < k; c++) if (p[i * k + c] > p[i * k + best]) best = c;
-  return best;
-}
 
 /**
  * Classifies the first `images` sample images one request each (batch 1: the latency a single user sees), then
@@ -60,11 +50,10 @@ export async function measure(c: Classifier, pkg: ModelPackage, images: number):
       for (let j = 0; j < k; j++) maxDiff = Math.max(maxDiff, Math.abs(r.logits[i * k + j] - tv.logits[s + i][j]));
     }
   }
-  lat.sort((a, b) => a - b);
   const m = pkg.manifest;
   return {
     package: m.name, partitions: m.partitions, policyId: m.policy.id, images: n,
     accuracy: n ? round(correct / n, 4) : 0, exchangedBytesPerImage: n ? round(bytes / n, 2) : 0,
-    p50Ms: round(percentile(lat, 0.5), 3), p99Ms: round(percentile(lat, 0.99), 3), maxAbsDiffVsReference: maxDiff,
+    p50Ms: round(quantile(lat, 0.5), 3), p99Ms: round(quantile(lat, 0.99), 3), maxAbsDiffVsReference: maxDiff,
   };
 }

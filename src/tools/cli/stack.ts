@@ -76,8 +76,10 @@ export interface Stack {
   router: string;
   routerPid: number;
   partitions: StackProcess[];
-  /** Resolves when any child exits (with a description); the stack is then broken. */
+  /** Resolves when any child exits (with a description); the stack is then broken. Never resolves with `restart`. */
   childExit: Promise<string>;
+  /** Restarts so far per child name ('partition 0', ..., 'router'), with `restart`. */
+  restarts(): Record<string, number>;
   /** SIGTERM to every child, SIGKILL after `graceMs`; resolves once all have exited. Idempotent. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -99,6 +101,27 @@ export interface StackOptions {
   /** Credentials for the readiness health checks when the stack serves TLS (src/runtime/tls.ts). */
   healthCredentials?: ChannelCredentials;
   healthChannelOptions?: ChannelOptions;
+  /**
+   * Supervise like a kubelet once the stack is up: a child that exits is started again on its port with
+   * exponential back-off (the router answers degraded meanwhile); `stop()` ends supervision first.
+   */
+  restart?: RestartPolicy;
+}
+
+export interface RestartPolicy {
+  /** First back-off (default 1 s); doubled after each quick exit, up to maxMs. */
+  initialMs?: number;
+  /** Longest back-off (default 30 s), as a kubelet's CrashLoopBackOff caps at 5 minutes. */
+  maxMs?: number;
+  /** A child that ran this long before exiting starts the back-off over (default 10 s). */
+  resetAfterMs?: number;
+  /** One line per exit and restart. */
+  onEvent?: (line: string) => void;
+}
+
+/** The delay before restart number `failures` (0-based) of a child that keeps exiting quickly. */
+export function backoffMs(failures: number, p: RestartPolicy = {}): number {
+  return Math.min(p.maxMs ?? 30_000, (p.initialMs ?? 1000) * 2 ** failures);
 }
 
 interface Child {
@@ -106,6 +129,7 @@ interface Child {
   proc: ChildProcess;
   exited: Promise<string>;
   tail: string[];
+  startedAt: number;
 }
 
 function launch(name: string, args: string[], log?: (line: string) => void, env?: NodeJS.ProcessEnv,
@@ -128,7 +152,7 @@ function launch(name: string, args: string[], log?: (line: string) => void, env?
     proc.once('exit', (code, signal) => resolve(`${name} (pid ${proc.pid}) exited with ${signal ?? `code ${code}`}`));
     proc.once('error', (err) => resolve(`${name} could not start: ${err.message}`));
   });
-  return { name, proc, exited, tail };
+  return { name, proc, exited, tail, startedAt: Date.now() };
 }
 
 async function stopAll(children: Child[], graceMs: number): Promise<void> {
@@ -150,15 +174,43 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   const addresses = ports.slice(0, P).map((p) => `${o.host}:${p}`);
   const router = `${o.host}:${ports[P]}`;
   const children: Child[] = [];
+  const specs: { name: string; args: string[] }[] = [];
+  const restarts: Record<string, number> = {};
+  const pending = new Set<NodeJS.Timeout>();
   let stopping: Promise<void> | undefined;
-  const stop = (graceMs = 10_000) => (stopping ??= stopAll(children, graceMs));
+  const stop = (graceMs = 10_000) => (stopping ??= (async () => {
+    for (const t of pending) clearTimeout(t);
+    pending.clear();
+    await stopAll(children, graceMs);
+  })());
+  for (let i = 0; i < P; i++) {
+    specs.push({ name: `partition ${i}`, args: ['serve', 'partition', '--package', o.pkg.dir, '--index', String(i),
+      '--peers', addresses.join(','), '--host', o.host, '--port', String(ports[i]), ...(o.partitionArgs ?? [])] });
+  }
+  if (o.withRouter !== false) specs.push({ name: 'router', args: ['serve', 'router', '--package', o.pkg.dir, '--partitions', addresses.join(','),
+    '--host', o.host, '--port', String(ports[P]), ...(o.routerArgs ?? [])] });
+  // Kubernetes-style supervision: restart on the same port (peers and router address partitions by port).
+  const supervise = (i: number, failures: number): void => {
+    const c = children[i];
+    void c.exited.then((why) => {
+      if (stopping) return;
+      const ranMs = Date.now() - c.startedAt;
+      const n = ranMs >= (o.restart!.resetAfterMs ?? 10_000) ? 0 : failures;
+      const delay = backoffMs(n, o.restart);
+      o.restart!.onEvent?.(`${why}; restarting it in ${(delay / 1000).toFixed(1)} s`);
+      const t = setTimeout(() => {
+        pending.delete(t);
+        if (stopping) return;
+        children[i] = launch(specs[i].name, specs[i].args, o.log, o.env, o.nodeArgs);
+        restarts[specs[i].name] = (restarts[specs[i].name] ?? 0) + 1;
+        o.restart!.onEvent?.(`${specs[i].name} restarted (pid ${children[i].proc.pid}, restart ${restarts[specs[i].name]})`);
+        supervise(i, n + 1);
+      }, delay);
+      pending.add(t);
+    });
+  };
   try {
-    for (let i = 0; i < P; i++) {
-      children.push(launch(`partition ${i}`, ['serve', 'partition', '--package', o.pkg.dir, '--index', String(i),
-        '--peers', addresses.join(','), '--host', o.host, '--port', String(ports[i]), ...(o.partitionArgs ?? [])], o.log, o.env, o.nodeArgs));
-    }
-    if (o.withRouter !== false) children.push(launch('router', ['serve', 'router', '--package', o.pkg.dir, '--partitions', addresses.join(','),
-      '--host', o.host, '--port', String(ports[P]), ...(o.routerArgs ?? [])], o.log, o.env, o.nodeArgs));
+    for (const spec of specs) children.push(launch(spec.name, spec.args, o.log, o.env, o.nodeArgs));
     const timeout = o.startTimeoutMs ?? 90_000;
     const firstExit = Promise.race(children.map((c) => c.exited.then((why) => ({ c, why }))));
     const ready = Promise.all([...addresses, router].slice(0, children.length).map((a, i) =>
@@ -170,11 +222,13 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     await stop(3000);
     throw e;
   }
+  if (o.restart) children.forEach((_, i) => supervise(i, 0));
   return {
     router: children[P] ? router : '', routerPid: children[P]?.proc.pid ?? 0,
     partitions: addresses.map((address, index) => ({ index, address, pid: children[index].proc.pid! })),
-    childExit: Promise.race(children.map((c) => c.exited.then((why) =>
+    childExit: o.restart ? new Promise<string>(() => {}) : Promise.race(children.map((c) => c.exited.then((why) =>
       `${why}${c.tail.length ? `:\n  ${c.tail.slice(-8).join('\n  ')}` : ''}`))),
+    restarts: () => ({ ...restarts }),
     stop,
   };
 }

@@ -1,3 +1,4 @@
+import { activePoints, pointBytesPerImage } from '../../../runtime/policy.ts';
 import type { Exchange, PackageModel, Precision } from './types.ts';
 
 /** The parts of a package manifest the planner reads. */
@@ -14,39 +15,16 @@ export interface ManifestView {
   input: { shape: readonly number[] };
 }
 
-const BYTES: Record<Precision, number> = { fp32: 4, fp16: 2, uint8: 1 };
 /** Bytes of one uint8 image of the manifest's input shape [C,H,W]. */
 export const imageBytes = (input: { shape: readonly number[] }): number => input.shape.reduce((a, b) => a * b, 1);
-
-/** Python's round(): halves go to the even neighbour, as in training/export. */
-export function roundHalfEven(x: number): number {
-  const f = Math.floor(x);
-  const d = x - f;
-  if (d > 0.5) return f + 1;
-  if (d < 0.5) return f;
-  return f % 2 === 0 ? f : f + 1;
-}
-
-export function exchangeBytes(channels: number, height: number, width: number, precision: Precision): number {
-  return channels * height * width * BYTES[precision] + (precision === 'uint8' ? 4 : 0);
-}
 
 export function packageModel(m: ManifestView, path = m.name): PackageModel {
   const P = m.partitions;
   if (m.policy.points.length !== m.points.length) {
     throw new Error(`${m.name}: policy has ${m.policy.points.length} points, architecture ${m.points.length}`);
   }
-  const exchanges: Exchange[] = [];
-  m.points.forEach((pt, j) => {
-    const q = m.policy.points[j];
-    if (P === 1 || q.shift % P === 0) return;
-    const channels = Math.max(1, roundHalfEven(q.fraction * pt.channels));
-    exchanges.push({
-      point: j, afterBlock: pt.afterBlock, shift: q.shift, fraction: q.fraction, precision: q.precision,
-      channels, height: pt.height, width: pt.width,
-      bytes: exchangeBytes(channels, pt.height, pt.width, q.precision),
-    });
-  });
+  // The runtime's own policy arithmetic: the planner sizes exactly the pushes the partitions make.
+  const exchanges: Exchange[] = activePoints(m).map((p) => ({ ...p, bytes: pointBytesPerImage(p) }));
   return {
     name: m.name,
     path,

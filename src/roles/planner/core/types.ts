@@ -1,3 +1,5 @@
+import type { ActivePoint } from '../../../runtime/policy.ts';
+
 /** One machine the planner may place partitions on. */
 export interface NodeSpec {
   name: string;
@@ -51,17 +53,9 @@ export interface Cluster {
 
 export type Precision = 'fp32' | 'fp16' | 'uint8';
 
-/** One transmission point of a package with a non-zero shift, with its per-tensor size worked out. */
-export interface Exchange {
-  point: number;
-  afterBlock: number;
-  shift: number;
-  fraction: number;
-  precision: Precision;
-  /** Channels each partition sends. */
-  channels: number;
-  height: number;
-  width: number;
+/** One transmission point of a package with a non-zero shift (the runtime's ActivePoint: `k` channels sent of
+ * `channels`), with its per-tensor size worked out. */
+export interface Exchange extends ActivePoint {
   /** Bytes of one partition's tensor for one image, scale included. */
   bytes: number;
 }

@@ -1,6 +1,6 @@
 // Desired Kubernetes objects for a plan. Pure, so tests can compare exact output
 // and the reconciler only has to apply and prune.
-import { planHash, type PlanDocument } from '../plan-document.ts';
+import { serializePlan, type Plan } from '../../../runtime/plan.ts';
 import type { PodTemplate } from '../config.ts';
 
 export const FIELD_MANAGER = 'edgesplit-planner';
@@ -64,24 +64,14 @@ function withTemplate(pod: Obj, tpl: PodTemplate | undefined): Obj {
 
 export const partitionName = (i: number) => `edgesplit-p${i}`;
 
-/** The ConfigMap's plan.json: the plan plus what router and partitions need to find each other. */
-export function configPlan(doc: PlanDocument, namespace: string) {
-  return {
-    planHash: planHash(doc),
-    package: doc.package,
-    packagePath: doc.packagePath,
-    policyId: doc.policyId,
-    partitions: doc.partitions,
-    accuracy: doc.accuracy,
-    peers: doc.assignments.map((a) => `${partitionName(a.partition)}.${namespace}.svc:${GRPC_PORT}`),
-    assignments: doc.assignments,
-    predicted: doc.predicted,
-  };
+/** The plan as deployed (the ConfigMap's plan.json): the same Plan, with the partitions' Service addresses as peers. */
+export function deployedPlan(doc: Plan, namespace: string): Plan {
+  return { ...doc, peers: doc.assignments.map((a) => `${partitionName(a.partition)}.${namespace}.svc:${GRPC_PORT}`) };
 }
 
-export function desiredObjects(doc: PlanDocument, opts: DeployOptions): KubeObject[] {
+export function desiredObjects(doc: Plan, opts: DeployOptions): KubeObject[] {
   const ns = opts.namespace;
-  const hash = planHash(doc);
+  const hash = doc.planHash;
   const modelsDir = opts.modelsDir ?? '/opt/edgesplit/models';
   const common = {
     'app.kubernetes.io/name': 'edgesplit',
@@ -92,7 +82,7 @@ export function desiredObjects(doc: PlanDocument, opts: DeployOptions): KubeObje
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: { name: PLAN_CONFIGMAP, namespace: ns, labels: { ...common, 'app.kubernetes.io/component': 'plan' } },
-    data: { 'plan.json': `${JSON.stringify(configPlan(doc, ns), null, 2)}\n` },
+    data: { 'plan.json': serializePlan(deployedPlan(doc, ns)) },
   }];
   for (const { partition: i, node } of doc.assignments) {
     const selector = { 'app.kubernetes.io/name': 'edgesplit', 'app.kubernetes.io/component': 'partition', 'edgesplit.io/partition': String(i) };

@@ -4,7 +4,7 @@ import { imagesOf, loadSample, sampleDirFor } from '../../../runtime/sample.ts';
 import type { ModelPackage } from '../../../runtime/manifest.ts';
 import { OipClient } from '../oip-client.ts';
 import { baselineBytes, resolvePackageFlag, startStack, type Stack } from '../stack.ts';
-import { percentile } from '../measure.ts';
+import { quantile } from '../../../runtime/stats.ts';
 import { parseArgv, withUsage, type CommandSpec } from '../usage.ts';
 import { PACKAGE_SETTINGS, switchValue } from './options.ts';
 
@@ -42,11 +42,10 @@ async function summary(stack: Stack, io: Io, pkg: ModelPackage, modelsDir: strin
       bytes += r.exchangedBytes;
       pkgName = r.package;
     }
-    lat.sort((a, b) => a - b);
     const per = bytes / n;
     const cut = pkgBaseline > 0 ? ` (${(100 * (1 - per / pkgBaseline)).toFixed(1)}% less than the baseline policy's ${pkgBaseline} B)` : '';
     io.stdout(`edgesplit is serving ${pkgName} on ${stack.partitions.length} partition processes; router (OIP v2 gRPC) at ${stack.router}`);
-    io.stdout(`  ${n} sample images: accuracy ${(100 * correct / n).toFixed(1)}%, p50 latency ${percentile(lat, 0.5).toFixed(2)} ms`);
+    io.stdout(`  ${n} sample images: accuracy ${(100 * correct / n).toFixed(1)}%, p50 latency ${quantile(lat, 0.5).toFixed(2)} ms`);
     io.stdout(`  bytes exchanged between partitions per image: ${per.toFixed(0)}${cut}`);
     io.stdout(`  try: node bin/edgesplit.mjs classify --router ${stack.router} --samples 0:20${modelsDir ? ` --models-dir ${modelsDir}` : ''}`);
     io.stdout(`   or: node bin/edgesplit.mjs classify --router ${stack.router} IMAGE.png|IMAGE.jpg|FOLDER ...`);
@@ -63,7 +62,10 @@ export async function run(argv: string[], io: Io): Promise<number> {
     const modelsDir = values['models-dir'] as string | undefined;
     const pkg = resolvePackageFlag(values.package as string | undefined, modelsDir);
     const host = (values.host as string | undefined) ?? '127.0.0.1';
-    const stack = await startStack({ pkg, host, log: values.verbose ? io.stderr : undefined });
+    // Supervised like a kubelet would: a partition that dies is restarted with back-off while the router answers
+    // degraded (src/tools/cli/stack.ts); Ctrl-C stops everything, pending restarts included.
+    const stack = await startStack({ pkg, host, log: values.verbose ? io.stderr : undefined,
+      restart: { onEvent: (line) => io.stderr(`edgesplit up: ${line}`) } });
     let signalled = false;
     const stopped = new Promise<string>((resolve) => {
       const onSignal = (sig: string) => {
@@ -80,12 +82,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
       } else if (!values.summary) {
         io.stdout(`edgesplit up: ${pkg.manifest.name} on ${stack.partitions.length} partitions; router at ${stack.router} (Ctrl-C stops)`);
       }
-      if (values.summary) await Promise.race([summary(stack, io, pkg, modelsDir), stack.childExit.then((w) => { throw new Error(w); })]);
-      const why = await Promise.race([stopped, stack.childExit.then((w) => `!${w}`)]);
-      if (why.startsWith('!')) {
-        io.stderr(`edgesplit up: ${why.slice(1)}; stopping the stack`);
-        return 1;
-      }
+      if (values.summary) await summary(stack, io, pkg, modelsDir);
+      await stopped;
       return 0;
     } finally {
       await stack.stop();
