@@ -27,61 +27,38 @@ export class UsageError extends InvalidArgumentError {
   }
 }
 
-/** Thrown when a bounded resource (batch, message size, in-flight requests, buffers) is full. */
-export class ResourceExhaustedError extends EdgesplitError {
-  constructor(message: string) {
-    super(message, Status.RESOURCE_EXHAUSTED);
-  }
+/** A typed error class for one gRPC status: `class XError extends withStatus(Status.X) {}`. */
+function withStatus(code: Status) {
+  return class extends EdgesplitError {
+    constructor(message: string) {
+      super(message, code);
+    }
+  };
 }
+
+/** Thrown when a bounded resource (batch, message size, in-flight requests, buffers) is full. */
+export class ResourceExhaustedError extends withStatus(Status.RESOURCE_EXHAUSTED) {}
 
 /** Thrown when the system is not in a state to serve the call (wrong package, no plan, not ready). */
-export class FailedPreconditionError extends EdgesplitError {
-  constructor(message: string) {
-    super(message, Status.FAILED_PRECONDITION);
-  }
-}
+export class FailedPreconditionError extends withStatus(Status.FAILED_PRECONDITION) {}
 
 /** Thrown when a named model, request or object does not exist. */
-export class NotFoundError extends EdgesplitError {
-  constructor(message: string) {
-    super(message, Status.NOT_FOUND);
-  }
-}
+export class NotFoundError extends withStatus(Status.NOT_FOUND) {}
 
 /** Thrown when a dependency (a partition, the API server) cannot be reached. */
-export class UnavailableError extends EdgesplitError {
-  constructor(message: string) {
-    super(message, Status.UNAVAILABLE);
-  }
-}
+export class UnavailableError extends withStatus(Status.UNAVAILABLE) {}
 
 /** Thrown when the caller's deadline passes before the work is done. */
-export class DeadlineExceededError extends EdgesplitError {
-  constructor(message: string) {
-    super(message, Status.DEADLINE_EXCEEDED);
-  }
-}
+export class DeadlineExceededError extends withStatus(Status.DEADLINE_EXCEEDED) {}
 
 /** Thrown on a second push for the same (request, point), or a second Run with an id in flight: the first stands. */
-export class AlreadyExistsError extends EdgesplitError {
-  constructor(message: string) {
-    super(message, Status.ALREADY_EXISTS);
-  }
-}
+export class AlreadyExistsError extends withStatus(Status.ALREADY_EXISTS) {}
 
 /** Thrown when the caller went away (gRPC cancellation or an aborted signal). */
-export class CancelledError extends EdgesplitError {
-  constructor(message: string) {
-    super(message, Status.CANCELLED);
-  }
-}
+export class CancelledError extends withStatus(Status.CANCELLED) {}
 
 /** Thrown when a package on disk is unusable (bad manifest, missing unit): a deployment problem. */
-export class PackageError extends EdgesplitError {
-  constructor(message: string) {
-    super(message, Status.FAILED_PRECONDITION);
-  }
-}
+export class PackageError extends withStatus(Status.FAILED_PRECONDITION) {}
 
 function isServiceError(err: unknown): err is ServiceError {
   return typeof err === 'object' && err !== null && 'code' in err && 'details' in err && 'metadata' in err;
