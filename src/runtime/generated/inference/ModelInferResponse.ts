@@ -1,7 +1,7 @@
 // Original file: protos/inference/grpc_predict_v2.proto
 
-import type { InferParameter as _inference_InferParameter, InferParameter__Output as _inference_InferParameter__Output } from './InferParameter.ts';
-import type { InferTensorContents as _inference_InferTensorContents, InferTensorContents__Output as _inference_InferTensorContents__Output } from './InferTensorContents.ts';
+import type { InferParameter as _inference_InferParameter, InferParameter__Output as _inference_InferParameter__Output } from '../inference/InferParameter.ts';
+import type { InferTensorContents as _inference_InferTensorContents, InferTensorContents__Output as _inference_InferTensorContents__Output } from '../inference/InferTensorContents.ts';
 import type { Long } from '@grpc/proto-loader';
 
 export interface _inference_ModelInferResponse_InferOutputTensor {

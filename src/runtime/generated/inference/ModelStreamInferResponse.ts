@@ -1,6 +1,6 @@
 // Original file: protos/inference/grpc_predict_v2.proto
 
-import type { ModelInferResponse as _inference_ModelInferResponse, ModelInferResponse__Output as _inference_ModelInferResponse__Output } from './ModelInferResponse.ts';
+import type { ModelInferResponse as _inference_ModelInferResponse, ModelInferResponse__Output as _inference_ModelInferResponse__Output } from '../inference/ModelInferResponse.ts';
 
 export interface ModelStreamInferResponse {
   'errorMessage'?: (string);

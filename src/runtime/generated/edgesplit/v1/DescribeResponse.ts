@@ -1,6 +1,6 @@
 // Original file: protos/edgesplit/v1/partition.proto
 
-import type { UnitInfo as _edgesplit_v1_UnitInfo, UnitInfo__Output as _edgesplit_v1_UnitInfo__Output } from './UnitInfo.ts';
+import type { UnitInfo as _edgesplit_v1_UnitInfo, UnitInfo__Output as _edgesplit_v1_UnitInfo__Output } from '../../edgesplit/v1/UnitInfo.ts';
 import type { Long } from '@grpc/proto-loader';
 
 export interface DescribeResponse {

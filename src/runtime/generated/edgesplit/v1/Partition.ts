@@ -2,15 +2,15 @@
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
-import type { DescribeRequest as _edgesplit_v1_DescribeRequest, DescribeRequest__Output as _edgesplit_v1_DescribeRequest__Output } from './DescribeRequest.ts';
-import type { DescribeResponse as _edgesplit_v1_DescribeResponse, DescribeResponse__Output as _edgesplit_v1_DescribeResponse__Output } from './DescribeResponse.ts';
-import type { PushAck as _edgesplit_v1_PushAck, PushAck__Output as _edgesplit_v1_PushAck__Output } from './PushAck.ts';
-import type { PushRequest as _edgesplit_v1_PushRequest, PushRequest__Output as _edgesplit_v1_PushRequest__Output } from './PushRequest.ts';
-import type { PushResponse as _edgesplit_v1_PushResponse, PushResponse__Output as _edgesplit_v1_PushResponse__Output } from './PushResponse.ts';
-import type { RunFrame as _edgesplit_v1_RunFrame, RunFrame__Output as _edgesplit_v1_RunFrame__Output } from './RunFrame.ts';
-import type { RunRequest as _edgesplit_v1_RunRequest, RunRequest__Output as _edgesplit_v1_RunRequest__Output } from './RunRequest.ts';
-import type { RunResponse as _edgesplit_v1_RunResponse, RunResponse__Output as _edgesplit_v1_RunResponse__Output } from './RunResponse.ts';
-import type { RunResult as _edgesplit_v1_RunResult, RunResult__Output as _edgesplit_v1_RunResult__Output } from './RunResult.ts';
+import type { DescribeRequest as _edgesplit_v1_DescribeRequest, DescribeRequest__Output as _edgesplit_v1_DescribeRequest__Output } from '../../edgesplit/v1/DescribeRequest.ts';
+import type { DescribeResponse as _edgesplit_v1_DescribeResponse, DescribeResponse__Output as _edgesplit_v1_DescribeResponse__Output } from '../../edgesplit/v1/DescribeResponse.ts';
+import type { PushAck as _edgesplit_v1_PushAck, PushAck__Output as _edgesplit_v1_PushAck__Output } from '../../edgesplit/v1/PushAck.ts';
+import type { PushRequest as _edgesplit_v1_PushRequest, PushRequest__Output as _edgesplit_v1_PushRequest__Output } from '../../edgesplit/v1/PushRequest.ts';
+import type { PushResponse as _edgesplit_v1_PushResponse, PushResponse__Output as _edgesplit_v1_PushResponse__Output } from '../../edgesplit/v1/PushResponse.ts';
+import type { RunFrame as _edgesplit_v1_RunFrame, RunFrame__Output as _edgesplit_v1_RunFrame__Output } from '../../edgesplit/v1/RunFrame.ts';
+import type { RunRequest as _edgesplit_v1_RunRequest, RunRequest__Output as _edgesplit_v1_RunRequest__Output } from '../../edgesplit/v1/RunRequest.ts';
+import type { RunResponse as _edgesplit_v1_RunResponse, RunResponse__Output as _edgesplit_v1_RunResponse__Output } from '../../edgesplit/v1/RunResponse.ts';
+import type { RunResult as _edgesplit_v1_RunResult, RunResult__Output as _edgesplit_v1_RunResult__Output } from '../../edgesplit/v1/RunResult.ts';
 
 export interface PartitionClient extends grpc.Client {
   Describe(argument: _edgesplit_v1_DescribeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_edgesplit_v1_DescribeResponse__Output>): grpc.ClientUnaryCall;

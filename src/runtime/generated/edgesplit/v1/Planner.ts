@@ -2,14 +2,14 @@
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
-import type { ApplyRequest as _edgesplit_v1_ApplyRequest, ApplyRequest__Output as _edgesplit_v1_ApplyRequest__Output } from './ApplyRequest.ts';
-import type { ApplyResponse as _edgesplit_v1_ApplyResponse, ApplyResponse__Output as _edgesplit_v1_ApplyResponse__Output } from './ApplyResponse.ts';
-import type { GetPlanRequest as _edgesplit_v1_GetPlanRequest, GetPlanRequest__Output as _edgesplit_v1_GetPlanRequest__Output } from './GetPlanRequest.ts';
-import type { GetPlanResponse as _edgesplit_v1_GetPlanResponse, GetPlanResponse__Output as _edgesplit_v1_GetPlanResponse__Output } from './GetPlanResponse.ts';
-import type { ListNodesRequest as _edgesplit_v1_ListNodesRequest, ListNodesRequest__Output as _edgesplit_v1_ListNodesRequest__Output } from './ListNodesRequest.ts';
-import type { ListNodesResponse as _edgesplit_v1_ListNodesResponse, ListNodesResponse__Output as _edgesplit_v1_ListNodesResponse__Output } from './ListNodesResponse.ts';
-import type { PlanRequest as _edgesplit_v1_PlanRequest, PlanRequest__Output as _edgesplit_v1_PlanRequest__Output } from './PlanRequest.ts';
-import type { PlanResponse as _edgesplit_v1_PlanResponse, PlanResponse__Output as _edgesplit_v1_PlanResponse__Output } from './PlanResponse.ts';
+import type { ApplyRequest as _edgesplit_v1_ApplyRequest, ApplyRequest__Output as _edgesplit_v1_ApplyRequest__Output } from '../../edgesplit/v1/ApplyRequest.ts';
+import type { ApplyResponse as _edgesplit_v1_ApplyResponse, ApplyResponse__Output as _edgesplit_v1_ApplyResponse__Output } from '../../edgesplit/v1/ApplyResponse.ts';
+import type { GetPlanRequest as _edgesplit_v1_GetPlanRequest, GetPlanRequest__Output as _edgesplit_v1_GetPlanRequest__Output } from '../../edgesplit/v1/GetPlanRequest.ts';
+import type { GetPlanResponse as _edgesplit_v1_GetPlanResponse, GetPlanResponse__Output as _edgesplit_v1_GetPlanResponse__Output } from '../../edgesplit/v1/GetPlanResponse.ts';
+import type { ListNodesRequest as _edgesplit_v1_ListNodesRequest, ListNodesRequest__Output as _edgesplit_v1_ListNodesRequest__Output } from '../../edgesplit/v1/ListNodesRequest.ts';
+import type { ListNodesResponse as _edgesplit_v1_ListNodesResponse, ListNodesResponse__Output as _edgesplit_v1_ListNodesResponse__Output } from '../../edgesplit/v1/ListNodesResponse.ts';
+import type { PlanRequest as _edgesplit_v1_PlanRequest, PlanRequest__Output as _edgesplit_v1_PlanRequest__Output } from '../../edgesplit/v1/PlanRequest.ts';
+import type { PlanResponse as _edgesplit_v1_PlanResponse, PlanResponse__Output as _edgesplit_v1_PlanResponse__Output } from '../../edgesplit/v1/PlanResponse.ts';
 
 export interface PlannerClient extends grpc.Client {
   Apply(argument: _edgesplit_v1_ApplyRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_edgesplit_v1_ApplyResponse__Output>): grpc.ClientUnaryCall;

@@ -1,6 +1,6 @@
 // Original file: protos/edgesplit/v1/partition.proto
 
-import type { CallStatus as _edgesplit_v1_CallStatus, CallStatus__Output as _edgesplit_v1_CallStatus__Output } from './CallStatus.ts';
+import type { CallStatus as _edgesplit_v1_CallStatus, CallStatus__Output as _edgesplit_v1_CallStatus__Output } from '../../edgesplit/v1/CallStatus.ts';
 
 export interface PushAck {
   'requestId'?: (string);

@@ -1,6 +1,6 @@
 // Original file: protos/edgesplit/v1/partition.proto
 
-import type { Tensor as _edgesplit_v1_Tensor, Tensor__Output as _edgesplit_v1_Tensor__Output } from './Tensor.ts';
+import type { Tensor as _edgesplit_v1_Tensor, Tensor__Output as _edgesplit_v1_Tensor__Output } from '../../edgesplit/v1/Tensor.ts';
 
 export interface PushRequest {
   'requestId'?: (string);

@@ -1,7 +1,7 @@
 // Original file: protos/edgesplit/v1/partition.proto
 
-import type { Tensor as _edgesplit_v1_Tensor, Tensor__Output as _edgesplit_v1_Tensor__Output } from './Tensor.ts';
-import type { PointStat as _edgesplit_v1_PointStat, PointStat__Output as _edgesplit_v1_PointStat__Output } from './PointStat.ts';
+import type { Tensor as _edgesplit_v1_Tensor, Tensor__Output as _edgesplit_v1_Tensor__Output } from '../../edgesplit/v1/Tensor.ts';
+import type { PointStat as _edgesplit_v1_PointStat, PointStat__Output as _edgesplit_v1_PointStat__Output } from '../../edgesplit/v1/PointStat.ts';
 
 export interface RunResponse {
   'requestId'?: (string);

@@ -1,7 +1,7 @@
 // Original file: protos/edgesplit/v1/partition.proto
 
-import type { CallStatus as _edgesplit_v1_CallStatus, CallStatus__Output as _edgesplit_v1_CallStatus__Output } from './CallStatus.ts';
-import type { RunResponse as _edgesplit_v1_RunResponse, RunResponse__Output as _edgesplit_v1_RunResponse__Output } from './RunResponse.ts';
+import type { CallStatus as _edgesplit_v1_CallStatus, CallStatus__Output as _edgesplit_v1_CallStatus__Output } from '../../edgesplit/v1/CallStatus.ts';
+import type { RunResponse as _edgesplit_v1_RunResponse, RunResponse__Output as _edgesplit_v1_RunResponse__Output } from '../../edgesplit/v1/RunResponse.ts';
 
 export interface RunResult {
   'requestId'?: (string);

@@ -1,6 +1,6 @@
 // Original file: protos/edgesplit/v1/tensor.proto
 
-import type { Precision as _edgesplit_v1_Precision, Precision__Output as _edgesplit_v1_Precision__Output } from './Precision.ts';
+import type { Precision as _edgesplit_v1_Precision, Precision__Output as _edgesplit_v1_Precision__Output } from '../../edgesplit/v1/Precision.ts';
 import type { Long } from '@grpc/proto-loader';
 
 export interface Tensor {
