@@ -19,7 +19,7 @@ function plan(pkg: string, partitions: number, port: number): Plan {
 function config(p: Plan, fromFlags?: { pkg: string; partitions: string[] }): RouterConfig {
   return { pkg: loadPackage(resolvePackageDir(fromFlags?.pkg ?? p.packagePath, MODELS_DIR)),
     partitions: fromFlags?.partitions ?? p.peers!, plan: p, planPath: '/plan.json', host: '127.0.0.1', port: 0,
-    strict: true } as RouterConfig;
+    follows: { package: !fromFlags, partitions: !fromFlags, modelsDir: MODELS_DIR }, strict: true } as RouterConfig;
 }
 
 describe('the router config for a plan its watcher parsed', () => {
@@ -38,8 +38,18 @@ describe('the router config for a plan its watcher parsed', () => {
     assert.deepEqual(next.partitions, ['x:1']);
   });
 
+  it('should keep a package given by flag even when it is the plan\'s own package, and follow the partitions', () => {
+    const p = plan('fmnist-p2-none', 2, 5000);
+    const c = { ...config(p), follows: { package: false, partitions: true, modelsDir: MODELS_DIR } };
+    const next = configForPlan(c, { ...plan('fmnist-p2-none', 2, 6000), packagePath: 'elsewhere' }, '/plan.json');
+    assert.equal(next.pkg.dir, c.pkg.dir);
+    assert.deepEqual(next.partitions, ['p0:6000', 'p1:6001']);
+  });
+
   it('should refuse a plan whose package does not fit the partitions given as flags', () => {
-    assert.throws(() => configForPlan(config(plan('fmnist-p1', 1, 5000), { pkg: 'fmnist-p1', partitions: ['x:1'] }),
-      plan('fmnist-p2-none', 2, 6000), '/plan.json'), /\/plan\.json: peers: package fmnist-p2-none has 2 partitions, got 1 addresses/);
+    const c = { ...config(plan('fmnist-p1', 1, 5000), { pkg: 'fmnist-p1', partitions: ['x:1'] }),
+      follows: { package: true, partitions: false, modelsDir: MODELS_DIR } };
+    assert.throws(() => configForPlan(c, plan('fmnist-p2-none', 2, 6000), '/plan.json'),
+      /\/plan\.json: peers: package fmnist-p2-none has 2 partitions, got 1 addresses/);
   });
 });

@@ -29,6 +29,8 @@ export interface RouterConfig {
   /** The planner's plan.json: package and partitions come from it (and follow it) unless given as flags. */
   planPath?: string;
   plan?: Plan;
+  /** What follows the plan file when it changes: what was not given by flag or variable, decided at start-up. */
+  follows?: { package: boolean; partitions: boolean; modelsDir: string };
   planPollMs: number;
   /** How Runs reach the partitions: 'stream' (one RunStream each, the default) or 'unary' (one call per Run). */
   partitionCalls: 'stream' | 'unary';
@@ -116,5 +118,6 @@ export function loadConfig(argv: string[], env: Env = process.env): RouterConfig
     maxMessageBytes: c.maxMessageBytes, strict: c.strict, headThreads: c.headThreads, healthIntervalMs: c.healthIntervalMs,
     maxInFlight: c.maxInFlight, breakerFailures: c.breakerFailures, tls, planPollMs: c.planPollMs,
     partitionCalls: c.partitionCalls, ...(c.plan ? { planPath: c.plan } : {}), ...(plan ? { plan } : {}),
+    ...(plan ? { follows: { package: c.package === undefined, partitions: c.partitions === undefined, modelsDir: c.modelsDir } } : {}),
   };
 }
