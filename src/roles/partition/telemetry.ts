@@ -1,4 +1,5 @@
-import { SpanStatusCode, type Attributes, type Span } from '@opentelemetry/api';
+import type { Attributes, Span } from '@opentelemetry/api';
+import { endSpanAfter } from '../../runtime/telemetry/span.ts';
 import type { PushRequest__Output } from '../../runtime/generated/edgesplit/v1/PushRequest.ts';
 import type { RunRequest__Output } from '../../runtime/generated/edgesplit/v1/RunRequest.ts';
 import type { RunResponse } from '../../runtime/generated/edgesplit/v1/RunResponse.ts';
@@ -10,16 +11,7 @@ import { ATTR, SPAN } from '../../runtime/telemetry/names.ts';
 import type { PushInfo, RunObserver } from '../../runtime/telemetry/observer.ts';
 import { instrumented, tracer, tracingOn } from '../../runtime/telemetry/enabled.ts';
 
-function traced<T>(span: Span, fn: () => Promise<T>): Promise<T> {
-  return fn().then((v) => {
-    span.end(hrNow());
-    return v;
-  }, (err: unknown) => {
-    span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
-    span.end(hrNow());
-    throw err;
-  });
-}
+const traced = <T>(span: Span, fn: () => Promise<T>): Promise<T> => endSpanAfter(span, fn());
 
 /**
  * Spans for partition `index`'s steps: one per unit computed (only with `unitSpans`, EDGESPLIT_TRACE_UNITS),

@@ -37,6 +37,14 @@ export async function readKubeCluster(kubeconfig: string | undefined): Promise<C
 }
 
 /** --accuracy-floor and --slo-ms, as `plan` and `apply` take them. */
+/** Where `plan` and `apply` read the cluster and the catalog from. */
+export const CLUSTER_SETTINGS = {
+  cluster: { flag: 'cluster', arg: 'FILE', description: 'a cluster file (YAML: nodes with gflops, bandwidthMbps, latencyMs, memoryMiB)' },
+  kube: { flag: 'kube', kind: 'switch', description: 'read the cluster from Kubernetes (Ready nodes labelled edgesplit.io/edge=true)' },
+  kubeconfig: { flag: 'kubeconfig', arg: 'PATH', description: 'kubeconfig for --kube (default: KUBECONFIG, else ~/.kube/config)' },
+  catalog: { flag: 'catalog', arg: 'FILE', description: 'the package catalog (default: ./models/catalog.json, else the shipped one)' },
+} satisfies Settings;
+
 export const OBJECTIVE_SETTINGS = {
   accuracyFloor: { flag: 'accuracy-floor', arg: 'X', description: 'lowest accuracy a package may have, 0..1 (default: within 0.5 points of the best package)' },
   sloMs: { flag: 'slo-ms', arg: 'MS', description: 'latency target in ms: the most accurate package that meets it (instead of --accuracy-floor)' },

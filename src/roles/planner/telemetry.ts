@@ -1,7 +1,8 @@
-import { SpanStatusCode, type Attributes, type Span } from '@opentelemetry/api';
+import type { Attributes, Span } from '@opentelemetry/api';
 import type { MethodHooks } from '../../runtime/telemetry/grpc-server.ts';
 import { hrNow } from '../../runtime/telemetry/clock.ts';
 import { ATTR, SPAN } from '../../runtime/telemetry/names.ts';
+import { endSpanAfter } from '../../runtime/telemetry/span.ts';
 import { tracer, tracingOn } from '../../runtime/telemetry/enabled.ts';
 
 /** The parts of a plan document a span reports (src/runtime/plan.ts). */
@@ -24,19 +25,7 @@ function planAttributes(d: PlanLike): Attributes {
 }
 
 function inSpan<T>(name: string, attrs: Attributes, fn: () => Promise<T>, after: (v: T, span: Span) => void): Promise<T> {
-  return tracer().startActiveSpan(name, { attributes: attrs, startTime: hrNow() }, (span) => fn().then((v) => {
-    try {
-      after(v, span);
-    } catch {
-      // a span attribute never fails a plan
-    }
-    span.end(hrNow());
-    return v;
-  }, (err: unknown) => {
-    span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
-    span.end(hrNow());
-    throw err;
-  }));
+  return tracer().startActiveSpan(name, { attributes: attrs, startTime: hrNow() }, (span) => endSpanAfter(span, fn(), after));
 }
 
 /**

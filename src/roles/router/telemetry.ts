@@ -1,10 +1,11 @@
-import { SpanStatusCode, type Attributes, type Span } from '@opentelemetry/api';
+import type { Attributes, Span } from '@opentelemetry/api';
 import type { ModelInferRequest__Output } from '../../runtime/generated/inference/ModelInferRequest.ts';
 import type { ModelInferResponse } from '../../runtime/generated/inference/ModelInferResponse.ts';
 import type { MethodHooks } from '../../runtime/telemetry/grpc-server.ts';
 import { instruments } from '../../runtime/telemetry/metrics.ts';
 import { hrNow } from '../../runtime/telemetry/clock.ts';
 import { ATTR, SPAN } from '../../runtime/telemetry/names.ts';
+import { endSpanAfter } from '../../runtime/telemetry/span.ts';
 import { tracer, tracingOn } from '../../runtime/telemetry/enabled.ts';
 
 /** What the router's ModelInfer SERVER span carries beyond rpc.*; degraded answers also count into a metric. */
@@ -36,14 +37,7 @@ export function tracedHead(engine: Engine): Engine {
     run: (features, n) => {
       if (!tracingOn()) return engine.run(features, n);
       const span = tracer().startSpan(SPAN.head, { attributes: { [ATTR.batch]: n, 'edgesplit.features': features.length / Math.max(1, n) }, startTime: hrNow() });
-      return engine.run(features, n).then((r) => {
-        span.end(hrNow());
-        return r;
-      }, (err: unknown) => {
-        span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
-        span.end(hrNow());
-        throw err;
-      });
+      return endSpanAfter(span, engine.run(features, n));
     },
     shutdown: () => engine.shutdown(),
   };

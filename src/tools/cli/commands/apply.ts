@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { InvalidArgumentError, UsageError } from '../../../runtime/errors.ts';
 import { loadCatalog } from '../../../roles/planner/catalog.ts';
-import { defaultCatalog, OBJECTIVE_SETTINGS, objectiveFromFlags, readClusterFile } from '../../../roles/planner/cli-support.ts';
+import { CLUSTER_SETTINGS, defaultCatalog, OBJECTIVE_SETTINGS, objectiveFromFlags, readClusterFile } from '../../../roles/planner/cli-support.ts';
 import { clusterFromNodes } from '../../../roles/planner/cluster/from-nodes.ts';
 import { plan } from '../../../roles/planner/core/search.ts';
 import type { Objective } from '../../../roles/planner/core/types.ts';
@@ -21,12 +21,9 @@ export const spec = {
   help: 'Give exactly one of --plan FILE, --cluster FILE or --kube. --dry-run prints the objects instead of applying them.',
   settings: {
     plan: { flag: 'plan', arg: 'FILE', description: 'a saved `edgesplit plan --json` output' },
-    cluster: { flag: 'cluster', arg: 'FILE', description: 'plan this cluster file now' },
-    kube: { flag: 'kube', kind: 'switch', description: "plan the cluster's Ready edge nodes now" },
-    kubeconfig: { flag: 'kubeconfig', arg: 'PATH', description: 'kubeconfig (default: KUBECONFIG, else ~/.kube/config)' },
+    ...CLUSTER_SETTINGS,
     namespace: { flag: 'namespace', arg: 'NS', description: 'where the partitions are deployed', default: 'default' },
     image: { flag: 'image', arg: 'IMAGE', description: 'container image of the partitions', default: 'ghcr.io/edgesplit/edgesplit:0.1.0' },
-    catalog: { flag: 'catalog', arg: 'FILE', description: 'the package catalog (default: ./models/catalog.json, else the shipped one)' },
     ...OBJECTIVE_SETTINGS,
     dryRun: { flag: 'dry-run', kind: 'switch', description: 'print the objects (a v1 List) instead of applying them' },
   },

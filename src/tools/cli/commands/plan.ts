@@ -1,7 +1,7 @@
 // edgesplit plan: which package, policy and nodes, and why.
 import { z } from 'zod';
 import { loadCatalog } from '../../../roles/planner/catalog.ts';
-import { defaultCatalog, OBJECTIVE_SETTINGS, objectiveFromFlags, readClusterFile, readKubeCluster } from '../../../roles/planner/cli-support.ts';
+import { CLUSTER_SETTINGS, defaultCatalog, OBJECTIVE_SETTINGS, objectiveFromFlags, readClusterFile, readKubeCluster } from '../../../roles/planner/cli-support.ts';
 import { UsageError } from '../../../runtime/errors.ts';
 import { oneLine, runCommand, type CommandSpec, type Io } from '../usage.ts';
 import { switchValue } from './options.ts';
@@ -18,10 +18,7 @@ export const spec = {
   summary: 'pick package, policy and placement for a cluster, and say why',
   help: 'Give exactly one of --cluster FILE or --kube. --json also prints the plan as one JSON line (the input of `edgesplit apply --plan`).',
   settings: {
-    cluster: { flag: 'cluster', arg: 'FILE', description: 'a cluster file (YAML: nodes with gflops, bandwidthMbps, latencyMs, memoryMiB)' },
-    kube: { flag: 'kube', kind: 'switch', description: "read the cluster from Kubernetes (Ready nodes labelled edgesplit.io/edge=true)" },
-    kubeconfig: { flag: 'kubeconfig', arg: 'PATH', description: 'kubeconfig for --kube (default: KUBECONFIG, else ~/.kube/config)' },
-    catalog: { flag: 'catalog', arg: 'FILE', description: 'the package catalog (default: ./models/catalog.json, else the shipped one)' },
+    ...CLUSTER_SETTINGS,
     ...OBJECTIVE_SETTINGS,
     strategy: { flag: 'strategy', arg: 'NAME', description: 'search: auto, exact or greedy-local', default: 'auto' },
     json: { flag: 'json', kind: 'switch', description: 'also print the plan as one JSON line' },
