@@ -44,16 +44,22 @@ export function readPlanFile(path: string): PlanFile {
  */
 export class PlanWatcher {
   private timer: NodeJS.Timeout | undefined;
-  private last: string;
+  private last: string | undefined;
+  private warnedMissing = false;
 
-  private constructor(private readonly path: string, first: PlanFile, private readonly onChange: (p: PlanFile) => void,
-    private readonly warn: (msg: string) => void) {
-    this.last = first.planHash;
+  private constructor(private readonly path: string, first: PlanFile | undefined, private readonly onChange: (p: PlanFile) => void,
+    private readonly warn: (msg: string) => void, private readonly quietUntilFirst: boolean) {
+    this.last = first?.planHash;
   }
 
-  static start(path: string, current: PlanFile, onChange: (p: PlanFile) => void,
-    opts: { intervalMs?: number; warn?: (msg: string) => void } = {}): PlanWatcher {
-    const w = new PlanWatcher(path, current, onChange, opts.warn ?? ((m) => process.stderr.write(m + '\n')));
+  /**
+   * `current` undefined: no plan yet, the first valid file is a change. `quietUntilFirst`: a missing file is said once,
+   * not every poll (a fresh install waits for the planner for a while).
+   */
+  static start(path: string, current: PlanFile | undefined, onChange: (p: PlanFile) => void,
+    opts: { intervalMs?: number; warn?: (msg: string) => void; quietUntilFirst?: boolean } = {}): PlanWatcher {
+    const w = new PlanWatcher(path, current, onChange, opts.warn ?? ((m) => process.stderr.write(m + '\n')),
+      opts.quietUntilFirst ?? false);
     w.timer = setInterval(() => w.poll(), opts.intervalMs ?? 2000);
     w.timer.unref();
     return w;
@@ -65,7 +71,12 @@ export class PlanWatcher {
     try {
       plan = readPlanFile(this.path);
     } catch (e) {
-      this.warn(`plan ${this.path}: keeping plan ${this.last}: ${(e as Error).message}`);
+      if (this.last === undefined) {
+        if (!this.quietUntilFirst || !this.warnedMissing) this.warn(`plan ${this.path}: waiting for a plan: ${(e as Error).message}`);
+        this.warnedMissing = true;
+      } else {
+        this.warn(`plan ${this.path}: keeping plan ${this.last}: ${(e as Error).message}`);
+      }
       return;
     }
     if (plan.planHash === this.last) return;

@@ -42,6 +42,20 @@ const FLAGS = {
   'partition-calls': { type: 'string' }, ...TLS_FLAGS,
 } as const;
 
+/**
+ * The plan file named by --plan cannot be read yet (a fresh planner-mode install starts the router before the planner
+ * has written its ConfigMap) or is not a valid plan. serveRouter waits for it instead of exiting.
+ */
+export class PlanNotReadyError extends UsageError {
+  constructor(readonly planPath: string, detail: string, readonly server: RouterServerConfig) {
+    super('--plan', detail);
+    this.name = 'PlanNotReadyError';
+  }
+}
+
+/** What the router needs before it knows its package and partitions: enough to listen and answer NOT_SERVING. */
+export type RouterServerConfig = Omit<RouterConfig, 'pkg' | 'partitions' | 'plan'>;
+
 const address = z.string().regex(/^[^\s,]+:\d{1,5}$/, 'expected host:port');
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -71,11 +85,12 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     (values[flag] as string | undefined) ?? env[envName] ?? def;
   const planPath = pick('plan', 'EDGESPLIT_PLAN');
   let plan: PlanFile | undefined;
+  let planError: string | undefined;
   if (planPath) {
     try {
       plan = readPlanFile(planPath);
     } catch (e) {
-      throw new UsageError('--plan', (e as Error).message);
+      planError = (e as Error).message;
     }
   }
   const modelsDir = env.EDGESPLIT_MODELS_DIR ?? MODELS_DIR;
@@ -94,19 +109,14 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     'plan-poll-ms': pick('plan-poll-ms', 'EDGESPLIT_PLAN_POLL_MS', '2000'),
     'partition-calls': pick('partition-calls', 'EDGESPLIT_PARTITION_CALLS', 'stream'),
   };
-  const parsed = schema.safeParse(raw);
+  // Without a plan yet, every other flag is still checked now: a typo must not wait for the planner to show up.
+  const parsed = (planError ? schema.extend({ package: z.string().optional(), partitions: z.array(address) }) : schema).safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const value = raw[issue.path[0] as keyof typeof raw];
     throw new UsageError(`--${String(issue.path[0])}`, `${issue.message} (got '${Array.isArray(value) ? value.join(',') : value ?? ''}')`);
   }
   const c = parsed.data;
-  let pkg: ModelPackage;
-  try {
-    pkg = loadPackage(resolvePackageDir(c.package));
-  } catch (e) {
-    throw new UsageError('--package', (e as Error).message);
-  }
   let tls: TlsMaterial | undefined;
   try {
     tls = loadTls(tlsFilesFrom(values, env));
@@ -114,17 +124,25 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     if (e instanceof TlsConfigError) throw new UsageError(e.flag, e.message.slice(e.flag.length + 2));
     throw e;
   }
+  const server: RouterServerConfig = {
+    host: c.host, port: c.port, maxBatch: c['max-batch'],
+    defaultTimeoutMs: c['timeout-ms'], maxMessageBytes: c['max-message-bytes'],
+    strict: boolText('--strict', pick('strict', 'EDGESPLIT_STRICT'), false), headThreads: c['head-threads'],
+    healthIntervalMs: c['health-interval-ms'], maxInFlight: c['max-in-flight'], breakerFailures: c['breaker-failures'], tls,
+    planPollMs: c['plan-poll-ms'], partitionCalls: c['partition-calls'], ...(planPath ? { planPath } : {}),
+  };
+  if (planError) throw new PlanNotReadyError(planPath!, planError, server);
+  let pkg: ModelPackage;
+  try {
+    pkg = loadPackage(resolvePackageDir(c.package!));
+  } catch (e) {
+    throw new UsageError('--package', (e as Error).message);
+  }
   const P = pkg.manifest.partitions;
   if (c.partitions.length !== P) {
     throw new UsageError('--partitions', `package ${pkg.manifest.name} has ${P} partitions, got ${c.partitions.length} addresses`);
   }
-  return {
-    pkg, partitions: c.partitions, host: c.host, port: c.port, maxBatch: c['max-batch'],
-    defaultTimeoutMs: c['timeout-ms'], maxMessageBytes: c['max-message-bytes'],
-    strict: boolText('--strict', pick('strict', 'EDGESPLIT_STRICT'), false), headThreads: c['head-threads'],
-    healthIntervalMs: c['health-interval-ms'], maxInFlight: c['max-in-flight'], breakerFailures: c['breaker-failures'], tls,
-    planPollMs: c['plan-poll-ms'], partitionCalls: c['partition-calls'], ...(planPath ? { planPath } : {}), ...(plan ? { plan } : {}),
-  };
+  return { ...server, pkg, partitions: c.partitions, ...(plan ? { plan } : {}) };
 }
 
 /** `--strict` alone means `--strict true` (the chart passes `--strict "true"`/`"false"`, which still parses). */

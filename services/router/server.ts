@@ -1,4 +1,5 @@
-import type * as grpc from '@grpc/grpc-js';
+import * as grpc from '@grpc/grpc-js';
+import { EdgesplitError } from '../common/errors.ts';
 import { readFileSync } from 'node:fs';
 import { inferenceProto } from '../common/proto.ts';
 import { hardenDefinition, rejectMalformed } from '../common/malformed.ts';
@@ -37,9 +38,24 @@ export interface RouterDeps {
   tls?: TlsMaterial;
 }
 
+/**
+ * A router without a plan yet (planner mode before the planner has written its ConfigMap): it listens, reports
+ * health NOT_SERVING and answers inference UNAVAILABLE with `pending` as the reason, until the first swap.
+ */
+export interface PendingRouterDeps {
+  pending: string;
+  maxMessageBytes: number;
+  version: string;
+  maxBatch: number;
+  defaultTimeoutMs: number;
+  tls?: TlsMaterial;
+}
+
+const NO_MODEL: ServedModel = { packageName: '', policyId: '', partitions: 0, classes: [], input: { channels: 1, height: 28, width: 28, pixels: 784 } };
+
 export interface RouterServer {
   server: grpc.Server;
-  /** The pipeline serving new requests now (replaced by swap). */
+  /** The pipeline serving new requests now (replaced by swap); throws while the router waits for its first plan. */
   readonly pipeline: RouterPipeline;
   /** Binds and starts; resolves to the bound port (0 picks a free one). */
   listen(host: string, port: number): Promise<number>;
@@ -72,14 +88,14 @@ async function drainAndClose(g: Generation, until: number): Promise<void> {
 }
 
 /** Server options shared by every way the router is started: explicit message-size limits. */
-export function createServer(deps: RouterDeps): RouterServer {
+export function createServer(deps: RouterDeps | PendingRouterDeps): RouterServer {
   const server = createGrpcServer({ maxMessageBytes: deps.maxMessageBytes });
   const services = [SERVICE_NAME];
   let accepting = true;
   let listening = false;
   // One object for the life of the server: handlers and span hooks read its fields per request, so a swap
   // that updates it in place is seen by everything that serves.
-  const model = { ...deps.model };
+  const model = { ...('pending' in deps ? NO_MODEL : deps.model) };
   const generation = (d: RouterDeps): Generation => {
     const pipeline = new RouterPipeline({ clients: d.clients, head: d.head, packageName: d.model.packageName,
       imageShape: uint8Shape(d.model.input, 1).slice(1),
@@ -92,14 +108,20 @@ export function createServer(deps: RouterDeps): RouterServer {
     });
     return g;
   };
-  let gen = generation(deps);
+  let gen: Generation | undefined = 'pending' in deps ? undefined : generation(deps);
+  const pending = 'pending' in deps ? deps.pending : '';
+  const current = (): Generation => {
+    if (!gen) throw new EdgesplitError(`no plan yet: ${pending}`, grpc.status.UNAVAILABLE);
+    return gen;
+  };
 
   const streams = new StreamRegistry();
   const def = inferenceProto().inference.GRPCInferenceService.service;
   server.addService(hardenDefinition(def), rejectMalformed(def, traceService(def, inferenceHandlers({
-    model, pipeline: { infer: (...a) => gen.pipeline.infer(...a) }, version: deps.version, maxBatch: deps.maxBatch,
+    model, pipeline: { infer: (...a) => current().pipeline.infer(...a) }, version: deps.version, maxBatch: deps.maxBatch,
     defaultTimeoutMs: deps.defaultTimeoutMs, accepting: () => accepting,
-    partitionsReady: (t) => gen.monitor.checkNow(t), streams,
+    partitionsReady: async (t) => gen !== undefined && gen.monitor.checkNow(t), streams,
+    unavailable: () => (gen ? undefined : `no plan yet: ${pending}`),
   }), routerRpcHooks(model))));
   const health = addHealth(server, services);
   addClientFriendlyReflection(server);
@@ -108,12 +130,12 @@ export function createServer(deps: RouterDeps): RouterServer {
   return {
     server,
     get pipeline() {
-      return gen.pipeline;
+      return current().pipeline;
     },
     async listen(host, port) {
       const bound = await bindAsync(server, host, port, serverCredentials(deps.tls));
       listening = true;
-      void gen.monitor.start();
+      if (gen) void gen.monitor.start();
       return bound;
     },
     async swap(next, drainMs = 30_000) {
@@ -122,18 +144,18 @@ export function createServer(deps: RouterDeps): RouterServer {
       gen = generation(next);
       Object.assign(model, next.model);
       if (listening) void gen.monitor.start();
-      await drainAndClose(old, Date.now() + drainMs);
+      if (old) await drainAndClose(old, Date.now() + drainMs);
     },
     shutdown(graceMs = 5000) {
       stopped ??= (async () => {
         accepting = false;
-        gen.monitor.stop();
+        gen?.monitor.stop();
         const until = Date.now() + graceMs;
         await shutdownServer(server, { health, services, timeoutMs: graceMs, drain: async () => {
-          while (gen.pipeline.stats().inFlight > 0 && Date.now() < until) await sleep(20);
+          while (gen && gen.pipeline.stats().inFlight > 0 && Date.now() < until) await sleep(20);
           streams.endAll();
         } });
-        await drainAndClose(gen, until);
+        if (gen) await drainAndClose(gen, until);
       })();
       return stopped;
     },
