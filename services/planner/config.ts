@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { InvalidArgumentError } from '../common/errors.ts';
 import { loadTls, tlsFilesFrom, TlsConfigError, type TlsFiles, type TlsMaterial } from '../common/tls.ts';
 import type { Objective } from './core/types.ts';
+import { IMAGE_MODELS_DIR } from './k8s/objects.ts';
 
 const IN_CLUSTER_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
 
@@ -12,7 +13,8 @@ const schema = z.object({
   EDGESPLIT_ACCURACY_FLOOR: z.coerce.number().min(0).max(1).optional(),
   EDGESPLIT_SLO_MS: z.coerce.number().positive().optional(),
   EDGESPLIT_IMAGE: z.string().min(1).default('ghcr.io/edgesplit/edgesplit:0.1.0'),
-  EDGESPLIT_MODELS_DIR: z.string().min(1).default('/opt/edgesplit/models'),
+  // The image's path (IMAGE_MODELS_DIR); the chart sets it from model.modelsDir.
+  EDGESPLIT_MODELS_DIR: z.string().regex(/^\//, 'must be an absolute path inside the image').default(IMAGE_MODELS_DIR),
   EDGESPLIT_PLANNER_PORT: z.coerce.number().int().min(0).max(65535).default(50052),
   EDGESPLIT_DEBOUNCE_MS: z.coerce.number().int().min(0).default(2000),
   EDGESPLIT_SHARED_MEDIUM: z.enum(['true', 'false']).default('false'),

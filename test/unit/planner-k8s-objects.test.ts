@@ -35,7 +35,7 @@ describe('planner Kubernetes objects', () => {
     assert.deepEqual(dep.spec.template.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms,
       [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['edge-b'] }] }]);
     assert.deepEqual(dep.spec.template.spec.containers[0].args, ['serve', 'partition', '--index', '1', '--package',
-      '/opt/edgesplit/models/fmnist-p2-none', '--plan', '/etc/edgesplit/plan/plan.json', '--port', '50051']);
+      '/app/models/fmnist-p2-none', '--plan', '/etc/edgesplit/plan/plan.json', '--port', '50051']);
     assert.equal(dep.spec.template.metadata.labels['edgesplit.io/plan'], undefined);
     assert.deepEqual((objs[4] as any).spec.ports, [{ name: 'grpc', port: 50051, targetPort: 'grpc', protocol: 'TCP' }]);
     const plan = JSON.parse((objs[0] as any).data['plan.json']);

@@ -7,12 +7,12 @@ import { defaultCatalog, objectiveFromFlags, oneLine, readClusterFile } from '..
 import { clusterFromNodes } from '../../planner/cluster/from-nodes.ts';
 import { plan } from '../../planner/core/search.ts';
 import { KubeClusterApi } from '../../planner/k8s/kube-cluster-api.ts';
-import { desiredObjects } from '../../planner/k8s/objects.ts';
+import { desiredObjects, IMAGE_MODELS_DIR } from '../../planner/k8s/objects.ts';
 import { reconcile } from '../../planner/k8s/reconcile.ts';
 import { planDocument, planHash, type PlanDocument } from '../../planner/plan-document.ts';
 import type { Io } from './plan.ts';
 
-const USAGE = 'usage: edgesplit apply (--plan FILE | --cluster FILE | --kube) [--kubeconfig PATH] [--namespace NS] [--image IMG] [--catalog FILE] [--accuracy-floor X | --slo-ms Y] [--dry-run]';
+const USAGE = 'usage: edgesplit apply (--plan FILE | --cluster FILE | --kube) [--kubeconfig PATH] [--namespace NS] [--image IMG] [--models-dir DIR] [--catalog FILE] [--accuracy-floor X | --slo-ms Y] [--dry-run]';
 
 /** A plan file is `plan --json` output: the JSON document is its last non-empty line (or the whole file). */
 export function parsePlanFile(text: string, source: string): PlanDocument {
@@ -34,6 +34,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       options: {
         plan: { type: 'string' }, cluster: { type: 'string' }, kube: { type: 'boolean' }, kubeconfig: { type: 'string' },
         namespace: { type: 'string', default: 'default' }, image: { type: 'string', default: 'ghcr.io/edgesplit/edgesplit:0.1.0' },
+        'models-dir': { type: 'string', default: IMAGE_MODELS_DIR },
         catalog: { type: 'string' }, 'accuracy-floor': { type: 'string' }, 'slo-ms': { type: 'string' },
         'dry-run': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
@@ -50,8 +51,13 @@ export async function run(argv: string[], io: Io): Promise<number> {
     io.stderr(`edgesplit apply: give exactly one of --plan FILE, --cluster FILE or --kube\n${USAGE}`);
     return 2;
   }
+  // A path inside the image, where the partition pods find the packages: relative would resolve against /app by accident.
+  if (!values['models-dir']!.startsWith('/')) {
+    io.stderr(`edgesplit apply: --models-dir: must be an absolute path inside the image (got '${values['models-dir']}')\n${USAGE}`);
+    return 2;
+  }
   try {
-    const deploy = { namespace: values.namespace!, image: values.image! };
+    const deploy = { namespace: values.namespace!, image: values.image!, modelsDir: values['models-dir']! };
     const objective = objectiveFromFlags(values['accuracy-floor'], values['slo-ms']);
     let doc: PlanDocument;
     let api: KubeClusterApi | undefined;

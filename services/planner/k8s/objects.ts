@@ -7,6 +7,8 @@ export const FIELD_MANAGER = 'edgesplit-planner';
 export const PLAN_CONFIGMAP = 'edgesplit-plan';
 export const GRPC_PORT = 50051;
 export const PLAN_MOUNT = '/etc/edgesplit/plan';
+/** Where the image (Dockerfile, scripts/build-image.sh: WORKDIR /app, models/ copied in) holds the model packages. */
+export const IMAGE_MODELS_DIR = '/app/models';
 export const MANAGED_SELECTOR = 'app.kubernetes.io/name=edgesplit,app.kubernetes.io/managed-by=edgesplit-planner';
 /** Kinds the planner owns; pruning looks only at these. */
 export const OWNED_KINDS = [
@@ -26,7 +28,7 @@ export interface KubeObject {
 export interface DeployOptions {
   namespace: string;
   image: string;
-  /** Where packages live inside the image. */
+  /** Where packages live inside the image (default IMAGE_MODELS_DIR). */
   modelsDir?: string;
   /** Pod settings from the chart (security contexts, resources, node selector, volumes, env). */
   podTemplate?: PodTemplate;
@@ -82,7 +84,7 @@ export function configPlan(doc: PlanDocument, namespace: string) {
 export function desiredObjects(doc: PlanDocument, opts: DeployOptions): KubeObject[] {
   const ns = opts.namespace;
   const hash = planHash(doc);
-  const modelsDir = opts.modelsDir ?? '/opt/edgesplit/models';
+  const modelsDir = (opts.modelsDir ?? IMAGE_MODELS_DIR).replace(/\/+$/, '');
   const common = {
     'app.kubernetes.io/name': 'edgesplit',
     'app.kubernetes.io/managed-by': FIELD_MANAGER,
