@@ -124,7 +124,7 @@ build_jaeger() {
 }
 
 # CoreDNS with only the plugins a test cluster needs (the full set pulls in every cloud SDK): answer
-# cluster.local from the API, health and readiness endpoints, a cache. Order is CoreDNS' plugin.cfg order.
+# cluster.local from the API, on one address (bind), health and readiness endpoints, a cache. Order is CoreDNS' plugin.cfg order.
 build_coredns() {
   wrapper_module coredns github.com/coredns/coredns "$COREDNS_VERSION" </dev/null
   cat >"$DIR/work/coredns/main.go" <<'GO'
@@ -134,6 +134,7 @@ import (
 	"github.com/coredns/coredns/core/dnsserver"
 	"github.com/coredns/coredns/coremain"
 
+	_ "github.com/coredns/coredns/plugin/bind"
 	_ "github.com/coredns/coredns/plugin/cache"
 	_ "github.com/coredns/coredns/plugin/errors"
 	_ "github.com/coredns/coredns/plugin/health"
@@ -142,7 +143,7 @@ import (
 )
 
 func init() {
-	dnsserver.Directives = []string{"ready", "health", "errors", "cache", "kubernetes"}
+	dnsserver.Directives = []string{"bind", "ready", "health", "errors", "cache", "kubernetes"}
 }
 
 func main() { coremain.Run() }
@@ -292,7 +293,7 @@ if want kube || want etcd; then
 fi
 want kwok && run_tool kwok "sigs.k8s.io/kwok@$KWOK_VERSION" "bin/kwok share/kwok/stages.yaml" build_kwok
 want node && run_tool node "k8s.io/kubernetes@$K8S_VERSION" "bin/kubelet bin/kube-proxy" build_node
-want coredns && run_tool coredns "github.com/coredns/coredns@$COREDNS_VERSION" bin/coredns build_coredns
+want coredns && run_tool coredns "github.com/coredns/coredns@$COREDNS_VERSION+bind,ready,health,errors,cache,kubernetes" bin/coredns build_coredns
 want pause && run_tool pause "$PAUSE_IMAGE" share/images/pause.oci.tar build_pause
 want helm && run_tool helm "helm.sh/helm/v3@$HELM_VERSION" bin/helm build_helm
 want jaeger && run_tool jaeger "github.com/jaegertracing/jaeger@$JAEGER_MODULE_VERSION" bin/jaeger build_jaeger
