@@ -76,6 +76,15 @@ describe('planner Kubernetes objects', () => {
     assert.deepEqual(plain.spec.template.spec.containers[0].readinessProbe, { grpc: { port: 50051 } });
   });
 
+  it('should expose the chart\'s metrics port on the partition containers and Services (for the ServiceMonitor)', () => {
+    const podTemplate = { spec: { containers: [{ ports: [{ name: 'metrics', containerPort: 9464, protocol: 'TCP' }] }] } };
+    const objs = desiredObjects(doc('p2', ['a', 'b']), { namespace: 'ns', image: 'i', podTemplate }) as any[];
+    assert.deepEqual(objs[1].spec.template.spec.containers[0].ports.map((p: any) => `${p.name}:${p.containerPort}`), ['grpc:50051', 'metrics:9464']);
+    assert.deepEqual(objs[2].spec.ports.map((p: any) => `${p.name}:${p.port}`), ['grpc:50051', 'metrics:9464']);
+    const none = desiredObjects(doc('p2', ['a', 'b']), { namespace: 'ns', image: 'i' }) as any[];
+    assert.deepEqual(none[2].spec.ports.map((p: any) => p.name), ['grpc']);
+  });
+
   it('should apply idempotently and delete what a smaller plan no longer needs', async () => {
     const api = new FakeClusterApi();
     const four = desiredObjects(doc('p4', ['a', 'b', 'c', 'd']), { namespace: 'ns', image: 'i' });

@@ -53,6 +53,8 @@ function withTemplate(pod: Obj, tpl: PodTemplate | undefined): Obj {
   const merged: Obj = {
     ...tc, ...container,
     env: join(container.env, tc.env),
+    // The chart's extra ports (metrics) beside ours (grpc).
+    ports: join(container.ports, ((tc.ports as Obj[] | undefined) ?? []).filter((p) => !(container.ports as Obj[] | undefined)?.some((q) => q.name === p.name))),
     volumeMounts: join(container.volumeMounts, tc.volumeMounts),
     ...(container.resources && tc.resources ? { resources: tc.resources } : {}),
     ...(tc.readinessProbe ? { readinessProbe: tc.readinessProbe } : {}),
@@ -90,6 +92,8 @@ export function desiredObjects(doc: PlanDocument, opts: DeployOptions): KubeObje
     'app.kubernetes.io/managed-by': FIELD_MANAGER,
     'edgesplit.io/plan': hash,
   };
+  // The chart's pod template names a metrics port when metrics.enabled: the Services expose it for the ServiceMonitor.
+  const metricsPort = ((opts.podTemplate?.spec?.containers?.[0]?.ports as Obj[] | undefined) ?? []).find((p) => p.name === 'metrics');
   const objects: KubeObject[] = [{
     apiVersion: 'v1',
     kind: 'ConfigMap',
@@ -141,7 +145,8 @@ export function desiredObjects(doc: PlanDocument, opts: DeployOptions): KubeObje
       apiVersion: 'v1',
       kind: 'Service',
       metadata: { name: partitionName(i), namespace: ns, labels },
-      spec: { selector, ports: [{ name: 'grpc', port: GRPC_PORT, targetPort: 'grpc', protocol: 'TCP' }] },
+      spec: { selector, ports: [{ name: 'grpc', port: GRPC_PORT, targetPort: 'grpc', protocol: 'TCP' },
+        ...(metricsPort ? [{ name: 'metrics', port: metricsPort.containerPort, targetPort: 'metrics', protocol: 'TCP' }] : [])] },
     });
   }
   if (opts.owner) {
