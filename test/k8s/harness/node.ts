@@ -65,6 +65,8 @@ export interface RealNodes {
   names: string[];
   /** Imports an OCI archive into every node's containerd (as `ctr images import` does). */
   importImage(archive: string): Promise<void>;
+  /** Containers (not sandboxes) running in the nodes' containerd, as "<node>/<task id>". */
+  runningContainers(): Promise<string[]>;
   logs(): string;
   stop(): Promise<void>;
 }
@@ -89,6 +91,14 @@ function cgroupHierarchies(): string[] {
     .map((l) => l.split(' '))
     .filter((f) => f.length > 9 && ['cgroup', 'cgroup2'].includes(f[f.indexOf('-') + 1]))
     .map((f) => f[4]);
+}
+
+/** PIDs in a cgroup tree (cgroup.procs of every level). */
+function procsUnder(path: string): number[] {
+  if (!existsSync(path)) return [];
+  const own = existsSync(join(path, 'cgroup.procs'))
+    ? readFileSync(join(path, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number) : [];
+  return [...own, ...readdirSync(path, { withFileTypes: true }).filter((e) => e.isDirectory()).flatMap((e) => procsUnder(join(path, e.name)))];
 }
 
 /** Removes a cgroup tree bottom-up (rmdir only works on empty leaves; our processes are gone by then). */
@@ -134,6 +144,105 @@ function splitRule(rule: string): string[] {
   return out;
 }
 
+/** Everything a run changes on the host, written to disk first so that a later run can undo a crashed one. */
+interface HostState {
+  pid: number;
+  varRoot: string;
+  runRoot: string;
+  cgroupRoots: string[];
+  bridges: string[];
+  sockets: string[];
+  sysctls: Record<string, string | undefined>;
+  netnsBefore: string[];
+  /** PIDs of our processes (kubelets, containerds, kube-proxy, CoreDNS), for a crashed run's cleanup. */
+  pids: number[];
+}
+
+const STATE_DIR = '/run';
+const STATE_PREFIX = 'edgesplit-test-';
+
+function stateFile(s: Pick<HostState, 'runRoot'>): string {
+  return `${s.runRoot}.state.json`;
+}
+
+function saveState(s: HostState): void {
+  writeFileSync(stateFile(s), JSON.stringify(s));
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Undoes a run's host changes (its processes must be stopped or are killed here, by PID). */
+function undoHost(s: HostState, kubeProxy: string): void {
+  for (const pid of s.pids) if (alive(pid)) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+  // Shims outlive containerd by design; ours name our socket in their command line.
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    let cmd = '';
+    try {
+      cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    } catch {
+      continue;
+    }
+    if (cmd.includes('containerd-shim') && s.sockets.some((k) => cmd.includes(k))) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch { /* gone */ }
+    }
+  }
+  sh(kubeProxy, ['--cleanup'], { allowFail: true });
+  removeChains(/^(KUBE-|CNI-)/);
+  for (const b of s.bridges) if (existsSync(`/sys/class/net/${b}`)) sh('ip', ['link', 'delete', b], { allowFail: true });
+  const before = new Set(s.netnsBefore);
+  for (const ns of existsSync('/run/netns') ? readdirSync('/run/netns') : []) {
+    // Only the cni-* namespaces made while we ran (the machine has others of its own).
+    if (ns.startsWith('cni-') && !before.has(ns)) {
+      sh('umount', [`/run/netns/${ns}`], { allowFail: true });
+      rmSync(`/run/netns/${ns}`, { force: true });
+    }
+  }
+  for (const m of mountsUnder([s.varRoot, s.runRoot])) sh('umount', ['-l', m], { allowFail: true });
+  // Container processes whose shim is gone (a crashed run) are still in our cgroups: end them before rmdir.
+  const members = () => cgroupHierarchies().flatMap((h) => s.cgroupRoots.flatMap((r) => procsUnder(join(h, r))));
+  for (let tries = 0; tries < 50 && members().length; tries++) {
+    for (const pid of new Set(members())) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    spawnSync('sleep', ['0.1']);
+  }
+  for (const h of cgroupHierarchies()) for (const r of s.cgroupRoots) removeCgroupTree(join(h, r));
+  for (const [name, value] of Object.entries(s.sysctls)) {
+    if (value !== undefined && readSysctl(name) !== value) {
+      try {
+        writeFileSync(`/proc/sys/${name}`, value);
+      } catch { /* read-only here */ }
+    }
+  }
+  rmSync(s.varRoot, { recursive: true, force: true });
+  rmSync(s.runRoot, { recursive: true, force: true });
+  rmSync(stateFile(s), { force: true });
+}
+
+/** Undoes what earlier runs left behind when their test process died before its teardown (killed, crashed). */
+export function cleanupStaleRealNodes(dir = toolsDir()): string[] {
+  const cleaned: string[] = [];
+  for (const f of readdirSync(STATE_DIR).filter((n) => n.startsWith(STATE_PREFIX) && n.endsWith('.state.json'))) {
+    let st: HostState;
+    try {
+      st = JSON.parse(readFileSync(join(STATE_DIR, f), 'utf8'));
+    } catch {
+      continue;
+    }
+    if (alive(st.pid)) continue; // a run in progress
+    undoHost(st, toolPath('kube-proxy', dir));
+    cleaned.push(st.runRoot);
+  }
+  return cleaned;
+}
+
 /**
  * Brings up `count` real nodes named edgesplit-real-<i> (labels per node from `nodes`) and the shared kube-proxy
  * and CoreDNS. The control plane must have been started with `podReachable: hostAddress()`.
@@ -153,14 +262,25 @@ export async function startRealNodes(cp: ControlPlane, opts: { count?: number; n
   // Outside /tmp: kubelet and containerd mount under their roots, and a recursive rm of /tmp must not meet them.
   const varRoot = `/var/lib/edgesplit-test-${id}`;
   const runRoot = `/run/edgesplit-test-${id}`;
-  const cgroupRoot = `/edgesplit-test-${id}`;
+  // One cgroup root per kubelet: a kubelet kills (SIGKILL) the processes of pod cgroups under its root that it does
+  // not know, so two kubelets sharing one root kill each other's pods.
+  const cgroupRoots = Array.from({ length: count }, (_, i) => `/edgesplit-test-${id}-node${i}`);
   const names = Array.from({ length: count }, (_, i) => `edgesplit-real-${i}`);
   const bridges = names.map((_, i) => `es${id}-${i}`);
-  const sysctlsBefore = new Map(SYSCTLS.map((s) => [s, readSysctl(s)]));
-  const netnsBefore = new Set(existsSync('/run/netns') ? readdirSync('/run/netns') : []);
-  const g = new ProcessGroup('edgesplit-node-');
-  const host = cp.host;
+  for (const c of cleanupStaleRealNodes(dir)) step(`cleaned up after an earlier run that died: ${c}`);
   const sockets: string[] = [];
+  const state: HostState = { pid: process.pid, varRoot, runRoot, cgroupRoots, bridges, sockets,
+    sysctls: Object.fromEntries(SYSCTLS.map((s) => [s, readSysctl(s)])),
+    netnsBefore: existsSync('/run/netns') ? readdirSync('/run/netns') : [], pids: [] };
+  mkdirSync(runRoot, { recursive: true });
+  saveState(state);
+  const g = new ProcessGroup('edgesplit-node-');
+  const started = (name: string, binPath: string, args: string[]) => {
+    g.start(name, binPath, args);
+    state.pids = g.pids();
+    saveState(state);
+  };
+  const host = cp.host;
   const kubectl = cp.kubectl;
 
   let stopped: Promise<void> | undefined;
@@ -180,55 +300,22 @@ export async function startRealNodes(cp: ControlPlane, opts: { count?: number; n
     for (const n of names) await kubectl(['delete', 'node', n, '--wait=false']).catch(() => undefined);
     await g.stop();
     step('teardown: processes stopped');
-    // Shims outlive containerd by design; ours name our socket in their command line.
-    for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-      let cmd = '';
-      try {
-        cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      } catch {
-        continue;
-      }
-      if (cmd.startsWith('/usr/bin/containerd-shim') && sockets.some((s) => cmd.includes(s))) {
-        try {
-          process.kill(Number(pid), 'SIGKILL');
-        } catch { /* gone */ }
-      }
-    }
-    sh(bin('kube-proxy'), ['--cleanup'], { allowFail: true });
-    removeChains(/^(KUBE-|CNI-)/);
-    for (const b of bridges) sh('ip', ['link', 'delete', b], { allowFail: true });
-    for (const ns of existsSync('/run/netns') ? readdirSync('/run/netns') : []) {
-      // Only the cni-* namespaces our containerd made during this run (the machine has others).
-      if (ns.startsWith('cni-') && !netnsBefore.has(ns)) {
-        sh('umount', [`/run/netns/${ns}`], { allowFail: true });
-        rmSync(`/run/netns/${ns}`, { force: true });
-      }
-    }
-    for (const m of mountsUnder([varRoot, runRoot])) sh('umount', ['-l', m], { allowFail: true });
-    for (const h of cgroupHierarchies()) removeCgroupTree(join(h, cgroupRoot));
-    for (const [name, value] of sysctlsBefore) {
-      if (value !== undefined && readSysctl(name) !== value) {
-        try {
-          writeFileSync(`/proc/sys/${name}`, value);
-        } catch { /* read-only here */ }
-      }
-    }
-    rmSync(varRoot, { recursive: true, force: true });
-    rmSync(runRoot, { recursive: true, force: true });
+    undoHost(state, bin('kube-proxy'));
     step('teardown: done');
   })());
 
   try {
     mkdirSync(varRoot, { recursive: true });
-    mkdirSync(runRoot, { recursive: true });
     // Forwarding between the node bridges and for Service traffic that kube-proxy sends back out of a bridge.
     writeFileSync('/proc/sys/net/ipv4/ip_forward', '1');
     // kubelet wants its cgroup root to exist; cpuset needs cpus and mems before anything can join below it (v1).
     for (const h of cgroupHierarchies()) {
-      const d = join(h, cgroupRoot);
-      mkdirSync(d, { recursive: true });
-      for (const f of ['cpuset.cpus', 'cpuset.mems']) {
-        if (existsSync(join(d, f)) && !readFileSync(join(d, f), 'utf8').trim()) writeFileSync(join(d, f), readFileSync(join(h, f), 'utf8'));
+      for (const r of cgroupRoots) {
+        const d = join(h, r);
+        mkdirSync(d, { recursive: true });
+        for (const f of ['cpuset.cpus', 'cpuset.mems']) {
+          if (existsSync(join(d, f)) && !readFileSync(join(d, f), 'utf8').trim()) writeFileSync(join(d, f), readFileSync(join(h, f), 'utf8'));
+        }
       }
     }
     const resolv = join(varRoot, 'resolv.conf');
@@ -283,7 +370,7 @@ state = "${join(d.run, 'containerd')}"
     bin_dir = "${CNI_BIN}"
     conf_dir = "${join(d.run, 'net.d')}"
 `);
-      g.start(`containerd-${i}`, 'containerd', ['--config', join(d.run, 'containerd.toml'), '--log-level', 'warn']);
+      started(`containerd-${i}`, 'containerd', ['--config', join(d.run, 'containerd.toml'), '--log-level', 'warn']);
       await g.waitFor(`containerd-${i} socket`, () => sh('ctr', ['--address', sock, 'version'], { allowFail: true }).includes('Server'), 30_000);
       sh('ctr', ['--address', sock, '-n', 'k8s.io', 'images', 'import', join(dir, PAUSE_IMAGE_TAR)]);
       step(`containerd ${i} up, pause image imported`);
@@ -292,7 +379,7 @@ state = "${join(d.run, 'containerd')}"
       const kubelet = {
         apiVersion: 'kubelet.config.k8s.io/v1beta1', kind: 'KubeletConfiguration',
         // This machine has cgroup v1, which kubelet 1.35+ refuses unless told.
-        failCgroupV1: false, cgroupDriver: 'cgroupfs', cgroupRoot,
+        failCgroupV1: false, cgroupDriver: 'cgroupfs', cgroupRoot: cgroupRoots[i],
         address: host, port: ports[2 * i], healthzBindAddress: '127.0.0.1', healthzPort: ports[2 * i + 1], readOnlyPort: 0,
         authentication: { anonymous: { enabled: false }, webhook: { enabled: false }, x509: { clientCAFile: cp.pki.ca } },
         // Only the apiserver (system:masters client cert, checked above) talks to this kubelet.
@@ -308,7 +395,7 @@ state = "${join(d.run, 'containerd')}"
       };
       writeFileSync(join(d.var, 'kubelet.yaml'), JSON.stringify(kubelet));
       const labels = Object.entries(opts.nodes?.[i]?.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
-      g.start(`kubelet-${i}`, bin('kubelet'), [
+      started(`kubelet-${i}`, bin('kubelet'), [
         `--config=${join(d.var, 'kubelet.yaml')}`, `--kubeconfig=${kubeconfigFor(name, cert.cert, cert.key)}`,
         `--root-dir=${join(d.var, 'kubelet')}`, `--cert-dir=${join(d.var, 'pki')}`,
         `--hostname-override=${name}`, `--node-ip=${host}`, ...(labels ? [`--node-labels=${labels}`] : []), '--v=1',
@@ -327,7 +414,7 @@ state = "${join(d.run, 'containerd')}"
       conntrack: { maxPerCore: 0, min: 0, tcpEstablishedTimeout: '0s', tcpCloseWaitTimeout: '0s' },
       iptables: { localhostNodePorts: false, syncPeriod: '30s', minSyncPeriod: '0s' },
     }));
-    g.start('kube-proxy', bin('kube-proxy'), [`--config=${proxyConf}`, '--v=1']);
+    started('kube-proxy', bin('kube-proxy'), [`--config=${proxyConf}`, '--v=1']);
 
     // CoreDNS on the host, behind the kube-dns Service (ClusterIP 10.96.0.10) via a hand-made EndpointSlice.
     const dnsPort = ports[2 * count + 2];
@@ -344,7 +431,7 @@ state = "${join(d.run, 'containerd')}"
   cache 5
 }
 `);
-    g.start('coredns', bin('coredns'), ['-conf', corefile]);
+    started('coredns', bin('coredns'), ['-conf', corefile]);
     const dns = [
       { apiVersion: 'v1', kind: 'Service', metadata: { name: 'kube-dns', namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' } },
         spec: { clusterIP: DNS_IP, ports: [{ name: 'dns', port: 53, protocol: 'UDP', targetPort: dnsPort },
@@ -371,6 +458,15 @@ state = "${join(d.run, 'containerd')}"
       async importImage(archive: string) {
         for (const s of sockets) sh('ctr', ['--address', s, '-n', 'k8s.io', 'images', 'import', archive]);
         step(`imported ${archive}`);
+      },
+      async runningContainers() {
+        return sockets.flatMap((s, i) => {
+          const images = new Map(sh('ctr', ['--address', s, '-n', 'k8s.io', 'containers', 'ls'], { allowFail: true }).split('\n').slice(1)
+            .map((l) => l.trim().split(/\s+/)).filter((f) => f.length >= 2).map((f) => [f[0], f[1]]));
+          return sh('ctr', ['--address', s, '-n', 'k8s.io', 'tasks', 'ls'], { allowFail: true }).split('\n').slice(1)
+            .map((l) => l.trim().split(/\s+/)).filter((f) => f[0] && f[2] === 'RUNNING' && images.get(f[0]) !== PAUSE_IMAGE)
+            .map((f) => `${names[i]}/${f[0]}`);
+        });
       },
       logs: () => g.logs(),
       stop,
