@@ -354,6 +354,22 @@ describe('helm chart charts/edgesplit (helm lint and template)', function () {
     assert.match(bad.stderr, /metrics.serviceMonitor.enabled needs metrics.enabled=true/);
   });
 
+  // Found on real nodes: a partition moved by a re-plan closed its port before kube-proxy stopped sending it new
+  // connections, and the router's requests were refused for about a second.
+  it('should keep terminating router and partition pods serving for preStopSleepSeconds (planner-made partitions too)', async () => {
+    const hook = { preStop: { exec: { command: ['sleep', '5'] } } };
+    for (const d of podSpecs(await render(['-f', join(CHART, 'ci/static-values.yaml')]))) {
+      assert.deepEqual(d.spec.containers[0].lifecycle, hook, d.name);
+    }
+    const objs = await render();
+    assert.deepEqual(podSpecs(objs).find((d) => d.name === `${RELEASE}-router`)!.spec.containers[0].lifecycle, hook);
+    const tpl = JSON.parse(containerEnv(objs, `${RELEASE}-planner`).EDGESPLIT_PARTITION_TEMPLATE);
+    assert.deepEqual(tpl.spec.containers[0].lifecycle, hook);
+    const off = await render(['--set', 'partition.preStopSleepSeconds=0', '--set', 'router.preStopSleepSeconds=0']);
+    assert.ok(podSpecs(off).every((d) => d.spec.containers[0].lifecycle === undefined));
+    assert.equal(JSON.parse(containerEnv(off, `${RELEASE}-planner`).EDGESPLIT_PARTITION_TEMPLATE).spec.containers[0].lifecycle, undefined);
+  });
+
   it('should add a router PodDisruptionBudget only when there is more than one router', async () => {
     assert.equal((await render()).some((o) => o.kind === 'PodDisruptionBudget'), false);
     const pdb = (await render(['--set', 'router.replicas=3'])).filter((o) => o.kind === 'PodDisruptionBudget');

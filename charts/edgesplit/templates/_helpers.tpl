@@ -259,3 +259,15 @@ at its files (services/common/tls.ts reads them).
 {{- end }}
 {{- join "," $peers }}
 {{- end }}
+
+{{/*
+preStop sleep of N seconds (0: none): a terminating pod keeps serving until kube-proxy has stopped sending it new
+connections. `sleep` is in the image (Debian coreutils); the exec form works on every Kubernetes version.
+*/}}
+{{- define "edgesplit.preStop" -}}
+{{- if gt (int .) 0 }}
+preStop:
+  exec:
+    command: ["sleep", {{ . | toString | quote }}]
+{{- end }}
+{{- end }}
