@@ -336,7 +336,8 @@ describe('the chart on real nodes (kubelet + containerd, the image from scripts/
         }, 240_000, detail);
         recordStartTimes('re-planned', rolled.filter((p: any) => p.metadata.labels['edgesplit.io/partition'] !== undefined));
         const seen = load.ok;
-        await waitFor('answers after the change', async () => load.ok >= seen + 5, 30_000);
+        await waitFor('answers after the change', async () => load.ok >= seen + 5, 30_000,
+          () => `ok ${load.ok}, degraded ${load.degraded}, failed ${load.failed.length}; last answers:\n${load.recent.join('\n')}`);
       } finally {
         await load.stop();
       }
