@@ -143,13 +143,19 @@ describe('the chart on real nodes (kubelet + containerd, the image from scripts/
       return [...inNs.stdout.split('\n'), ...cluster.stdout.split('\n')].filter((n) => n &&
         n !== 'configmap/kube-root-ca.crt' && n !== 'serviceaccount/default');
     };
+    const t0 = Date.now();
+    let lastPods: string[] = [];
     const left = await waitFor('nothing left after helm uninstall', async () => {
       const l = await leftovers();
+      const p = l.filter((n) => n.startsWith('pod/'));
+      if (p.length) lastPods = p;
       return l.length === 0 ? l : undefined;
     }, 120_000, () => '').catch(async (e) => {
       throw new Error(`${(e as Error).message}\nleft: ${(await leftovers()).join(', ')}`);
     });
     assert.deepEqual(left, []);
+    // For the report: how long the pods took to go (a pod that ignores SIGTERM takes its whole 30 s grace period).
+    startTimes.push(`uninstall: objects gone after ${((Date.now() - t0) / 1000).toFixed(1)} s (last pods: ${lastPods.join(', ') || 'none'})`);
     // The kubelets have really stopped the containers: no edgesplit task left in containerd.
     await waitFor('no containers of the release on the nodes', async () => (await nodes!.runningContainers()).length === 0, 60_000);
   }
@@ -173,7 +179,7 @@ describe('the chart on real nodes (kubelet + containerd, the image from scripts/
   });
 
   after(async () => {
-    if (startTimes.length) console.log(`      pod start times:\n${startTimes.map((s) => `        ${s}`).join('\n')}`);
+    if (startTimes.length) console.log(`      pod start times (and uninstall times):\n${startTimes.map((s) => `        ${s}`).join('\n')}`);
     await nodes?.stop();
     await cp?.stop();
   });
@@ -210,6 +216,14 @@ describe('the chart on real nodes (kubelet + containerd, the image from scripts/
 
     it('should answer the package\'s test vectors through the router\'s Service with tritonclient, not degraded', async () => {
       const pkg = loadPackage(resolvePackageDir(STATIC_PACKAGE));
+      // A non-strict router is Ready (grpc.health SERVING) once one partition answers, so right after helm --wait the
+      // first answers may still be degraded; ServerReady checks every partition (as a careful client would).
+      const client = new OipClient(await routerAddress());
+      try {
+        await waitFor('ServerReady (every partition reachable from the router)', async () => client.serverReady(2000), 30_000, detail);
+      } finally {
+        client.close();
+      }
       const out = execFileSync(python!, [join(ROOT, 'test/k8s/triton_vectors.py'), await routerAddress(), pkg.testVectorsPath()],
         { encoding: 'utf8', timeout: 60_000 });
       const res = JSON.parse(out.trim().split('\n').pop()!);
