@@ -268,6 +268,12 @@ export async function startRealNodes(cp: ControlPlane, opts: { count?: number; n
   const names = Array.from({ length: count }, (_, i) => `edgesplit-real-${i}`);
   const bridges = names.map((_, i) => `es${id}-${i}`);
   for (const c of cleanupStaleRealNodes(dir)) step(`cleaned up after an earlier run that died: ${c}`);
+  // kube-proxy's rules are per host, and teardown removes every KUBE-* chain: one run per machine at a time.
+  const other = readdirSync(STATE_DIR).filter((n) => n.startsWith(STATE_PREFIX) && n.endsWith('.state.json'));
+  if (other.length) {
+    throw new Error(`startRealNodes: another real-node run is using this machine (${other.map((f) => join(STATE_DIR, f)).join(', ')}); ` +
+      'run one at a time (its state file names its pid)');
+  }
   const sockets: string[] = [];
   const state: HostState = { pid: process.pid, varRoot, runRoot, cgroupRoots, bridges, sockets,
     sysctls: Object.fromEntries(SYSCTLS.map((s) => [s, readSysctl(s)])),
