@@ -7,7 +7,9 @@
 #
 # Tools: kube (kube-apiserver, kube-controller-manager, kube-scheduler,
 # kubectl), etcd, kwok, helm, jaeger, grpcurl. "kube" also builds etcd, since
-# a control plane is useless without it.
+# a control plane is useless without it. For real nodes (test/k8s/harness/node.ts):
+# node (kubelet, kube-proxy from the same kubernetes pin), coredns (a minimal
+# plugin set), pause (the sandbox image, share/images/pause.oci.tar; needs umoci).
 # Output: $EDGESPLIT_TOOLS (default ~/.cache/edgesplit/tools)/bin, build logs in
 # logs/, one stamp per tool in stamps/ holding the pinned version it was built
 # from (a tool is rebuilt only when its stamp or a binary is missing/different).
@@ -20,6 +22,10 @@ HELM_VERSION=v3.22.0
 JAEGER_MODULE_VERSION=v1.76.0
 JAEGER_VERSION=v2.13.0
 GRPCURL_VERSION=v1.9.4
+# Cluster DNS for real test nodes (its client-go is v0.37, like the control plane).
+COREDNS_VERSION=v1.15.0
+# The pause image is built here from a few lines of Go (no registry can be reached); bump to rebuild.
+PAUSE_IMAGE=edgesplit.local/pause:1
 
 DIR=${EDGESPLIT_TOOLS:-$HOME/.cache/edgesplit/tools}
 BIN=$DIR/bin
@@ -55,24 +61,40 @@ wrapper_module() {
   } >"$dir/go.mod"
 }
 
-build_kube() {
-  local gomod minor staging
+# The kubernetes module's staging requires, mapped to published versions (see build_kube); $1 = wrapper dir name.
+kube_wrapper() {
+  local gomod staging
   gomod=$(gomod_of "k8s.io/kubernetes@$K8S_VERSION")
-  minor=$(echo "$K8S_VERSION" | cut -d. -f2)
   # Staging modules are required at v0.0.0 and replaced by ./staging paths,
   # which only apply inside the kubernetes repo: map each to its published v0.X.Y.
   staging=$(awk '$1 ~ /^k8s\.io\// && $2 == "v0.0.0" { print $1 }' "$gomod" | sort -u)
   [[ -n $staging ]] || { log "no staging modules found in $gomod"; return 1; }
   for m in $staging; do
     printf 'replace %s => %s v0%s\n' "$m" "$m" "${K8S_VERSION#v1}"
-  done | wrapper_module kube k8s.io/kubernetes "$K8S_VERSION"
-  local x="" p
+  done | wrapper_module "$1" k8s.io/kubernetes "$K8S_VERSION"
+}
+
+kube_ldflags() {
+  local minor x="" p
+  minor=$(echo "$K8S_VERSION" | cut -d. -f2)
   for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
     x+=" -X $p.gitVersion=$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor"
     x+=" -X $p.gitTreeState=clean -X $p.buildDate=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
   done
+  echo "-s -w$x"
+}
+
+# A real node's pieces from the same pin as the control plane: kubelet and kube-proxy.
+build_node() {
+  kube_wrapper node
+  (cd "$DIR/work/node" && GOFLAGS="$GOFLAGS -mod=mod" "${NICE[@]}" go build -trimpath \
+    -ldflags "$(kube_ldflags)" -o "$BIN/" k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy)
+}
+
+build_kube() {
+  kube_wrapper kube
   (cd "$DIR/work/kube" && GOFLAGS="$GOFLAGS -mod=mod" "${NICE[@]}" go build -trimpath \
-    -ldflags "-s -w$x" -o "$BIN/" \
+    -ldflags "$(kube_ldflags)" -o "$BIN/" \
     k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
     k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl)
 }
@@ -99,6 +121,89 @@ build_jaeger() {
   (cd "$DIR/work/jaeger" && GOFLAGS="$GOFLAGS -mod=mod" "${NICE[@]}" go build -trimpath \
     -ldflags "-s -w -X $p.latestVersion=$JAEGER_VERSION -X $p.date=$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
     -o "$BIN/jaeger" github.com/jaegertracing/jaeger/cmd/jaeger)
+}
+
+# CoreDNS with only the plugins a test cluster needs (the full set pulls in every cloud SDK): answer
+# cluster.local from the API, on one address (bind), health and readiness endpoints, a cache. Order is CoreDNS' plugin.cfg order.
+build_coredns() {
+  wrapper_module coredns github.com/coredns/coredns "$COREDNS_VERSION" </dev/null
+  cat >"$DIR/work/coredns/main.go" <<'GO'
+package main
+
+import (
+	"github.com/coredns/coredns/core/dnsserver"
+	"github.com/coredns/coredns/coremain"
+
+	_ "github.com/coredns/coredns/plugin/bind"
+	_ "github.com/coredns/coredns/plugin/cache"
+	_ "github.com/coredns/coredns/plugin/errors"
+	_ "github.com/coredns/coredns/plugin/health"
+	_ "github.com/coredns/coredns/plugin/kubernetes"
+	_ "github.com/coredns/coredns/plugin/ready"
+)
+
+func init() {
+	dnsserver.Directives = []string{"bind", "ready", "health", "errors", "cache", "kubernetes"}
+}
+
+func main() { coremain.Run() }
+GO
+  (cd "$DIR/work/coredns" && GOFLAGS="$GOFLAGS -mod=mod" "${NICE[@]}" go build -trimpath \
+    -ldflags "-s -w -X github.com/coredns/coredns/coremain.GitCommit=$COREDNS_VERSION" -o "$BIN/coredns" .)
+}
+
+# The sandbox ("pause") image every pod needs, as an OCI archive for `ctr images import`: one static
+# binary that sleeps until SIGTERM/SIGINT and reaps orphans (it is PID 1 of the pod's namespaces).
+build_pause() {
+  command -v umoci >/dev/null || { log "pause needs umoci (apt-get install umoci)"; return 1; }
+  local w=$DIR/work/pause
+  rm -rf "$w" && mkdir -p "$w/src" "$w/root"
+  cat >"$w/src/go.mod" <<'MOD'
+module edgesplit.local/pause
+
+go 1.22
+MOD
+  cat >"$w/src/main.go" <<'GO'
+package main
+
+import (
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	sig := make(chan os.Signal, 4)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM, syscall.SIGCHLD)
+	for s := range sig {
+		if s != syscall.SIGCHLD {
+			os.Exit(0)
+		}
+		for {
+			var ws syscall.WaitStatus
+			if pid, err := syscall.Wait4(-1, &ws, syscall.WNOHANG, nil); pid <= 0 || err != nil {
+				break
+			}
+		}
+	}
+}
+GO
+  (cd "$w/src" && "${NICE[@]}" go build -trimpath -ldflags "-s -w" -o "$w/root/pause" .)
+  local ref=$w/oci:${PAUSE_IMAGE##*:}
+  umoci init --layout "$w/oci"
+  umoci new --image "$ref"
+  umoci config --image "$ref" --os linux --architecture "$(go env GOARCH)"
+  umoci insert --image "$ref" "$w/root" /
+  umoci config --image "$ref" --config.entrypoint /pause --config.user 65535:65535
+  umoci gc --layout "$w/oci"
+  node -e '
+    const fs = require("fs"); const [file, full] = process.argv.slice(1);
+    const idx = JSON.parse(fs.readFileSync(file, "utf8"));
+    for (const m of idx.manifests) (m.annotations ??= {})["io.containerd.image.name"] = full;
+    fs.writeFileSync(file, JSON.stringify(idx));
+  ' "$w/oci/index.json" "$PAUSE_IMAGE"
+  mkdir -p "$DIR/share/images"
+  tar -C "$w/oci" --numeric-owner --owner=0 --group=0 -cf "$DIR/share/images/pause.oci.tar" oci-layout index.json blobs
 }
 
 go_install() { # pkg@version [extra ldflags]
@@ -161,7 +266,7 @@ run_tool() { # tool stamp "outputs relative to \$DIR" command...
   fi
 }
 
-ALL=(kube etcd kwok helm jaeger grpcurl)
+ALL=(kube etcd kwok helm jaeger grpcurl node coredns pause)
 WANT=("$@")
 [[ ${#WANT[@]} -gt 0 ]] || WANT=("${ALL[@]}")
 for t in "${WANT[@]}"; do
@@ -187,6 +292,9 @@ if want kube || want etcd; then
   fi
 fi
 want kwok && run_tool kwok "sigs.k8s.io/kwok@$KWOK_VERSION" "bin/kwok share/kwok/stages.yaml" build_kwok
+want node && run_tool node "k8s.io/kubernetes@$K8S_VERSION" "bin/kubelet bin/kube-proxy" build_node
+want coredns && run_tool coredns "github.com/coredns/coredns@$COREDNS_VERSION+bind,ready,health,errors,cache,kubernetes" bin/coredns build_coredns
+want pause && run_tool pause "$PAUSE_IMAGE" share/images/pause.oci.tar build_pause
 want helm && run_tool helm "helm.sh/helm/v3@$HELM_VERSION" bin/helm build_helm
 want jaeger && run_tool jaeger "github.com/jaegertracing/jaeger@$JAEGER_MODULE_VERSION" bin/jaeger build_jaeger
 want grpcurl && run_tool grpcurl "github.com/fullstorydev/grpcurl@$GRPCURL_VERSION" bin/grpcurl \

@@ -89,16 +89,22 @@ export function readPlanFile(path: string, flag = '--plan'): Plan {
  */
 export class PlanWatcher {
   private timer: NodeJS.Timeout | undefined;
-  private last: string;
+  private last: string | undefined;
+  private warnedMissing = false;
 
-  private constructor(private readonly path: string, first: Plan, private readonly onChange: (p: Plan) => void,
-    private readonly warn: (msg: string) => void) {
-    this.last = first.planHash;
+  private constructor(private readonly path: string, first: Plan | undefined, private readonly onChange: (p: Plan) => void,
+    private readonly warn: (msg: string) => void, private readonly quietUntilFirst: boolean) {
+    this.last = first?.planHash;
   }
 
-  static start(path: string, current: Plan, onChange: (p: Plan) => void,
-    opts: { intervalMs?: number; warn?: (msg: string) => void } = {}): PlanWatcher {
-    const w = new PlanWatcher(path, current, onChange, opts.warn ?? ((m) => process.stderr.write(m + '\n')));
+  /**
+   * `current` undefined: no plan yet, the first valid file is a change. `quietUntilFirst`: a missing file is said once,
+   * not every poll (a fresh install waits for the planner for a while).
+   */
+  static start(path: string, current: Plan | undefined, onChange: (p: Plan) => void,
+    opts: { intervalMs?: number; warn?: (msg: string) => void; quietUntilFirst?: boolean } = {}): PlanWatcher {
+    const w = new PlanWatcher(path, current, onChange, opts.warn ?? ((m) => process.stderr.write(m + '\n')),
+      opts.quietUntilFirst ?? false);
     w.timer = setInterval(() => w.poll(), opts.intervalMs ?? 2000);
     w.timer.unref();
     return w;
@@ -111,7 +117,12 @@ export class PlanWatcher {
       plan = readPlanFile(this.path);
       peersOf(plan, this.path);
     } catch (e) {
-      this.warn(`plan ${this.path}: keeping plan ${this.last}: ${(e as Error).message}`);
+      if (this.last === undefined) {
+        if (!this.quietUntilFirst || !this.warnedMissing) this.warn(`plan ${this.path}: waiting for a plan: ${(e as Error).message}`);
+        this.warnedMissing = true;
+      } else {
+        this.warn(`plan ${this.path}: keeping plan ${this.last}: ${(e as Error).message}`);
+      }
       return;
     }
     if (plan.planHash === this.last) return;

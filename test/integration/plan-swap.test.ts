@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
+import * as grpc from '@grpc/grpc-js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, freePort } from '../../src/tools/cli/stack.ts';
 import { OipClient } from '../../src/tools/cli/oip-client.ts';
-import { waitServing } from '../../src/runtime/health-client.ts';
-import { loadSample } from '../../src/runtime/sample.ts';
+import { HealthChecker, waitServing } from '../../src/runtime/health-client.ts';
+import { imagesOf, loadSample } from '../../src/runtime/sample.ts';
 import { planHash, serializePlan, type Plan } from '../../src/runtime/plan.ts';
-import { stopProcess } from './reliability-helpers.ts';
+import { imagesRequest, infer, oipStub, stopProcess, until } from './reliability-helpers.ts';
 
 const HOST = '127.0.0.1';
 
@@ -84,5 +85,35 @@ describe('router and partitions following the planner\'s plan file', function ()
     assert.ok(seen.includes('fmnist-p1'), 'answers before the change came from the first plan');
     // up to four requests that started before the swap may still finish on the old pipeline
     assert.deepEqual([...new Set(seen.slice(switchedAt + 4))], ['fmnist-p2-none'], 'after the switch every answer uses the new plan');
+  });
+
+  // A fresh planner-mode install starts the router before the planner has written its ConfigMap: the router must
+  // wait for the plan (NOT_SERVING, inference UNAVAILABLE) instead of exiting into CrashLoopBackOff.
+  it('should start without a plan file, answer NOT_SERVING and UNAVAILABLE until the plan appears, then serve it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'plan-wait-'));
+    const [a, r] = [await freePort(HOST), await freePort(HOST)];
+    procs.push(serve(['partition', '--package', 'fmnist-p1', '--index', '0', '--host', HOST, '--port', String(a), '--measure', 'false']));
+    const router = serve(['router', '--plan', join(dir, 'plan.json'), '--plan-poll-ms', '100', '--host', HOST, '--port', String(r)]);
+    procs.push(router);
+    let exit: number | null | undefined;
+    router.on('exit', (code) => (exit = code));
+    const hc = new HealthChecker(`${HOST}:${r}`);
+    const stub = oipStub(`${HOST}:${r}`);
+    try {
+      assert.ok(await until(async () => (await hc.check('', 500)) === 'NOT_SERVING', 30_000),
+        `the router should answer health NOT_SERVING while the plan is missing (exit code ${exit})`);
+      const sample = loadSample();
+      const before = await infer(stub, imagesRequest(imagesOf(sample, 0, 1), 1), 5000);
+      assert.equal(before.code, grpc.status.UNAVAILABLE, `ModelInfer before the plan: ${before.code} ${before.details}`);
+      assert.match(before.details ?? '', /plan/);
+      assert.equal(exit, undefined, 'the router is still running');
+      writePlan(dir, testPlan('fmnist-p1', [`${HOST}:${a}`]));
+      await waitServing(`${HOST}:${r}`, '', 60_000, () => exit === undefined);
+      const after = await infer(stub, imagesRequest(imagesOf(sample, 0, 1), 1), 10_000);
+      assert.equal(after.code, grpc.status.OK, `ModelInfer after the plan: ${after.code} ${after.details}`);
+    } finally {
+      hc.close();
+      stub.close();
+    }
   });
 });

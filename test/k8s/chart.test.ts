@@ -303,6 +303,83 @@ describe('helm chart charts/edgesplit (helm lint and template)', function () {
     assert.ok(parse(readFileSync(join(CHART, 'values.yaml'), 'utf8')));
   });
 
+  it('should reject empty or mistyped numbers and unknown keys with the value\'s path (values.schema.json)', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--set', 'router.timeoutMs='], /\/router\/timeoutMs.*got string, want integer/],
+      [['--set', 'partition.port=0'], /\/partition\/port/],
+      [['--set', 'router.service.type=Ingress'], /\/router\/service\/type/],
+      [['--set', 'model.accuracyFloor=1.5'], /\/model\/accuracyFloor/],
+      [['--set', 'router.timeoutMS=5000'], /timeoutMS/],
+      [['--set-json', 'static.partitions=[{"node":""}]'], /\/static\/partitions\/0\/node/],
+    ];
+    for (const [args, re] of cases) {
+      const r = await helm(['template', RELEASE, CHART, ...args]);
+      assert.notEqual(r.code, 0, `${args.join(' ')} should be rejected`);
+      assert.match(r.stderr, re, args.join(' '));
+    }
+    // Empty strings that mean "not set" stay allowed.
+    for (const args of [['--set', 'model.accuracyFloor='], ['--set', 'model.sloMs=250'], ['--set', 'router.service.nodePort=']]) {
+      const r = await helm(['template', RELEASE, CHART, ...args]);
+      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+    }
+  });
+
+  it('should serve /metrics from every pod with metrics.enabled, and add a ServiceMonitor only when asked', async () => {
+    assert.equal((await render()).some((o) => o.kind === 'ServiceMonitor'), false);
+    for (const d of podSpecs(await render())) {
+      const env = d.spec.containers[0].env.map((e: any) => e.name);
+      assert.ok(!env.includes('EDGESPLIT_PROMETHEUS_PORT') && env.includes('OTEL_SDK_DISABLED'), d.name);
+    }
+    for (const mode of [[], ['-f', join(CHART, 'ci/static-values.yaml')]]) {
+      const objs = await render([...mode, '--set', 'metrics.enabled=true', '--set', 'metrics.serviceMonitor.enabled=true']);
+      for (const d of podSpecs(objs)) {
+        const c = d.spec.containers[0];
+        const env = Object.fromEntries(c.env.filter((e: any) => 'value' in e).map((e: any) => [e.name, e.value]));
+        // OTEL_SDK_DISABLED would switch the Prometheus endpoint off too (services/common/telemetry/config.ts).
+        assert.equal(env.OTEL_SDK_DISABLED, undefined, d.name);
+        assert.equal(env.EDGESPLIT_PROMETHEUS_PORT, '9464', d.name);
+        assert.ok(c.ports.some((p: any) => p.name === 'metrics' && p.containerPort === 9464), d.name);
+      }
+      for (const svc of objs.filter((o) => o.kind === 'Service')) {
+        assert.ok(svc.spec.ports.some((p: any) => p.name === 'metrics' && p.targetPort === 'metrics'), svc.metadata.name);
+      }
+      const sm = objs.find((o) => o.kind === 'ServiceMonitor');
+      assert.deepEqual(sm?.spec.endpoints, [{ port: 'metrics', path: '/metrics', interval: '30s' }]);
+      assert.deepEqual(sm?.spec.selector, { matchLabels: { 'app.kubernetes.io/name': 'edgesplit' } });
+    }
+    // The planner gets the port in the partition template, so the partitions it creates serve it too.
+    const tpl = JSON.parse(containerEnv(await render(['--set', 'metrics.enabled=true']), `${RELEASE}-planner`).EDGESPLIT_PARTITION_TEMPLATE);
+    assert.deepEqual(tpl.spec.containers[0].ports, [{ name: 'metrics', containerPort: 9464, protocol: 'TCP' }]);
+    const bad = await helm(['template', RELEASE, CHART, '--set', 'metrics.serviceMonitor.enabled=true']);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /metrics.serviceMonitor.enabled needs metrics.enabled=true/);
+  });
+
+  // Found on real nodes: a partition moved by a re-plan closed its port before kube-proxy stopped sending it new
+  // connections, and the router's requests were refused for about a second.
+  it('should keep terminating router and partition pods serving for preStopSleepSeconds (planner-made partitions too)', async () => {
+    const hook = { preStop: { exec: { command: ['sleep', '5'] } } };
+    for (const d of podSpecs(await render(['-f', join(CHART, 'ci/static-values.yaml')]))) {
+      assert.deepEqual(d.spec.containers[0].lifecycle, hook, d.name);
+    }
+    const objs = await render();
+    assert.deepEqual(podSpecs(objs).find((d) => d.name === `${RELEASE}-router`)!.spec.containers[0].lifecycle, hook);
+    const tpl = JSON.parse(containerEnv(objs, `${RELEASE}-planner`).EDGESPLIT_PARTITION_TEMPLATE);
+    assert.deepEqual(tpl.spec.containers[0].lifecycle, hook);
+    const off = await render(['--set', 'partition.preStopSleepSeconds=0', '--set', 'router.preStopSleepSeconds=0']);
+    assert.ok(podSpecs(off).every((d) => d.spec.containers[0].lifecycle === undefined));
+    assert.equal(JSON.parse(containerEnv(off, `${RELEASE}-planner`).EDGESPLIT_PARTITION_TEMPLATE).spec.containers[0].lifecycle, undefined);
+  });
+
+  it('should add a router PodDisruptionBudget only when there is more than one router', async () => {
+    assert.equal((await render()).some((o) => o.kind === 'PodDisruptionBudget'), false);
+    const pdb = (await render(['--set', 'router.replicas=3'])).filter((o) => o.kind === 'PodDisruptionBudget');
+    assert.deepEqual(pdb.map((o) => [o.metadata.name, o.spec.minAvailable, o.spec.selector.matchLabels['app.kubernetes.io/component']]),
+      [[`${RELEASE}-router`, 1, 'router']]);
+    assert.equal((await render(['--set', 'router.replicas=3', '--set', 'router.podDisruptionBudget.enabled=false']))
+      .some((o) => o.kind === 'PodDisruptionBudget'), false);
+  });
+
   it('should keep k8s/base/edgesplit.yaml identical to the chart\'s default render', async () => {
     const strip = (objs: any[]) => objs.filter(Boolean).map((o) => {
       const c = structuredClone(o);

@@ -144,7 +144,7 @@ describe('role configuration: flags and EDGESPLIT_* variables', () => {
     assert.deepEqual(flags.objective, { mode: 'slo', sloMs: 40 });
     const d = plannerConfig(['--namespace', 'x'], {});
     assert.deepEqual([d.catalog, d.image, d.modelsDir, d.port, d.debounceMs, d.sharedMedium, d.objective],
-      ['models/catalog.json', 'ghcr.io/edgesplit/edgesplit:0.1.0', '/opt/edgesplit/models', 50052, 2000, false, { mode: 'latency' }]);
+      ['models/catalog.json', 'ghcr.io/edgesplit/edgesplit:0.1.0', '/app/models', 50052, 2000, false, { mode: 'latency' }]);
   });
 
   it('should name the variable when a value from the environment is bad, and the flag when a flag is', () => {

@@ -85,4 +85,23 @@ describe('edgesplit plan / apply (CLI)', () => {
     assert.equal(list.items.filter((o: { kind: string }) => o.kind === 'Deployment').length, 4);
     assert.ok(list.items.every((o: { metadata: { namespace: string } }) => o.metadata.namespace === 'edge'));
   });
+
+  // The image (Dockerfile, scripts/build-image.sh) holds the packages in /app/models; a partition pod given another
+  // path cannot start.
+  it('should point partition pods at the packages in the image, or at --models-dir', async () => {
+    const p = await cli(plan, ['--cluster', fixture('fast-network'), ...SPLIT_FLOOR, '--json']);
+    const saved = file('plan-models.txt', p.stdout);
+    const packageArgs = async (extra: string[]) => {
+      const r = await cli(apply, ['--plan', saved, '--dry-run', ...extra]);
+      assert.equal(r.code, 0, r.stderr);
+      return JSON.parse(r.stdout).items.filter((o: { kind: string }) => o.kind === 'Deployment')
+        .map((d: any) => d.spec.template.spec.containers[0].args[d.spec.template.spec.containers[0].args.indexOf('--package') + 1]);
+    };
+    const doc = JSON.parse(p.stdout.trim().split('\n').at(-1)!);
+    assert.deepEqual(new Set(await packageArgs([])), new Set([`/app/models/${doc.packagePath}`]));
+    assert.deepEqual(new Set(await packageArgs(['--models-dir', '/srv/models/'])), new Set([`/srv/models/${doc.packagePath}`]));
+    const bad = await cli(apply, ['--plan', saved, '--dry-run', '--models-dir', 'relative/models']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--models-dir: .*absolute path/);
+  });
 });

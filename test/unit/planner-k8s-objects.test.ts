@@ -36,7 +36,7 @@ describe('planner Kubernetes objects', () => {
     assert.deepEqual(dep.spec.template.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms,
       [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['edge-b'] }] }]);
     assert.deepEqual(dep.spec.template.spec.containers[0].args, ['serve', 'partition', '--index', '1', '--package',
-      '/opt/edgesplit/models/fmnist-p2-none', '--plan', '/etc/edgesplit/plan/plan.json', '--port', '50051']);
+      '/app/models/fmnist-p2-none', '--plan', '/etc/edgesplit/plan/plan.json', '--port', '50051']);
     assert.equal(dep.spec.template.metadata.labels['edgesplit.io/plan'], undefined);
     assert.deepEqual((objs[4] as any).spec.ports, [{ name: 'grpc', port: 50051, targetPort: 'grpc', protocol: 'TCP' }]);
     const plan = JSON.parse((objs[0] as any).data['plan.json']);
@@ -76,6 +76,15 @@ describe('planner Kubernetes objects', () => {
     assert.deepEqual(c.livenessProbe, { tcpSocket: { port: 'grpc' } });
     const plain = desiredObjects(doc('p2', ['a', 'b']), { namespace: 'ns', image: 'i', podTemplate: { spec: { containers: [{}] } } })[1] as any;
     assert.deepEqual(plain.spec.template.spec.containers[0].readinessProbe, { grpc: { port: 50051 } });
+  });
+
+  it('should expose the chart\'s metrics port on the partition containers and Services (for the ServiceMonitor)', () => {
+    const podTemplate = { spec: { containers: [{ ports: [{ name: 'metrics', containerPort: 9464, protocol: 'TCP' }] }] } };
+    const objs = desiredObjects(doc('p2', ['a', 'b']), { namespace: 'ns', image: 'i', podTemplate }) as any[];
+    assert.deepEqual(objs[1].spec.template.spec.containers[0].ports.map((p: any) => `${p.name}:${p.containerPort}`), ['grpc:50051', 'metrics:9464']);
+    assert.deepEqual(objs[2].spec.ports.map((p: any) => `${p.name}:${p.port}`), ['grpc:50051', 'metrics:9464']);
+    const none = desiredObjects(doc('p2', ['a', 'b']), { namespace: 'ns', image: 'i' }) as any[];
+    assert.deepEqual(none[2].spec.ports.map((p: any) => p.name), ['grpc']);
   });
 
   it('should apply idempotently and delete what a smaller plan no longer needs', async () => {

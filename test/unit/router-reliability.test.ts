@@ -62,6 +62,16 @@ describe('router reliability pieces (pure)', () => {
       assert.equal(neverSent(new Error('No connection established')), false);
     });
 
+    it('should call a Run left pending when a draining partition ended its stream safe to retry, once', async () => {
+      const ended = () => new EdgesplitError('partition 0 at edgesplit-p0.edge.svc:50051: stream ended by the server', status.UNAVAILABLE);
+      assert.equal(neverSent(ended()), true);
+      assert.equal(neverSent(new EdgesplitError('partition 0: stream ended by the server', status.CANCELLED)), false);
+      const c = new FakePartitionClient(1, [ended(), new Float32Array([1])]);
+      const r = await runWithSafeRetry(c, req, Date.now() + 5000, undefined, 10);
+      assert.deepEqual([...r.features], [1]);
+      assert.equal(c.calls.length, 2);
+    });
+
     it('should retry a refused call once and succeed', async () => {
       const c = new FakePartitionClient(1, [refused(), new Float32Array([1])]);
       const r = await runWithSafeRetry(c, req, Date.now() + 5000, undefined, 10);

@@ -102,9 +102,38 @@ app.kubernetes.io/part-of: edgesplit
   valueFrom: {fieldRef: {fieldPath: spec.nodeName}}
 - name: OTEL_RESOURCE_ATTRIBUTES
   value: {{ printf "service.namespace=%s,k8s.namespace.name=%s,k8s.pod.name=$(K8S_POD_NAME),k8s.node.name=$(K8S_NODE_NAME),service.version=%s%s" $.Release.Namespace $.Release.Namespace $.Chart.AppVersion (ternary (printf ",%s" $.Values.otel.resourceAttributes) "" (ne $.Values.otel.resourceAttributes "")) | quote }}
+{{- else if $.Values.metrics.enabled }}
+# The telemetry SDK runs for /metrics only: no traces, no OTLP metrics.
+- name: OTEL_TRACES_EXPORTER
+  value: none
+- name: OTEL_METRICS_EXPORTER
+  value: none
 {{- else }}
 - name: OTEL_SDK_DISABLED
   value: "true"
+{{- end }}
+{{- if $.Values.metrics.enabled }}
+- name: EDGESPLIT_PROMETHEUS_PORT
+  value: {{ $.Values.metrics.port | quote }}
+{{- end }}
+{{- end }}
+
+{{/* The `metrics` container port (metrics.enabled); nothing otherwise. */}}
+{{- define "edgesplit.metricsContainerPort" -}}
+{{- if .Values.metrics.enabled }}
+- name: metrics
+  containerPort: {{ .Values.metrics.port }}
+  protocol: TCP
+{{- end }}
+{{- end }}
+
+{{/* The `metrics` Service port (metrics.enabled), which the ServiceMonitor scrapes. */}}
+{{- define "edgesplit.metricsServicePort" -}}
+{{- if .Values.metrics.enabled }}
+- name: metrics
+  port: {{ .Values.metrics.port }}
+  targetPort: metrics
+  protocol: TCP
 {{- end }}
 {{- end }}
 
@@ -131,6 +160,9 @@ grpc:
 {{- define "edgesplit.validate" -}}
 {{- if and (ne (toString .Values.model.accuracyFloor) "") (ne (toString .Values.model.sloMs) "") }}
 {{- fail "set model.accuracyFloor or model.sloMs, not both" }}
+{{- end }}
+{{- if and .Values.metrics.serviceMonitor.enabled (not .Values.metrics.enabled) }}
+{{- fail "metrics.serviceMonitor.enabled needs metrics.enabled=true (the ServiceMonitor scrapes the metrics port)" }}
 {{- end }}
 {{- if and .Values.tls.enabled (not .Values.tls.secretName) }}
 {{- fail "tls.secretName is required when tls.enabled=true" }}
@@ -226,4 +258,16 @@ at its files (src/runtime/tls.ts reads them).
 {{- $peers = append $peers (printf "%s.%s.svc:%d" (include "edgesplit.partitionName" (list $ $i)) $.Release.Namespace ($.Values.partition.port | int)) }}
 {{- end }}
 {{- join "," $peers }}
+{{- end }}
+
+{{/*
+preStop sleep of N seconds (0: none): a terminating pod keeps serving until kube-proxy has stopped sending it new
+connections. `sleep` is in the image (Debian coreutils); the exec form works on every Kubernetes version.
+*/}}
+{{- define "edgesplit.preStop" -}}
+{{- if gt (int .) 0 }}
+preStop:
+  exec:
+    command: ["sleep", {{ . | toString | quote }}]
+{{- end }}
 {{- end }}

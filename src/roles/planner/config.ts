@@ -4,6 +4,7 @@ import { loadSettings, loadTlsFiles, roleSettings, TLS_SETTINGS, tlsFilesFromSet
 import type { TlsFiles, TlsMaterial } from '../../runtime/tls.ts';
 import { InvalidArgumentError } from '../../runtime/errors.ts';
 import { objectiveOf } from './core/objective.ts';
+import { IMAGE_MODELS_DIR } from './k8s/objects.ts';
 import type { Objective } from './core/types.ts';
 
 const IN_CLUSTER_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
@@ -16,7 +17,7 @@ export const SETTINGS = roleSettings({
   accuracyFloor: { flag: 'accuracy-floor', arg: 'X', description: 'lowest accuracy a package may have, 0..1 (default: within 0.5 points of the best)' },
   sloMs: { flag: 'slo-ms', arg: 'MS', description: 'latency target: the most accurate package that meets it (instead of --accuracy-floor)' },
   image: { flag: 'image', arg: 'IMAGE', description: 'container image of the partitions', default: 'ghcr.io/edgesplit/edgesplit:0.1.0' },
-  modelsDir: { flag: 'models-dir', arg: 'DIR', description: 'where the packages are inside the image', default: '/opt/edgesplit/models' },
+  modelsDir: { flag: 'models-dir', arg: 'DIR', description: 'where the packages are inside the image (an absolute path)', default: IMAGE_MODELS_DIR },
   port: { flag: 'port', env: 'EDGESPLIT_PLANNER_PORT', arg: 'PORT', description: "the planner's gRPC port (0: any free port)", default: '50052' },
   debounceMs: { flag: 'debounce-ms', arg: 'MS', description: 'quiet time after a node change before replanning', default: '2000' },
   sharedMedium: { flag: 'shared-medium', arg: 'BOOL', description: 'the nodes share one network medium (transfers do not overlap)', default: 'false' },
@@ -35,7 +36,8 @@ const schema = z.object({
   accuracyFloor: z.coerce.number().min(0).max(1).optional(),
   sloMs: z.coerce.number().positive().optional(),
   image: text,
-  modelsDir: text,
+  // A path inside the partition pods' image: a relative one would resolve against /app by accident.
+  modelsDir: z.string().regex(/^\//, 'must be an absolute path inside the image'),
   port: z.coerce.number().int().min(0).max(65535),
   debounceMs: z.coerce.number().int().min(0),
   sharedMedium: z.enum(['true', 'false']),

@@ -81,6 +81,30 @@ const schema = z.object({
   modelsDir: text,
 });
 
+/** What the router needs before it knows its package and partitions: enough to listen and answer NOT_SERVING. */
+export type RouterServerConfig = Omit<RouterConfig, 'pkg' | 'partitions' | 'plan'> & {
+  /** --package / --partitions as given (they then do not follow the plan). */
+  packageRef?: string;
+  partitionsGiven?: string[];
+};
+
+/**
+ * Thrown when the plan file named by --plan cannot be read yet, or is not a deployed plan: a fresh planner-mode
+ * install starts the router before the planner has written its ConfigMap. serveRouter waits for it instead of exiting.
+ */
+export class PlanNotReadyError extends UsageError {
+  constructor(readonly planPath: string, detail: string, readonly server: RouterServerConfig) {
+    super('--plan', detail);
+  }
+}
+
+function serverSettings(c: z.infer<typeof schema>, tls: TlsMaterial | undefined) {
+  return { host: c.host, port: c.port, maxBatch: c.maxBatch, defaultTimeoutMs: c.timeoutMs,
+    maxMessageBytes: c.maxMessageBytes, strict: c.strict, headThreads: c.headThreads, healthIntervalMs: c.healthIntervalMs,
+    maxInFlight: c.maxInFlight, breakerFailures: c.breakerFailures, tls, planPollMs: c.planPollMs,
+    partitionCalls: c.partitionCalls };
+}
+
 /**
  * The router's configuration: --flags win over EDGESPLIT_* variables, which win over the defaults. Validated once,
  * here, at start-up (plan, package, partitions, TLS files included); every problem is a UsageError naming the flag
@@ -93,8 +117,16 @@ export function loadConfig(argv: string[], env: Env = process.env): RouterConfig
   if (c.plan) {
     try {
       plan = readPlanFile(c.plan);
+      peersOf(plan, c.plan);
     } catch (e) {
-      throw new UsageError(r.nameOf('plan'), (e as Error).message.split('\n')[0]);
+      // Planner mode before the planner has written its ConfigMap: every other setting is checked now (a typo must not
+      // wait for the planner), and serveRouter waits for the plan, NOT_SERVING, instead of exiting.
+      const server: RouterServerConfig = {
+        ...serverSettings(c, tlsFromSettings(r)), planPath: c.plan,
+        follows: { package: c.package === undefined, partitions: c.partitions === undefined, modelsDir: c.modelsDir },
+        ...(c.package !== undefined ? { packageRef: c.package } : {}), ...(c.partitions !== undefined ? { partitionsGiven: c.partitions } : {}),
+      };
+      throw new PlanNotReadyError(c.plan, (e as Error).message.split('\n')[0], server);
     }
   }
   const packageRef = c.package ?? (plan ? join(c.modelsDir, plan.packagePath) : undefined);
@@ -114,10 +146,7 @@ export function loadConfig(argv: string[], env: Env = process.env): RouterConfig
       `package ${pkg.manifest.name} has ${P} partitions, got ${partitions.length} addresses`);
   }
   return {
-    pkg, partitions, host: c.host, port: c.port, maxBatch: c.maxBatch, defaultTimeoutMs: c.timeoutMs,
-    maxMessageBytes: c.maxMessageBytes, strict: c.strict, headThreads: c.headThreads, healthIntervalMs: c.healthIntervalMs,
-    maxInFlight: c.maxInFlight, breakerFailures: c.breakerFailures, tls, planPollMs: c.planPollMs,
-    partitionCalls: c.partitionCalls, ...(c.plan ? { planPath: c.plan } : {}), ...(plan ? { plan } : {}),
+    pkg, partitions, ...serverSettings(c, tls), ...(c.plan ? { planPath: c.plan } : {}), ...(plan ? { plan } : {}),
     ...(plan ? { follows: { package: c.package === undefined, partitions: c.partitions === undefined, modelsDir: c.modelsDir } } : {}),
   };
 }

@@ -23,6 +23,8 @@ export interface HandlerDeps {
   accepting: () => boolean;
   /** Open ModelStreamInfer streams, ended by a draining router once their requests are answered. */
   streams: StreamRegistry;
+  /** Why the router cannot serve at all yet (no plan), or undefined: inference and metadata answer UNAVAILABLE with it. */
+  unavailable?: () => string | undefined;
 }
 
 /** Wraps an async handler so the callback runs exactly once, every error through toGrpcStatus. */
@@ -51,6 +53,7 @@ export function inferenceHandlers(d: HandlerDeps): GRPCInferenceServiceHandlers 
     }),
     ServerMetadata: unary(async () => ({ name: MODEL_NAME, version: d.version, extensions: [] })),
     ModelMetadata: unary(async (call) => {
+      notYet(d);
       checkModel(call.request.name, call.request.version, [d.model.packageName]);
       return modelMetadata(d.model);
     }),
@@ -59,7 +62,14 @@ export function inferenceHandlers(d: HandlerDeps): GRPCInferenceServiceHandlers 
   };
 }
 
+/** Before the first plan there is no model to validate against: UNAVAILABLE (retryable), not INVALID_ARGUMENT. */
+function notYet(d: HandlerDeps): void {
+  const why = d.unavailable?.();
+  if (why !== undefined) throw new EdgesplitError(why, grpc.status.UNAVAILABLE);
+}
+
 async function infer(d: HandlerDeps, req: ModelInferRequest__Output, deadlineMs: number, signal: AbortSignal) {
+  notYet(d);
   const v = validateInferRequest(req, { maxBatch: d.maxBatch, versions: [d.model.packageName], input: d.model.input });
   if (!d.accepting()) throw new EdgesplitError('the router is shutting down', grpc.status.UNAVAILABLE);
   const r = await d.pipeline.infer(v.images, v.n, deadlineMs, signal);

@@ -4,14 +4,18 @@ import type { PartitionClient, PartitionRunRequest, PartitionRunResult } from '.
 
 /**
  * true only for failures where the partition cannot have seen the request: grpc-js found no connection (refused,
- * reconnect backoff) and never sent it. A dropped connection, a reset or a deadline is not safe: the partition may
- * already have pushed slices to its peers, and a second Run would push them again.
+ * reconnect backoff) and never sent it; or a draining partition ended the RunStream (services/common/mux-stream.ts)
+ * with the request still pending: a partition ends a stream only once every Run it took from it is answered
+ * (halfCloser), so a Run still pending at the end was never started. Seen on real nodes: a partition pod replaced
+ * during a re-plan ended the stream under a request, and with one partition there was nothing to degrade to.
+ * A dropped connection, a reset or a deadline is not safe: the partition may already have pushed slices to its
+ * peers, and a second Run would push them again.
  */
 export function neverSent(err: unknown): boolean {
   if (!(err instanceof EdgesplitError) && !(typeof err === 'object' && err !== null && 'code' in err)) return false;
   const code = (err as { code: number }).code;
   const text = err instanceof Error ? err.message : String((err as { details?: string }).details ?? '');
-  return code === Status.UNAVAILABLE && /No connection established|ECONNREFUSED/.test(text);
+  return code === Status.UNAVAILABLE && /No connection established|ECONNREFUSED|stream ended by the server/.test(text);
 }
 
 /**

@@ -1,4 +1,5 @@
-import type * as grpc from '@grpc/grpc-js';
+import * as grpc from '@grpc/grpc-js';
+import { EdgesplitError } from '../../runtime/errors.ts';
 import { readFileSync } from 'node:fs';
 import { inferenceProto } from '../../runtime/proto.ts';
 import { createRoleServer } from '../../runtime/role-server.ts';
@@ -34,9 +35,24 @@ export interface RouterDeps {
   tls?: TlsMaterial;
 }
 
+/**
+ * A router without a plan yet (planner mode before the planner has written its ConfigMap): it listens, reports
+ * health NOT_SERVING and answers inference UNAVAILABLE with `pending` as the reason, until the first swap.
+ */
+export interface PendingRouterDeps {
+  pending: string;
+  maxMessageBytes: number;
+  version: string;
+  maxBatch: number;
+  defaultTimeoutMs: number;
+  tls?: TlsMaterial;
+}
+
+const NO_MODEL: ServedModel = { packageName: '', policyId: '', partitions: 0, classes: [], input: { channels: 0, height: 0, width: 0, pixels: 0 } };
+
 export interface RouterServer {
   server: grpc.Server;
-  /** The pipeline serving new requests now (replaced by swap). */
+  /** The pipeline serving new requests now (replaced by swap); throws while the router waits for its first plan. */
   readonly pipeline: RouterPipeline;
   /** Binds and starts; resolves to the bound port (0 picks a free one). */
   listen(host: string, port: number): Promise<number>;
@@ -68,13 +84,15 @@ async function drainAndClose(g: Generation, until: number): Promise<void> {
   await g.deps.head.shutdown();
 }
 
-/** The router's server (src/runtime/role-server.ts's scaffold) around a pipeline that a new plan can replace. */
-export function createServer(deps: RouterDeps): RouterServer {
+/** The router's server (src/runtime/role-server.ts's scaffold) around a pipeline that a new plan can replace; with
+ * PendingRouterDeps (planner mode before the planner has written the plan) it serves NOT_SERVING and answers
+ * UNAVAILABLE until the first plan is swapped in. */
+export function createServer(deps: RouterDeps | PendingRouterDeps): RouterServer {
   let accepting = true;
   let listening = false;
   // One object for the life of the server: handlers and span hooks read its fields per request, so a swap
   // that updates it in place is seen by everything that serves.
-  const model = { ...deps.model };
+  const model = { ...('pending' in deps ? NO_MODEL : deps.model) };
   const generation = (d: RouterDeps): Generation => {
     const pipeline = new RouterPipeline({ clients: d.clients, head: d.head, packageName: d.model.packageName,
       imageShape: uint8Shape(d.model.input, 1).slice(1),
@@ -87,16 +105,22 @@ export function createServer(deps: RouterDeps): RouterServer {
     });
     return g;
   };
-  let gen = generation(deps);
+  let gen: Generation | undefined = 'pending' in deps ? undefined : generation(deps);
+  const pending = 'pending' in deps ? deps.pending : '';
+  const current = (): Generation => {
+    if (!gen) throw new EdgesplitError(`no plan yet: ${pending}`, grpc.status.UNAVAILABLE);
+    return gen;
+  };
 
   const streams = new StreamRegistry();
   const def = inferenceProto().inference.GRPCInferenceService.service;
   const role = createRoleServer({ maxMessageBytes: deps.maxMessageBytes, tls: deps.tls, services: [{
     definition: def,
     handlers: inferenceHandlers({
-      model, pipeline: { infer: (...a) => gen.pipeline.infer(...a) }, version: deps.version, maxBatch: deps.maxBatch,
+      model, pipeline: { infer: (...a) => current().pipeline.infer(...a) }, version: deps.version, maxBatch: deps.maxBatch,
       defaultTimeoutMs: deps.defaultTimeoutMs, accepting: () => accepting,
-      partitionsReady: (t) => gen.monitor.checkNow(t), streams,
+      partitionsReady: async (t) => gen !== undefined && gen.monitor.checkNow(t), streams,
+      unavailable: () => (gen ? undefined : `no plan yet: ${pending}`),
     }),
     telemetry: routerRpcHooks(model),
   }] });
@@ -105,12 +129,12 @@ export function createServer(deps: RouterDeps): RouterServer {
   return {
     server: role.server,
     get pipeline() {
-      return gen.pipeline;
+      return current().pipeline;
     },
     async listen(host, port) {
       const bound = await role.listen(host, port);
       listening = true;
-      void gen.monitor.start();
+      if (gen) void gen.monitor.start();
       return bound;
     },
     async swap(next, drainMs = 30_000) {
@@ -119,18 +143,18 @@ export function createServer(deps: RouterDeps): RouterServer {
       gen = generation(next);
       Object.assign(model, next.model);
       if (listening) void gen.monitor.start();
-      await drainAndClose(old, Date.now() + drainMs);
+      if (old) await drainAndClose(old, Date.now() + drainMs);
     },
     shutdown(graceMs = 5000) {
       stopped ??= (async () => {
         accepting = false;
-        gen.monitor.stop();
+        gen?.monitor.stop();
         const until = Date.now() + graceMs;
         await role.shutdown({ timeoutMs: graceMs, drain: async () => {
-          while (gen.pipeline.stats().inFlight > 0 && Date.now() < until) await sleep(20);
+          while (gen && gen.pipeline.stats().inFlight > 0 && Date.now() < until) await sleep(20);
           streams.endAll();
         } });
-        await drainAndClose(gen, until);
+        if (gen) await drainAndClose(gen, until);
       })();
       return stopped;
     },

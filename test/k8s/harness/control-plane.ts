@@ -20,6 +20,10 @@ export interface KubectlResult {
 export interface ControlPlane {
   kubeconfig: string;
   server: string;
+  /** The test CA and its key (real nodes sign their kubelet certificates with it), and the apiserver's client cert for kubelets. */
+  pki: Pki;
+  /** The address the apiserver listens on: 127.0.0.1, or the host address given as `podReachable`. */
+  host: string;
   /** Runs kubectl against this cluster; never throws on a non-zero exit. */
   kubectl(args: string[], input?: string): Promise<KubectlResult>;
   /** Log tails of every component, for failure messages. */
@@ -45,7 +49,7 @@ export function pinnedVersions(): Record<string, string> {
   return out;
 }
 
-const OPENSSL_CNF = `[req]
+const opensslCnf = (extraIps: string[]) => `[req]
 distinguished_name = dn
 prompt = no
 [dn]
@@ -58,14 +62,18 @@ subjectKeyIdentifier = hash
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature
 extendedKeyUsage = serverAuth
-subjectAltName = IP:127.0.0.1,DNS:localhost,IP:10.96.0.1,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local
+subjectAltName = IP:127.0.0.1,DNS:localhost,IP:10.96.0.1,${extraIps.map((ip) => `IP:${ip},`).join('')}DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local
 [client_ext]
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature
 extendedKeyUsage = clientAuth
+[node_ext]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = clientAuth,serverAuth
 `;
 
-interface Pki {
+export interface Pki {
   ca: string;
   caKey: string;
   serverCert: string;
@@ -74,13 +82,18 @@ interface Pki {
   adminKey: string;
   saKey: string;
   saPub: string;
+  /** Client certificate the apiserver presents to kubelets (logs, exec, port-forward). */
+  kubeletClientCert: string;
+  kubeletClientKey: string;
+  /** Signs a leaf (client and server auth) with the test CA; returns its cert and key paths. */
+  leaf(name: string, subject: string): { cert: string; key: string };
 }
 
 // Our own config keeps the result independent of the distribution's openssl.cnf.
-function makePki(dir: string): Pki {
+function makePki(dir: string, extraIps: string[] = []): Pki {
   const p = (f: string) => join(dir, f);
   const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-  writeFileSync(p('openssl.cnf'), OPENSSL_CNF);
+  writeFileSync(p('openssl.cnf'), opensslCnf(extraIps));
   const ecKey = (f: string) => ssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', p(f));
   ecKey('ca.key');
   ssl('req', '-x509', '-new', '-config', p('openssl.cnf'), '-key', p('ca.key'), '-subj', '/CN=edgesplit-test-ca',
@@ -94,11 +107,17 @@ function makePki(dir: string): Pki {
   };
   leaf('apiserver', '/CN=kube-apiserver', 'server_ext');
   leaf('admin', '/O=system:masters/CN=edgesplit-admin', 'client_ext');
+  leaf('apiserver-kubelet-client', '/O=system:masters/CN=kube-apiserver-kubelet-client', 'client_ext');
   ssl('genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', p('sa.key'));
   ssl('pkey', '-in', p('sa.key'), '-pubout', '-out', p('sa.pub'));
   return {
     ca: p('ca.crt'), caKey: p('ca.key'), serverCert: p('apiserver.crt'), serverKey: p('apiserver.key'),
     adminCert: p('admin.crt'), adminKey: p('admin.key'), saKey: p('sa.key'), saPub: p('sa.pub'),
+    kubeletClientCert: p('apiserver-kubelet-client.crt'), kubeletClientKey: p('apiserver-kubelet-client.key'),
+    leaf: (name, subject) => {
+      leaf(name, subject, 'node_ext');
+      return { cert: p(`${name}.crt`), key: p(`${name}.key`) };
+    },
   };
 }
 
@@ -149,7 +168,11 @@ function runKubectl(bin: string, base: string[], args: string[], input?: string)
   });
 }
 
-export async function startControlPlane(opts: { toolsDir?: string; log?: (s: string) => void } = {}): Promise<ControlPlane> {
+/**
+ * `podReachable`: an address of this host that pods on real nodes can reach (not 127.0.0.1, which inside a pod is
+ * the pod itself); the apiserver listens there and advertises it as the `kubernetes` Service's endpoint.
+ */
+export async function startControlPlane(opts: { toolsDir?: string; log?: (s: string) => void; podReachable?: string } = {}): Promise<ControlPlane> {
   const dir = opts.toolsDir ?? toolsDir();
   const log = opts.log ?? (() => {});
   if (!haveTools(dir)) throw new Error(missingToolsMessage);
@@ -159,7 +182,8 @@ export async function startControlPlane(opts: { toolsDir?: string; log?: (s: str
 
   const g = new ProcessGroup('edgesplit-k8s-');
   try {
-    const pki = makePki(g.dir);
+    const host = opts.podReachable ?? '127.0.0.1';
+    const pki = makePki(g.dir, opts.podReachable ? [opts.podReachable] : []);
     const [etcdClient, etcdPeer, apiPort, kcmPort, schedPort, kwokPort] = await Promise.all(
       Array.from({ length: 6 }, () => freePort()));
     const etcdUrl = `http://127.0.0.1:${etcdClient}`;
@@ -175,10 +199,14 @@ export async function startControlPlane(opts: { toolsDir?: string; log?: (s: str
     await g.waitFor('etcd /health', async () => (await fetch(`${etcdUrl}/health`)).ok, 15_000);
     step('etcd ready');
 
-    const server = `https://127.0.0.1:${apiPort}`;
+    const server = `https://${host}:${apiPort}`;
     g.start('kube-apiserver', bin('kube-apiserver'), [
       `--etcd-servers=${etcdUrl}`,
-      '--bind-address=127.0.0.1', `--secure-port=${apiPort}`,
+      `--bind-address=${host}`, `--secure-port=${apiPort}`,
+      ...(opts.podReachable ? [`--advertise-address=${host}`,
+        // Real kubelets register with their InternalIP; logs, exec and port-forward go there with this client cert.
+        '--kubelet-preferred-address-types=InternalIP,Hostname',
+        `--kubelet-client-certificate=${pki.kubeletClientCert}`, `--kubelet-client-key=${pki.kubeletClientKey}`] : []),
       `--tls-cert-file=${pki.serverCert}`, `--tls-private-key-file=${pki.serverKey}`,
       `--client-ca-file=${pki.ca}`,
       '--authorization-mode=Node,RBAC',
@@ -228,7 +256,7 @@ export async function startControlPlane(opts: { toolsDir?: string; log?: (s: str
     g.assertAlive();
     step('controller-manager, scheduler and kwok up');
 
-    return { kubeconfig, server, kubectl, logs: () => g.logs(), stop: () => g.stop() };
+    return { kubeconfig, server, pki, host, kubectl, logs: () => g.logs(), stop: () => g.stop() };
   } catch (e) {
     await g.stop();
     throw e;

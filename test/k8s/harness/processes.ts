@@ -73,6 +73,11 @@ export class ProcessGroup {
     }
   }
 
+  /** PIDs of the processes still running. */
+  pids(): number[] {
+    return this.procs.filter((p) => !p.exit && p.child.pid).map((p) => p.child.pid!);
+  }
+
   logPath(name: string): string {
     return join(this.dir, `${name}.log`);
   }

@@ -7,6 +7,8 @@ export const FIELD_MANAGER = 'edgesplit-planner';
 export const PLAN_CONFIGMAP = 'edgesplit-plan';
 export const GRPC_PORT = 50051;
 export const PLAN_MOUNT = '/etc/edgesplit/plan';
+/** Where the image (Dockerfile, scripts/build-image.sh: WORKDIR /app, models/ copied in) holds the model packages. */
+export const IMAGE_MODELS_DIR = '/app/models';
 export const MANAGED_SELECTOR = 'app.kubernetes.io/name=edgesplit,app.kubernetes.io/managed-by=edgesplit-planner';
 /** Kinds the planner owns; pruning looks only at these. */
 export const OWNED_KINDS = [
@@ -26,7 +28,7 @@ export interface KubeObject {
 export interface DeployOptions {
   namespace: string;
   image: string;
-  /** Where packages live inside the image. */
+  /** Where packages live inside the image (default IMAGE_MODELS_DIR). */
   modelsDir?: string;
   /** Pod settings from the chart (security contexts, resources, node selector, volumes, env). */
   podTemplate?: PodTemplate;
@@ -51,6 +53,8 @@ function withTemplate(pod: Obj, tpl: PodTemplate | undefined): Obj {
   const merged: Obj = {
     ...tc, ...container,
     env: join(container.env, tc.env),
+    // The chart's extra ports (metrics) beside ours (grpc).
+    ports: join(container.ports, ((tc.ports as Obj[] | undefined) ?? []).filter((p) => !(container.ports as Obj[] | undefined)?.some((q) => q.name === p.name))),
     volumeMounts: join(container.volumeMounts, tc.volumeMounts),
     ...(container.resources && tc.resources ? { resources: tc.resources } : {}),
     ...(tc.readinessProbe ? { readinessProbe: tc.readinessProbe } : {}),
@@ -72,12 +76,14 @@ export function deployedPlan(doc: Plan, namespace: string): Plan {
 export function desiredObjects(doc: Plan, opts: DeployOptions): KubeObject[] {
   const ns = opts.namespace;
   const hash = doc.planHash;
-  const modelsDir = opts.modelsDir ?? '/opt/edgesplit/models';
+  const modelsDir = (opts.modelsDir ?? IMAGE_MODELS_DIR).replace(/\/+$/, '');
   const common = {
     'app.kubernetes.io/name': 'edgesplit',
     'app.kubernetes.io/managed-by': FIELD_MANAGER,
     'edgesplit.io/plan': hash,
   };
+  // The chart's pod template names a metrics port when metrics.enabled: the Services expose it for the ServiceMonitor.
+  const metricsPort = ((opts.podTemplate?.spec?.containers?.[0]?.ports as Obj[] | undefined) ?? []).find((p) => p.name === 'metrics');
   const objects: KubeObject[] = [{
     apiVersion: 'v1',
     kind: 'ConfigMap',
@@ -129,7 +135,8 @@ export function desiredObjects(doc: Plan, opts: DeployOptions): KubeObject[] {
       apiVersion: 'v1',
       kind: 'Service',
       metadata: { name: partitionName(i), namespace: ns, labels },
-      spec: { selector, ports: [{ name: 'grpc', port: GRPC_PORT, targetPort: 'grpc', protocol: 'TCP' }] },
+      spec: { selector, ports: [{ name: 'grpc', port: GRPC_PORT, targetPort: 'grpc', protocol: 'TCP' },
+        ...(metricsPort ? [{ name: 'metrics', port: metricsPort.containerPort, targetPort: 'metrics', protocol: 'TCP' }] : [])] },
     });
   }
   if (opts.owner) {

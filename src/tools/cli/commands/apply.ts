@@ -8,7 +8,7 @@ import { clusterFromNodes } from '../../../roles/planner/cluster/from-nodes.ts';
 import { plan } from '../../../roles/planner/core/search.ts';
 import type { Objective } from '../../../roles/planner/core/types.ts';
 import { KubeClusterApi } from '../../../roles/planner/k8s/kube-cluster-api.ts';
-import { desiredObjects } from '../../../roles/planner/k8s/objects.ts';
+import { desiredObjects, IMAGE_MODELS_DIR } from '../../../roles/planner/k8s/objects.ts';
 import { reconcile } from '../../../roles/planner/k8s/reconcile.ts';
 import { toPlan } from '../../../roles/planner/to-plan.ts';
 import { parsePlan, type Plan } from '../../../runtime/plan.ts';
@@ -24,6 +24,7 @@ export const spec = {
     ...CLUSTER_SETTINGS,
     namespace: { flag: 'namespace', arg: 'NS', description: 'where the partitions are deployed', default: 'default' },
     image: { flag: 'image', arg: 'IMAGE', description: 'container image of the partitions', default: 'ghcr.io/edgesplit/edgesplit:0.1.0' },
+    modelsDir: { flag: 'models-dir', arg: 'DIR', description: 'where the packages are inside the image (an absolute path)', default: IMAGE_MODELS_DIR },
     ...OBJECTIVE_SETTINGS,
     dryRun: { flag: 'dry-run', kind: 'switch', description: 'print the objects (a v1 List) instead of applying them' },
   },
@@ -36,6 +37,7 @@ const schema = z.object({
   kubeconfig: z.string().optional(),
   namespace: z.string().min(1),
   image: z.string().min(1),
+  modelsDir: z.string().regex(/^\//, 'must be an absolute path inside the image'),
   catalog: z.string().optional(),
   accuracyFloor: z.string().optional(),
   sloMs: z.string().optional(),
@@ -66,7 +68,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
 
 async function applyPlan(values: z.infer<typeof schema>, objective: Objective, io: Io): Promise<number> {
   try {
-    const deploy = { namespace: values.namespace, image: values.image };
+    const deploy = { namespace: values.namespace, image: values.image, modelsDir: values.modelsDir };
     let doc: Plan;
     let api: KubeClusterApi | undefined;
     const kube = async () => (api ??= await KubeClusterApi.create({ kubeconfig: values.kubeconfig }));
