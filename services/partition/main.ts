@@ -49,7 +49,6 @@ export async function servePartition(argv: string[]): Promise<void> {
     throw err;
   }
   srv.ready();
-  transport.connect(cfg.index);
   const d = runner.describe();
   log({ level: 'info', msg: 'ready', package: d.package, policyId: d.policyId, index: cfg.index, partitions: P,
     host: cfg.host, port, address: `${cfg.host}:${port}`, gflops: d.gflops, perCallOverheadMs: d.perCallOverheadMs,
