@@ -37,18 +37,6 @@ export class GrpcTransport implements PeerTransport {
     this.setPeers(peers);
   }
 
-  /**
-   * Connects to every peer but `self` now, in the background, retrying (reconnect backoff) until `timeoutMs`: the
-   * first request's pushes then find a connection instead of paying name lookup, TCP and HTTP/2 setup inside its
-   * peer-wait budget. Seen on real nodes: right after an install the first answers were degraded (a push missed).
-   */
-  connect(self: number, timeoutMs = 60_000): void {
-    const deadline = Date.now() + timeoutMs;
-    this.peers.forEach((_, i) => {
-      if (i !== self) this.client(i).waitForReady(deadline, () => {});
-    });
-  }
-
   /** Replaces the peer addresses (partition order), closing clients whose address changed. */
   setPeers(peers: readonly string[]): void {
     peers.forEach((addr, i) => {

@@ -35,8 +35,6 @@ export async function servePartition(argv: string[]): Promise<void> {
         throw err;
       }
       srv.ready();
-      // Open the peer channels now, so the first requests after a start do not pay name lookup and connection setup.
-      transport.connect(cfg.index);
       const d = runner.describe();
       return {
         port,
