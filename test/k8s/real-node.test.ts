@@ -280,7 +280,9 @@ describe('the chart on real nodes (kubelet + containerd, the image from scripts/
         }, 120_000);
         recordStartTimes('scaled back', [back]);
         const readyAt = Date.now();
-        await waitFor('full answers again', async () => load.lastFull > readyAt, 30_000,
+        // The router's health probe closes the partition's circuit within seconds on a quiet machine; a busy one (a CI
+        // run measured quarter-core devices several times slower) needs longer.
+        await waitFor('full answers again', async () => load.lastFull > readyAt, 120_000,
           () => `ok ${load.ok}, degraded ${load.degraded}, failed ${load.failed.length}; last answers:\n${load.recent.join('\n')}`);
         assert.ok(load.degraded >= degradedAt);
       } finally {

@@ -126,7 +126,7 @@ export function loadConfig(argv: string[], env: Env = process.env): RouterConfig
         follows: { package: c.package === undefined, partitions: c.partitions === undefined, modelsDir: c.modelsDir },
         ...(c.package !== undefined ? { packageRef: c.package } : {}), ...(c.partitions !== undefined ? { partitionsGiven: c.partitions } : {}),
       };
-      throw new PlanNotReadyError(c.plan, (e as Error).message.split('\n')[0], server);
+      throw new PlanNotReadyError(c.plan, (e as Error).message.split('\n')[0].replace(/^--plan: /, ''), server);
     }
   }
   const packageRef = c.package ?? (plan ? join(c.modelsDir, plan.packagePath) : undefined);

@@ -49,7 +49,7 @@ export const spec = {
 at 4x width and at 3x96x96 input (both with random weights), on 4 network namespaces with tbf-shaped links and a
 cgroup CPU quota each (scripts/edge-emulator.sh). Prints a table; --json prints {"rows":[...]} as the last line.`,
   settings: {
-    quick: { flag: 'quick', kind: 'switch', description: 'fewer requests, one searched policy, bandwidths 10,1000 unless given (< 5 minutes)' },
+    quick: { flag: 'quick', kind: 'switch', description: 'fewer requests, one searched policy, no one-device reference, bandwidths 10,1000 unless given (< 5 minutes)' },
     json: { flag: 'json', kind: 'switch', description: 'print {"rows":[...]} as the last line of stdout' },
     bandwidths: { flag: 'bandwidths', arg: 'MBPS,...', description: 'link speeds in Mbit/s (default: 10,100,1000; 10,1000 with --quick)' },
     cpu: { flag: 'cpu', arg: 'SHARE', description: "each device's share of a core, 0.05..1", default: '0.25' },
