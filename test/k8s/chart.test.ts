@@ -22,6 +22,7 @@ import {
 } from './harness/control-plane.ts';
 import { toolPath } from './harness/processes.ts';
 import { planHash, type Plan } from '../../src/runtime/plan.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { skipBecause } from '../skip.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -62,20 +63,6 @@ function containerEnv(objs: Obj[], deployment: string): Record<string, string> {
   return Object.fromEntries(d.spec.template.spec.containers[0].env.filter((e: any) => 'value' in e).map((e: any) => [e.name, e.value]));
 }
 
-async function waitFor<T>(what: string, f: () => Promise<T | undefined | false>, timeoutMs = 60_000, detail = () => ''): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await f();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}\n${detail()}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 
 const haveHelm = existsSync(HELM);
 

@@ -20,6 +20,7 @@ import { OipClient } from '../../src/tools/cli/oip-client.ts';
 import { loadPackage, resolvePackageDir } from '../../src/runtime/manifest.ts';
 import { loadSample } from '../../src/runtime/sample.ts';
 import { logitTolerance } from '../claims.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { tritonPython } from '../e2e/tools.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -46,20 +47,6 @@ function helm(args: string[], kubeconfig: string): Promise<{ code: number; stdou
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function waitFor<T>(what: string, f: () => Promise<T | undefined | false>, timeoutMs: number, detail = () => ''): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await f();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}\n${detail()}`);
-    await sleep(500);
-  }
-}
 
 interface Load {
   ok: number;
