@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { PackageError } from './errors.ts';
 import { repoPath } from './paths.ts';
+import { unitSegments } from './policy.ts';
 
 const shape3 = z.array(z.number().int().positive()).length(3);
 const precision = z.enum(['fp32', 'fp16', 'uint8']);
@@ -31,6 +32,10 @@ export const manifestSchema = z.object({
     reductionVsBaseline: z.number(), baselineBytes: z.number().optional(), sampleAccuracy: z.number().optional() })
     .passthrough(),
   training: z.record(z.string(), z.unknown()),
+  // Fused segments (training/edgesplit_train/fuse.py): one ONNX model per run of units between exchange points.
+  onnx: z.object({ fused: z.array(z.object({ first: z.number().int().nonnegative(), last: z.number().int().nonnegative(),
+    file: z.string().regex(/^[\w.-]+(\/[\w.-]+)*\.onnx$/, 'a relative path to a .onnx file').refine((f) => !f.split('/').includes('..'), 'no ..') }))
+    .optional() }).passthrough().optional(),
 }).passthrough();
 
 export type Manifest = z.infer<typeof manifestSchema>;
@@ -40,6 +45,8 @@ export interface ModelPackage {
   manifest: Manifest;
   stemPath(partition: number): string;
   blockPath(partition: number, block: number): string;
+  /** A fused segment's model (manifest onnx.fused[].file, relative to the partition's directory). */
+  fusedPath(partition: number, file: string): string;
   headPath(): string;
   testVectorsPath(): string;
 }
@@ -84,11 +91,18 @@ export function loadPackage(dir: string): ModelPackage {
   if (m.head.inFeatures !== m.blocks[m.blocks.length - 1].outShape[0] * P) {
     throw new PackageError(`package ${dir}: manifest head.inFeatures does not match the last block x partitions`);
   }
+  const segments = unitSegments(m);
+  (m.onnx?.fused ?? []).forEach((f, j) => {
+    if (!segments.some((s) => s.first === f.first && s.last === f.last && f.first < f.last)) {
+      throw new PackageError(`package ${dir}: manifest onnx.fused.${j} (units ${f.first}..${f.last}) is not a run of units between this policy's exchange points (${segments.map((s) => `${s.first}..${s.last}`).join(', ')})`);
+    }
+  });
   const pkg: ModelPackage = {
     dir,
     manifest: m,
     stemPath: (i) => join(dir, `p${i}`, 'stem.onnx'),
     blockPath: (i, b) => join(dir, `p${i}`, `block${b}.onnx`),
+    fusedPath: (i, f) => join(dir, `p${i}`, f),
     headPath: () => join(dir, 'head.onnx'),
     testVectorsPath: () => join(dir, 'testvectors.json'),
   };
@@ -96,11 +110,12 @@ export function loadPackage(dir: string): ModelPackage {
 }
 
 /** Checks that one partition's unit files are present (a partition loads only its own). */
-export function checkPartitionFiles(pkg: ModelPackage, partition: number): void {
+export function checkPartitionFiles(pkg: ModelPackage, partition: number, opts: { fused?: boolean } = {}): void {
   if (partition < 0 || partition >= pkg.manifest.partitions) {
     throw new PackageError(`partition index ${partition} is outside 0..${pkg.manifest.partitions - 1}`);
   }
-  const files = [pkg.stemPath(partition), ...pkg.manifest.blocks.map((b) => pkg.blockPath(partition, b.index))];
+  const files = [pkg.stemPath(partition), ...pkg.manifest.blocks.map((b) => pkg.blockPath(partition, b.index)),
+    ...(opts.fused ? (pkg.manifest.onnx?.fused ?? []).map((f) => pkg.fusedPath(partition, f.file)) : [])];
   for (const f of files) if (!existsSync(f)) throw new PackageError(`package ${pkg.dir}: unit ${f} is missing`);
 }
 

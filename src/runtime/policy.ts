@@ -49,3 +49,31 @@ export function pointBytesPerImage(p: Pick<ActivePoint, 'k' | 'height' | 'width'
 export function exchangedBytesPerImage(m: PolicyView): number {
   return activePoints(m).reduce((s, p) => s + m.partitions * pointBytesPerImage(p), 0);
 }
+
+/** A run of consecutive units [first, last] (unit 0 is the stem, unit u is block u-1) one ONNX session can execute. */
+export interface UnitSegment {
+  first: number;
+  last: number;
+}
+
+/**
+ * The runs of units a partition can execute without looking at an output in between: a run ends after the block
+ * of an active point (part of its output is sent), after the next block (the received slice is merged into its
+ * output), and at the last unit. training/edgesplit_train/policy.py unit_segments is the same in Python.
+ */
+export function unitSegments(m: PolicyView & { blocks: readonly unknown[] }): UnitSegment[] {
+  const cut = new Set(activePoints(m).flatMap((p) => [p.afterBlock + 1, p.afterBlock + 2]));
+  const n = m.blocks.length + 1;
+  const out: UnitSegment[] = [];
+  let first = 0;
+  for (let u = 0; u < n; u++) {
+    if (cut.has(u) || u === n - 1) {
+      out.push({ first, last: u });
+      first = u + 1;
+    }
+  }
+  return out;
+}
+
+/** 'stem' for unit 0, 'block<b>' for unit b+1. */
+export const unitName = (u: number): string => (u === 0 ? 'stem' : `block${u - 1}`);

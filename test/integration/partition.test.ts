@@ -13,7 +13,7 @@ import type { RunResponse__Output } from '../../src/runtime/generated/edgesplit/
 import { bindAsync } from '../../src/runtime/grpc-server.ts';
 import { HeadEngine } from '../../src/runtime/head.ts';
 import { loadCatalog, loadPackage, resolvePackageDir, type ModelPackage } from '../../src/runtime/manifest.ts';
-import { activePoints, receiveFrom } from '../../src/runtime/policy.ts';
+import { activePoints, receiveFrom, unitSegments } from '../../src/runtime/policy.ts';
 import { partitionProto } from '../../src/runtime/proto.ts';
 import { loadTestVectors } from '../../src/runtime/sample.ts';
 import { GrpcTransport } from '../../src/roles/partition/grpc-transport.ts';
@@ -34,13 +34,15 @@ interface Cluster {
 }
 
 /** P partition servers on 127.0.0.1:0 wired to each other once every port is known. */
-async function startCluster(name: string, opts: { measure?: boolean; maxInFlight?: number; earlyPushTtlMs?: number } = {}):
+async function startCluster(name: string, opts: { measure?: boolean; maxInFlight?: number; earlyPushTtlMs?: number;
+  fuseUnits?: boolean } = {}):
   Promise<Cluster> {
   const pkg = loadPackage(resolvePackageDir(name));
   const P = pkg.manifest.partitions;
   const transports = Array.from({ length: P }, () => new GrpcTransport([], { maxMessageBytes: MAX_MESSAGE }));
   const runners = await Promise.all(transports.map((transport, index) => PartitionRunner.create({ pkg, index, transport,
-    measure: opts.measure ?? false, maxInFlight: opts.maxInFlight, earlyPushTtlMs: opts.earlyPushTtlMs })));
+    measure: opts.measure ?? false, maxInFlight: opts.maxInFlight, earlyPushTtlMs: opts.earlyPushTtlMs,
+    fuseUnits: opts.fuseUnits })));
   const addresses: string[] = [];
   const servers = runners.map((runner) => createServer({ runner, peers: () => addresses, defaultTimeoutMs: 10_000,
     maxMessageBytes: MAX_MESSAGE }));
@@ -89,12 +91,15 @@ describe('partition service over gRPC', function () {
   this.timeout(120_000);
 
   describe('parity with the test vectors for every shipped package', () => {
-    for (const entry of loadCatalog().packages) {
-      it(`should serve ${entry.name} (P=${entry.partitions}) with the test vectors' logits and the manifest's bytes`, async () => {
-        const cl = await startCluster(entry.name);
+    for (const entry of loadCatalog().packages) for (const fuseUnits of [true, false]) {
+      it(`should serve ${entry.name} (P=${entry.partitions}, ${fuseUnits ? 'fused runs of units' : 'unit by unit'}) with the test vectors' logits and the manifest's bytes`, async () => {
+        const cl = await startCluster(entry.name, { fuseUnits });
         try {
           const { pkg, clients } = cl;
           const P = pkg.manifest.partitions;
+          // Shipped packages carry every run of two or more units fused (training/edgesplit_train/fuse.py).
+          const sessions = fuseUnits ? unitSegments(pkg.manifest).length : 1 + pkg.manifest.blocks.length;
+          for (const r of cl.runners) assert.equal(r.describe().calls.length, sessions);
           const tv = loadTestVectors(pkg);
           const n = tv.count;
           const res = await Promise.all(clients.map((c) => run(c, { requestId: 'parity', package: pkg.manifest.name,

@@ -82,6 +82,16 @@ describe('planner latency model', () => {
     });
   });
 
+  it('should charge the per-call overhead once per session when units run fused', () => {
+    // stem+block0+block1 as one session (0.25 once), block2 alone (0.25): 1+2+2+2 + 2 * 0.25, the head 1 + 0.25.
+    const fused = syntheticPackage({ partitions: 1, unitCalls: [1, 0, 0, 1] });
+    const c: Cluster = { nodes: [node('a', { perCallOverheadMs: 0.25 })], sharedMedium: false, router: { kind: 'node', node: 'a' } };
+    assert.deepEqual(rounded(predictLatency(fused, c, [0])), {
+      latencyMs: 8.75, computeMs: 8.75, transferMs: 0, exchangedBytes: 0,
+      criticalPath: ['p0 stem@a 0-1.25', 'p0 block0@a 1.25-3.25', 'p0 block1@a 3.25-5.25', 'p0 block2@a 5.25-7.5', 'head@a 7.5-8.75'],
+    });
+  });
+
   it('should add the service CPU: per request, per message and per MB, on sender and receiver', () => {
     // Router: request 0.3, 0.1 per message (its Run call to each partition and each reply). a, b: 0.5 per push
     // + 400 ms/MB at both ends of every message (image 0.05, push 0.5, features 0.1); per request (their Run call)

@@ -105,3 +105,20 @@ def random_policy(rng: random.Random, n_points: int, partitions: int, p_off: flo
 def to_json(policy: Policy) -> List[dict]:
     # shift 0 means no exchange; its fraction and precision are kept at neutral valid values.
     return [{"shift": p.shift, "fraction": p.fraction, "precision": p.precision} for p in policy]
+
+
+def unit_segments(n_blocks: int, active_after_blocks: Sequence[int]) -> List[Tuple[int, int]]:
+    """The runs of consecutive units a partition can execute as one ONNX session: unit 0 is the stem, unit u the
+    block u-1. A run ends where the partition must see an output: after block b of an active point (it sends
+    part of it) and after block b+1 (it merges what it received into that output), and at the last unit.
+    src/runtime/policy.ts unitSegments is the same in TypeScript."""
+    cut = set()
+    for b in active_after_blocks:
+        cut.update((b + 1, b + 2))
+    n = n_blocks + 1
+    segs, start = [], 0
+    for u in range(n):
+        if u in cut or u == n - 1:
+            segs.append((start, u))
+            start = u + 1
+    return segs

@@ -20,6 +20,12 @@ def test_should_run_quick_pipeline_and_export_matching_onnx(tmp_path):
         par = man["metrics"]["onnxParity"]
         fp32_only = all(p["shift"] == 0 or p["precision"] == "fp32" for p in man["policy"]["points"])
         assert par["maxAbsDiffLogits"] <= (1e-4 if fp32_only else 1e-3), (e["name"], par)
+        fused = man["metrics"]["onnxParityFused"]  # the same check through the fused runs of units
+        assert fused["maxAbsDiffLogits"] <= (1e-4 if fp32_only else 1e-3), (e["name"], fused)
+        for seg in man["onnx"]["fused"]:
+            assert seg["first"] < seg["last"] and (models / e["path"] / "p0" / seg["file"]).is_file()
+        if man["partitions"] == 1:
+            assert man["onnx"]["fused"] == [{"first": 0, "last": 9, "file": "fused/stem-block8.onnx"}]
         for i in range(man["partitions"]):
             assert (models / e["path"] / ("p%d" % i) / "stem.onnx").is_file()
         assert man["training"]["commit"] and man["training"]["command"].startswith("python3 training/pipeline.py")

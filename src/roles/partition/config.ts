@@ -13,6 +13,7 @@ export const SETTINGS = roleSettings({
   host: { flag: 'host', arg: 'HOST', description: 'address to listen on', default: '127.0.0.1' },
   peers: { flag: 'peers', arg: 'HOST:PORT,...', description: "every partition's address in partition order (its own entry is ignored); from --plan when absent" },
   intraOpThreads: { flag: 'intra-op-threads', arg: 'N', description: 'ONNX Runtime intra-op threads, 1..64', default: '1' },
+  fuseUnits: { flag: 'fuse-units', kind: 'optional', arg: 'BOOL', description: "run the package's fused segments, one ONNX session per run of units between exchange points (false: one per unit)", default: 'true' },
   maxInFlight: { flag: 'max-in-flight', arg: 'N', description: 'requests admitted at once, 1..10000', default: '64' },
   maxBatch: { flag: 'max-batch', arg: 'N', description: 'largest batch, 1..4096', default: '64' },
   maxMessageBytes: { flag: 'max-message-bytes', arg: 'BYTES', description: 'gRPC message limit', default: String(DEFAULT_MAX_MESSAGE_BYTES) },
@@ -38,6 +39,8 @@ export const configSchema = z.object({
   peers: z.string().default('').transform((s) => s.split(',').map((p) => p.trim()).filter((p) => p.length > 0))
     .pipe(z.array(z.string().regex(/^[^\s]+:\d{1,5}$/, 'expected host:port'))),
   intraOpThreads: int(1, 64),
+  /** One ONNX session per run of units between exchange points, where the package ships them (manifest onnx.fused). */
+  fuseUnits: z.string().transform(boolText),
   maxInFlight: int(1, 10_000),
   maxBatch: int(1, 4096),
   maxMessageBytes: int(1024, 2 ** 31 - 1),

@@ -20,7 +20,7 @@ export async function servePartition(argv: string[]): Promise<void> {
     async start({ telemetry }) {
       const transport = new GrpcTransport(cfg.peers, { maxMessageBytes: cfg.maxMessageBytes, tls,
         unary: cfg.pushCalls === 'unary' });
-      const runner = await PartitionRunner.create({ pkg, index: cfg.index, transport, intraOpThreads: cfg.intraOpThreads,
+      const runner = await PartitionRunner.create({ pkg, index: cfg.index, transport, intraOpThreads: cfg.intraOpThreads, fuseUnits: cfg.fuseUnits,
         maxInFlight: cfg.maxInFlight, maxBatch: cfg.maxBatch, earlyPushTtlMs: cfg.earlyPushTtlMs, measure: cfg.measure,
         observer: partitionObserver(cfg.index, { unitSpans: telemetry.config.unitSpans === true }),
         onPushError: (err, to, point) => log.warn({ to, point, error: errorText(err) }, 'push failed') });

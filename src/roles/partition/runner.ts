@@ -1,8 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import { encode, wireBytes, type Precision } from '../../runtime/codec.ts';
 import { DeadlineExceededError, InvalidArgumentError, UnavailableError } from '../../runtime/errors.ts';
-import { checkPartitionFiles, type ModelPackage } from '../../runtime/manifest.ts';
-import { createUnit, type OrtUnit, type RunOutput } from '../../runtime/ort.ts';
+import type { ModelPackage } from '../../runtime/manifest.ts';
+import type { OrtUnit, RunOutput } from '../../runtime/ort.ts';
+import { loadChain, releaseChain, type ChainStep } from '../../runtime/unit-chain.ts';
 import { NO_OBSERVER, type RunObserver } from '../../runtime/telemetry/observer.ts';
 import { CancelledError } from '../../runtime/errors.ts';
 import { checkPush, firstChannels, globalAvgPool, mergeInto, partitionPlan, type PointPlan } from './plan.ts';
@@ -56,6 +57,8 @@ export interface RunnerDescription {
   package: string;
   policyId: string;
   units: UnitDescription[];
+  /** onnxruntime sessions run per request: one per unit, or one per fused run of units. */
+  calls: string[];
   gflops: number;
   perCallOverheadMs: number;
 }
@@ -65,6 +68,8 @@ export interface RunnerOptions {
   index: number;
   transport: PeerTransport;
   intraOpThreads?: number;
+  /** Run the package's fused segments, one session per run of units between exchange points (default true). */
+  fuseUnits?: boolean;
   maxInFlight?: number;
   maxBatch?: number;
   earlyPushTtlMs?: number;
@@ -99,8 +104,7 @@ export class PartitionRunner {
   private perCallOverheadMs = 0;
   private readonly obs: RunObserver;
 
-  private constructor(private readonly opts: RunnerOptions, private readonly stem: OrtUnit,
-    private readonly blocks: OrtUnit[]) {
+  private constructor(private readonly opts: RunnerOptions, private readonly steps: ChainStep[]) {
     const m = opts.pkg.manifest;
     this.maxBatch = opts.maxBatch ?? 64;
     this.unitBatch = Math.max(1, opts.unitBatch ?? 16);
@@ -118,17 +122,8 @@ export class PartitionRunner {
 
   static async create(opts: RunnerOptions): Promise<PartitionRunner> {
     const { pkg, index } = opts;
-    checkPartitionFiles(pkg, index);
-    const so = { intraOpThreads: opts.intraOpThreads ?? 1 };
-    const units: OrtUnit[] = [];
-    try {
-      units.push(await createUnit(pkg.stemPath(index), 'stem', so));
-      for (const b of pkg.manifest.blocks) units.push(await createUnit(pkg.blockPath(index, b.index), `block${b.index}`, so));
-    } catch (err) {
-      await Promise.all(units.map((u) => u.release()));
-      throw err;
-    }
-    const runner = new PartitionRunner(opts, units[0], units.slice(1));
+    const steps = await loadChain(pkg, index, { intraOpThreads: opts.intraOpThreads ?? 1, fuse: opts.fuseUnits });
+    const runner = new PartitionRunner(opts, steps);
     if (opts.measure !== false) await runner.measure();
     return runner;
   }
@@ -175,16 +170,18 @@ export class PartitionRunner {
     const t0 = performance.now();
     try {
       const pixels = pixelsToUnitInput(images, n, input);
-      let x = await this.obs.unit(this.stem.name, n, () => this.step(this.stem, pixels, unitShape(input, n), ctx));
+      let x: RunOutput = { data: pixels, dims: unitShape(input, n) };
       let pending: PointPlan | undefined;
-      for (let b = 0; b < this.blocks.length; b++) {
+      for (const s of this.steps) {
         const input = x;
-        x = await this.obs.unit(this.blocks[b].name, n, () => this.step(this.blocks[b], input.data, input.dims, ctx));
+        x = await this.obs.unit(s.name, n, () => this.step(s.unit, input.data, input.dims, ctx));
+        // Segments end where an output is needed (unitSegments), so a pending merge lands on the block after
+        // the sending one, as unit by unit.
         if (pending) {
           await this.merge(slots, pending, x, missing, ctx, received, missedPoints);
           pending = undefined;
         }
-        const p = this.plan.get(b);
+        const p = this.plan.get(s.last - 1);
         if (p) {
           // Never rejects: a failed push costs the peer its merge and is reported through onPushError.
           if (!missing.has(p.sendTo)) void this.send(p, x, n, ctx, sent);
@@ -299,7 +296,7 @@ export class PartitionRunner {
       ...m.blocks.map((b) => ({ name: `block${b.index}`, inShape: [...b.inShape], outShape: [...b.outShape], flops: b.flops })),
     ];
     return { index: this.opts.index, partitions: m.partitions, package: m.name, policyId: m.policy.id, units,
-      gflops: this.gflops, perCallOverheadMs: this.perCallOverheadMs };
+      calls: this.steps.map((s) => s.name), gflops: this.gflops, perCallOverheadMs: this.perCallOverheadMs };
   }
 
   /** Resolves when no request is in flight, or after `timeoutMs`. */
@@ -320,13 +317,13 @@ export class PartitionRunner {
       this.sweeper = undefined;
       await this.drain(5000);
       this.table.clearEarly();
-      await Promise.all([this.stem, ...this.blocks].map((u) => u.release()));
+      await releaseChain(this.steps);
     })();
     return this.shutdownPromise;
   }
 
   /**
-   * Times the partition's own units at batch 1 and batch B: t(n) = U * overhead + n * flops / G.
+   * Times the partition's own sessions at batch 1 and batch B: t(n) = U * overhead + n * flops / G (U sessions).
    * GFLOPS is the batch-B throughput; the per-call overhead is what batch 1 costs beyond it.
    */
   private async measure(): Promise<void> {
@@ -338,8 +335,8 @@ export class PartitionRunner {
       const px = new Float32Array(n * input.pixels);
       for (let i = 0; i < px.length; i++) px[i] = (i * 37) % 256;
       const t = performance.now();
-      let x = await this.stem.run(px, unitShape(input, n));
-      for (const u of this.blocks) x = await u.run(x.data, x.dims);
+      let x: RunOutput = { data: px, dims: unitShape(input, n) };
+      for (const s of this.steps) x = await s.unit.run(x.data, x.dims);
       return performance.now() - t;
     };
     await chain(1);
@@ -348,7 +345,7 @@ export class PartitionRunner {
     let tB = Infinity;
     for (let r = 0; r < 3; r++) t1 = Math.min(t1, await chain(1));
     for (let r = 0; r < 2; r++) tB = Math.min(tB, await chain(B));
-    const U = 1 + this.blocks.length;
+    const U = this.steps.length;
     this.gflops = (flopsPerImage * B) / (tB / 1000) / 1e9;
     this.perCallOverheadMs = Math.max(0, (B * t1 - tB) / ((B - 1) * U));
   }

@@ -1,10 +1,12 @@
-// Measures one device's compute inside its CPU quota: runs partition 0's units of each given package
-// (stem, then every block, batch 1, one intra-op thread, as a partition service does) for a bounded
-// number of passes and fits  unit time = flops / GFLOPS + per-call overhead  by least squares.
+// Measures one device's compute inside its CPU quota: runs partition 0's sessions of each given package
+// (its fused runs of units where the package ships them, else unit by unit; batch 1, one intra-op thread, as a
+// partition service does) for a bounded number of passes and fits  pass time = flops / GFLOPS + sessions x
+// per-call overhead  by least squares.
 // Prints one JSON line: {gflops, perCallOverheadMs, passes: {package: medianPassMs}, units}.
 // Run it inside the device: scripts/edge-emulator.sh exec dev0 -- node dist/src/tools/bench/measure-device.js
 import { loadPackage, resolvePackageDir } from '../../runtime/manifest.ts';
-import { createUnit } from '../../runtime/ort.ts';
+import { unitShape, imageInputOf } from '../../runtime/image-input.ts';
+import { loadChain, releaseChain } from '../../runtime/unit-chain.ts';
 import { median } from '../../runtime/stats.ts';
 import { fitLine, fitPasses } from './fit.ts';
 import { z } from 'zod';
@@ -29,10 +31,10 @@ const deadline = performance.now() + maxSeconds * 1000;
 for (const name of pkgs) {
   const pkg = loadPackage(resolvePackageDir(name));
   const m = pkg.manifest;
-  const units = [await createUnit(pkg.stemPath(0), 'stem'),
-    ...await Promise.all(m.blocks.map((b) => createUnit(pkg.blockPath(0, b.index), `block${b.index}`)))];
-  const flops = [m.stem.flops, ...m.blocks.map((b) => b.flops)];
-  const inShapes = [[1, ...m.input.shape], ...m.blocks.map((b) => [1, ...b.inShape])];
+  const steps = await loadChain(pkg, 0);
+  const units = steps.map((s) => s.unit);
+  const flops = steps.map((s) => s.flops);
+  const inShapes = steps.map((s) => (s.first === 0 ? unitShape(imageInputOf(m.input), 1) : [1, ...m.blocks[s.first - 1].inShape]));
   const inputs = inShapes.map((s) => new Float32Array(s.reduce((a, b) => a * b, 1)).fill(0.5));
   const times: number[][] = units.map(() => []);
   const passMs: number[] = [];
@@ -50,7 +52,7 @@ for (const name of pkgs) {
   for (let u = 0; u < units.length; u++) if (times[u].length) points.push({ flops: flops[u], ms: median(times[u]) });
   passes[m.name] = passMs.length ? median(passMs) : NaN;
   if (passMs.length) pkgRows.push({ flops: flops.reduce((x, y) => x + y, 0), units: units.length, ms: median(passMs) });
-  await Promise.all(units.map((u) => u.release()));
+  await releaseChain(steps);
 }
 // Fit on whole passes (what a partition does per request):  passMs = flops / G + units * c.
 const { gflops, perCallOverheadMs: c } = fitPasses(pkgRows);

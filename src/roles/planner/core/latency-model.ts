@@ -101,12 +101,12 @@ export function predictLatency(pkg: PackageModel, cluster: Cluster, assignment: 
     const arrived = transfer(from, to, bytes, sent, label);
     return cpu(to, messageMs(to, bytes, to === ROUTER || from !== ROUTER) + receiverMs, arrived, `${label} receive`);
   };
-  const compute = (loc: number, flops: number, deps: number[], label: string): number => {
+  const compute = (loc: number, flops: number, deps: number[], label: string, calls = 1): number => {
     const spec = link(loc);
     return add({
       kind: 'compute', label: `${label}@${nameOf(loc)}`, deps,
       resource: loc === ROUTER ? routerResource : loc,
-      occupancyMs: flops / (spec.gflops * 1e6) + spec.perCallOverheadMs, tailMs: 0,
+      occupancyMs: flops / (spec.gflops * 1e6) + calls * spec.perCallOverheadMs, tailMs: 0,
     });
   };
 
@@ -123,7 +123,8 @@ export function predictLatency(pkg: PackageModel, cluster: Cluster, assignment: 
   for (let u = 0; u < unitFlops.length; u++) {
     for (let i = 0; i < P; i++) {
       const deps = u === 0 ? input[i] : out[i][u - 1];
-      out[i][u] = [compute(assignment[i], unitFlops[u], deps, `p${i} ${unitName(u)}`), ...(arrivals[i][u] ?? [])];
+      out[i][u] = [compute(assignment[i], unitFlops[u], deps, `p${i} ${unitName(u)}`, pkg.unitCalls?.[u] ?? 1),
+        ...(arrivals[i][u] ?? [])];
     }
     // Pushes of the point after this unit's block go out now (before the next block), merged after the next one.
     for (const x of pkg.exchanges) {

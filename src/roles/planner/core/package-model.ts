@@ -1,4 +1,4 @@
-import { activePoints, pointBytesPerImage } from '../../../runtime/policy.ts';
+import { activePoints, pointBytesPerImage, unitSegments } from '../../../runtime/policy.ts';
 import type { Exchange, PackageModel, Precision } from './types.ts';
 
 /** The parts of a package manifest the planner reads. */
@@ -13,6 +13,8 @@ export interface ManifestView {
   metrics: { testAccuracy: number };
   /** [C,H,W]: the image each partition receives is C*H*W uint8 bytes. */
   input: { shape: readonly number[] };
+  /** Fused runs of units the package ships (a partition runs each as one session). */
+  onnx?: { fused?: readonly { first: number; last: number }[] };
 }
 
 /** Bytes of one uint8 image of the manifest's input shape [C,H,W]. */
@@ -33,6 +35,7 @@ export function packageModel(m: ManifestView, path = m.name): PackageModel {
     accuracy: m.metrics.testAccuracy,
     stemFlops: m.stem.flops,
     blockFlops: m.blocks.map((b) => b.flops),
+    unitCalls: unitCalls(m),
     headFlops: m.head.flops,
     exchanges,
     imageBytes: imageBytes(m.input),
@@ -40,4 +43,15 @@ export function packageModel(m: ManifestView, path = m.name): PackageModel {
     paramBytes: m.stem.paramBytes + m.blocks.reduce((s, b) => s + b.paramBytes, 0),
     exchangedBytes: exchanges.reduce((s, x) => s + P * x.bytes, 0),
   };
+}
+
+/** 1 where a partition starts an onnxruntime call, per unit: every unit, except inside the fused runs it ships. */
+export function unitCalls(m: ManifestView): number[] {
+  const calls = new Array<number>(m.blocks.length + 1).fill(1);
+  const shipped = new Set((m.onnx?.fused ?? []).map((f) => `${f.first}..${f.last}`));
+  for (const s of unitSegments(m)) {
+    if (!shipped.has(`${s.first}..${s.last}`)) continue;
+    for (let u = s.first + 1; u <= s.last; u++) calls[u] = 0;
+  }
+  return calls;
 }

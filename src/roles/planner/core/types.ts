@@ -70,6 +70,11 @@ export interface PackageModel {
   stemFlops: number;
   /** FLOPs of each block of one partition, in block order. */
   blockFlops: number[];
+  /**
+   * onnxruntime calls that start at each unit (stem first, then the blocks): 1 where a session starts, 0 inside a
+   * fused run of units. Absent: one call per unit.
+   */
+  unitCalls?: number[];
   headFlops: number;
   exchanges: Exchange[];
   /** Image bytes the router sends to each partition. */

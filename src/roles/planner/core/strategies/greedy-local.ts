@@ -65,7 +65,7 @@ export class GreedyLocalSearch implements SearchStrategy {
   /** Candidate nodes, best all-rounder first. */
   pool(pkg: PackageModel, cluster: Cluster, capacity: number[]): number[] {
     const nodes = cluster.nodes;
-    const units = 1 + pkg.blockFlops.length;
+    const units = pkg.unitCalls?.reduce((s, c) => s + c, 0) ?? 1 + pkg.blockFlops.length;
     const flops = pkg.stemFlops + pkg.blockFlops.reduce((s, f) => s + f, 0);
     const perImageBytes = pkg.imageBytes + pkg.featureBytes + pkg.exchanges.reduce((s, x) => s + 2 * x.bytes, 0);
     const messages = 2 + 2 * pkg.exchanges.length;
