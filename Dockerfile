@@ -5,10 +5,12 @@
 #   docker buildx build --platform linux/amd64,linux/arm64 -t REGISTRY/edgesplit:0.1.0 --push .
 #
 # Without a Docker engine, scripts/build-image.sh builds the same layout (Debian
-# bookworm + node 20 + production node_modules + models) as an OCI archive.
+# bookworm + node 24 + production node_modules + models) as an OCI archive.
+# Node 24 LTS: the same major as scripts/build-image.sh ships (its pinned
+# binary: scripts/node-runtime.sh) and CI tests on (package.json engines).
 # See docs/deploy.md.
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 # ---- stage 1: production dependencies only -------------------------------------
 FROM ${NODE_IMAGE} AS deps

@@ -7,6 +7,14 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+// The image ships Node 24 and CI tests on it (package.json engines). An older node still runs the CLI (a fresh machine's
+// `npm ci && npm start` on Node 20 works), with one notice on stderr, once per process tree (children inherit the env).
+if (Number(process.versions.node.split('.')[0]) < 24 && !process.env.EDGESPLIT_OLD_NODE_NOTICE) {
+  process.env.EDGESPLIT_OLD_NODE_NOTICE = '1';
+  process.stderr.write(`edgesplit: node ${process.version} is older than 24, the version the image ships and the tests run on; `
+    + 'it should work, but only 24 is tested. For that one: export PATH="$(dirname "$(bash scripts/node-runtime.sh)"):$PATH"\n');
+}
 const stamp = join(root, 'dist', '.build-stamp');
 const sources = join(root, 'src');
 

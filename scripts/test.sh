@@ -18,6 +18,8 @@ log=$(mktemp)
 summary=$(mktemp)
 trap 'rm -f "$log" "$summary" "$skipped"' EXIT
 
+echo "== node $(node --version) ($(command -v node)); the image ships Node 24 (scripts/node-runtime.sh)"
+
 echo "== pytest (training)"
 "$py" -m pytest -q -rs training/tests 2>&1 | tee "$log"
 p=$(grep -Eo '[0-9]+ passed' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)

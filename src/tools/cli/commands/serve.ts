@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Io } from '../main.ts';
 import { parseCommand, UsageError, type Settings } from '../../../runtime/config.ts';
 import { commandOf, runCommand, withUsage, type CommandSpec } from '../usage.ts';
+import { createLogger } from '../../../runtime/log.ts';
 
 /** Each role: its settings (for --help and the flag check) and its entry point, which loads and validates its config. */
 const ROLES: Record<string, { summary: string; settings: () => Promise<Settings>; serve: (argv: string[]) => Promise<void> }> = {
@@ -40,6 +41,21 @@ function exitWithParent(): void {
   stdin.unref?.();
 }
 
+/**
+ * The role has drained, stopped and flushed its telemetry ('stopped' is logged): the process should end now. A handle
+ * left behind must not keep it until the kubelet's SIGKILL: on `helm uninstall` in planner mode the router stopped in
+ * 4 ms but then lived on with an outgoing TCP connect pending (active resources ConnectWrap + TCPSocketWrap; most
+ * likely grpc-js reconnecting to the partition Service the uninstall had just deleted, whose ClusterIP now answers
+ * nothing; closing a channel does not cancel a connect in progress), so the pod took its whole 30 s grace period. If the process is still alive 500 ms after 'stopped', say what holds it and exit. Unref'd: it never
+ * keeps the process alive itself; only the container entrypoint does this, never a role started in-process.
+ */
+function exitSoonAfterStop(role: string): void {
+  setTimeout(() => {
+    createLogger(role).warn({ resources: process.getActiveResourcesInfo() }, 'still running 500 ms after stopped: exiting');
+    process.exit();
+  }, 500).unref();
+}
+
 /** `edgesplit serve <partition|router|planner> [flags]`: the container entrypoint; serves until SIGTERM. */
 export async function run(argv: string[], io: Io): Promise<number> {
   const [role, ...rest] = argv;
@@ -50,6 +66,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       parseCommand(commandOf({ name: `serve ${role}`, summary: r.summary, help: spec.help, settings: await r.settings() }, io.stdout), rest);
       exitWithParent();
       await r.serve(rest);
+      exitSoonAfterStop(role);
       return 0;
     });
   }
