@@ -1,7 +1,7 @@
 /**
  * Peak RSS of partition processes: starts P `servePartition` processes of a package on free loopback ports,
  * drives them as a router would (batch 1 and batch 64 Runs), then reads each process's VmHWM (Linux).
- * Usage: npx tsx src/tools/bench/partition-rss.ts [package] [requests]  -> one JSON line.
+ * Usage: node --import tsx src/tools/bench/partition-rss.ts [package] [requests]  -> one JSON line (build dist/ first).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -11,6 +11,7 @@ import * as grpc from '@grpc/grpc-js';
 import { loadPackage, resolvePackageDir } from '../../runtime/manifest.ts';
 import { partitionProto } from '../../runtime/proto.ts';
 import { imagesOf, loadSample } from '../../runtime/sample.ts';
+import { SERVE_NODE_FLAGS } from '../cli/stack.ts';
 
 const name = process.argv[2] ?? 'fmnist-p4-baseline';
 const requests = Number(process.argv[3] ?? 200);
@@ -35,9 +36,9 @@ try {
   const ready = await Promise.all(ports.map((port, index) => {
     // Extra node flags for experiments, e.g. PARTITION_NODE_FLAGS='--max-semi-space-size=2'.
     const flags = (process.env.PARTITION_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-    const child = spawn(process.execPath, [...flags, '--import', 'tsx', '-e',
-      "import('./src/roles/partition/main.ts').then((m) => m.servePartition(process.argv.slice(1)))", '--',
-      '--package', name, '--index', String(index), '--port', String(port), '--peers', peers],
+    // The compiled CLI with the serving processes' node flags, as `edgesplit up` and the image run a partition.
+    const child = spawn(process.execPath, [...SERVE_NODE_FLAGS, ...flags, 'bin/edgesplit.mjs', 'serve', 'partition',
+      '--package', name, '--index', String(index), '--port', String(port), '--peers', peers, '--measure', 'false'],
     { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
     children.push(child);
     return new Promise<{ pid: number; rssAfterStartKiB: number; gflops: number }>((resolve, reject) => {
