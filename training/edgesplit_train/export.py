@@ -13,6 +13,7 @@ import torch
 import torch.nn as nn
 
 from .codec import BYTES
+from .fuse import fuse_package
 from .data import CLASSES, to_nchw
 from .model import Arch, SepResNeXt, flops_per_partition, partition_block, partition_stem
 from .policy import Policy, baseline, exchanged_bytes, to_json
@@ -124,6 +125,8 @@ def export_package(model: SepResNeXt, policy: Policy, policy_id: str, out: str, 
     with open(os.path.join(out, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=2)
     write_test_vectors(model, policy, policy_id, out, sample_x[:n_vectors], sample_y[:n_vectors])
+    # each partition's runs of units between exchange points as one ONNX model (fuse.py; recorded in the manifest)
+    manifest["onnx"]["fused"] = fuse_package(out)
     return manifest
 
 
