@@ -22,7 +22,8 @@
  *                              a region where every decimal number, percentage and number of ms / MB / MiB must
  *                              carry one of the markers above (numbers in `code` are exempt)
  *
- * Helpers: row(config, mbps) (a bench.json row), row2(config, mbps) (a quick-bench-streams.json row), speedups(config) (its speedupVsP1 at every bandwidth),
+ * Helpers: row(config, mbps) (a bench.json row), row2(config, mbps) (a quick-bench-streams.json row), qrow(file, config,
+ * mbps) (a row of any run, file in camelCase), speedups(config) (its speedupVsP1 at every bandwidth),
  * faster(slow, fast, mbps) (p50 ratio of two bench configs), range(values) ([min, max]), min, max, pct(x) (x * 100),
  * count(values, predicate).
  */
@@ -48,6 +49,12 @@ const helpers = {
   row2(config: string, mbps: number) {
     const r = (data.quickBenchStreams as typeof bench).rows.find((x) => x.config === config && x.bandwidthMbps === mbps);
     if (!r) throw new Error(`quick-bench-streams.json has no row '${config}' at ${mbps} Mbit/s`);
+    return r;
+  },
+  /** A row of any bench run's JSON, by its camelCase file name (e.g. 'quickBenchFused'). */
+  qrow(file: string, config: string, mbps: number) {
+    const r = (data[file] as typeof bench | undefined)?.rows.find((x) => x.config === config && x.bandwidthMbps === mbps);
+    if (!r) throw new Error(`${file} has no row '${config}' at ${mbps} Mbit/s`);
     return r;
   },
   row(config: string, mbps: number) {

@@ -205,7 +205,7 @@ if (values.perf) {
   rmSync(perfData, { force: true });
 }
 const result = { package: pkg.manifest.name, path: values.unary ? 'unary' : 'stream', traced: values.traced !== undefined,
-  requests: N, warmup: Number(values.warmup), wallMsPerRequest: wall / N, loadAvg1m: loadavg()[0],
+  requests: N, warmup: Number(values.warmup), wallMsPerRequest: wall / N, loadAvg1m: loadavg()[0], node: process.version,
   kernelCpuMsPerRequest: Object.fromEntries(Object.entries(kernelCpu).map(([k, v]) => [k, perReq(v)])),
   ...(native ? { perfRole: values.perf, perfPercent: native } : {}),
   cpuMsPerRequest: Object.fromEntries(sorted.map(([k, v]) => [k, perReq(v)])),

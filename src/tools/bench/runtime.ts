@@ -127,7 +127,7 @@ export interface RuntimeBenchResult {
   partitions: number;
   policyId: string;
   runtime: 'dist' | 'tsx';
-  machine: { cpus: number; model?: string; loadAvg1mAtStart: number; loadAvg1mAtEnd: number };
+  machine: { cpus: number; model?: string; node: string; loadAvg1mAtStart: number; loadAvg1mAtEnd: number };
   settings: { quick: boolean; warmup: number; rounds: number; block: number; batch: 1; concurrentClients: number; throughputSeconds: number };
   floorUnaryP50Ms: number;
   floorStreamP50Ms: number;
@@ -224,7 +224,7 @@ export async function runRuntimeBench(o: RuntimeBenchOptions): Promise<RuntimeBe
     const result: RuntimeBenchResult = {
       package: pkg.manifest.name, partitions: pkg.manifest.partitions, policyId: pkg.manifest.policy.id,
       runtime: RUNNING_FROM_DIST ? 'dist' : 'tsx',
-      machine: { cpus: cpus().length, model: cpus()[0]?.model, loadAvg1mAtStart: r3(load0), loadAvg1mAtEnd: r3(loadavg()[0]) },
+      machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadAvg1mAtStart: r3(load0), loadAvg1mAtEnd: r3(loadavg()[0]) },
       settings: { quick, warmup, rounds, block, batch: 1, concurrentClients: CLIENTS, throughputSeconds: tputMs / 1000 },
       floorUnaryP50Ms: r3(lat.floorUnary.p50), floorStreamP50Ms: r3(lat.floorStream.p50),
       inProcessP50Ms: r3(lat.inProcess.p50), distributedP50Ms: r3(lat.distributed.p50), distributedP99Ms: r3(lat.distributed.p99),
@@ -261,7 +261,7 @@ export function formatRuntime(r: RuntimeBenchResult): string {
   const row = (k: string, v: string, note = '') => `${k.padEnd(44)}${v.padStart(12)}  ${note}`;
   const ms = (v: number | undefined) => (v === undefined ? '-' : `${v.toFixed(2)} ms`);
   return [
-    `runtime bench: ${r.package} (P=${r.partitions}), ${r.machine.cpus} CPUs, load ${r.machine.loadAvg1mAtStart}, ${r.runtime}${r.settings.quick ? ', quick' : ''}`,
+    `runtime bench: ${r.package} (P=${r.partitions}), ${r.machine.cpus} CPUs, load ${r.machine.loadAvg1mAtStart}, node ${r.machine.node}, ${r.runtime}${r.settings.quick ? ', quick' : ''}`,
     row('floor: bare grpc-js unary call, p50', ms(r.floorUnaryP50Ms)),
     row('floor: bare grpc-js stream round trip, p50', ms(r.floorStreamP50Ms)),
     row('in one process (eval), p50', ms(r.inProcessP50Ms)),

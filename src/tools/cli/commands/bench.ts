@@ -101,7 +101,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       wideDir: v.wideDir, large, outDir, log, accuracyFloor,
     });
     const file = writeResults(outDir, rows, {
-      command: `edgesplit bench ${argv.join(' ')}`.trim(), started, finished: new Date().toISOString(), cpuPerDevice: cpu,
+      command: `edgesplit bench ${argv.join(' ')}`.trim(), started, finished: new Date().toISOString(), node: process.version, cpuPerDevice: cpu,
       devices: 4, note: 'link latency is not emulated (no netem); 4x-width and 96px rows use random weights (latency only)',
       accuracyFloor: accuracyFloor ?? null, serviceCosts: serviceCosts(outDir),
     });
