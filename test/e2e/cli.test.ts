@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -210,7 +210,10 @@ describe('edgesplit CLI', function () {
     const dir = mkdtempSync(join(tmpdir(), 'edgesplit-broken-'));
     try {
       cpSync(join(MODELS_DIR, PACKAGE), dir, { recursive: true });
-      writeFileSync(join(dir, 'p2', 'block3.onnx'), 'not an onnx model');
+      // Every model file partition 2 could load (its units and its fused runs of units).
+      for (const f of readdirSync(join(dir, 'p2'), { recursive: true, encoding: 'utf8' })) {
+        if (f.endsWith('.onnx')) writeFileSync(join(dir, 'p2', f), 'not an onnx model');
+      }
       const before = new Set(spawnSync('pgrep', ['-f', dir], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean));
       const r = cli(['up', '--json', '--package', dir], 120_000);
       assert.notEqual(r.code, 0);

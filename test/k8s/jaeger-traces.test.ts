@@ -9,7 +9,7 @@ import { BIN, freePort, startStack, type Stack } from '../../src/tools/cli/stack
 import { loadProto } from '../../src/runtime/proto.ts';
 import type { ProtoGrpcType } from '../../src/runtime/generated/planner.ts';
 import { loadPackage, resolvePackageDir } from '../../src/runtime/manifest.ts';
-import { activePoints, sendTo } from '../../src/runtime/policy.ts';
+import { activePoints, sendTo, unitName, unitSegments } from '../../src/runtime/policy.ts';
 import { loadSample } from '../../src/runtime/sample.ts';
 import { parentOf, service, tag, waitForTraces, waterfall, type JaegerSpan, type JaegerTrace } from '../helpers/jaeger-query.ts';
 import { haveJaeger, missingJaegerMessage, startJaeger, type Jaeger } from './harness/jaeger.ts';
@@ -30,7 +30,12 @@ describe('traces in Jaeger (real collector, real stack)', function () {
   const pkg = loadPackage(resolvePackageDir(PACKAGE));
   const P = pkg.manifest.partitions;
   const points = activePoints(pkg.manifest);
-  const units = 1 + pkg.manifest.blocks.length;
+  // One span per onnxruntime session: the package's fused runs of units, each unit elsewhere (src/runtime/unit-chain.ts).
+  const fused = new Set((pkg.manifest.onnx?.fused ?? []).map((f) => `${f.first}..${f.last}`));
+  const sessions = unitSegments(pkg.manifest).flatMap((s) => (fused.has(`${s.first}..${s.last}`)
+    ? [`${unitName(s.first)}..${unitName(s.last)}`]
+    : Array.from({ length: s.last - s.first + 1 }, (_, j) => unitName(s.first + j))));
+  const units = sessions.length;
   const answers: { exchangedBytes: number }[] = [];
   let traces: JaegerTrace[] = [];
   const logs: string[] = [];
@@ -95,8 +100,7 @@ describe('traces in Jaeger (real collector, real stack)', function () {
       assert.equal(computes.length, P * units);
       for (let i = 0; i < P; i++) {
         const mine = computes.filter((s) => tag(s, 'edgesplit.partition') === i);
-        assert.deepEqual(mine.map((s) => tag(s, 'edgesplit.unit')).sort(),
-          ['stem', ...pkg.manifest.blocks.map((b) => `block${b.index}`)].sort());
+        assert.deepEqual(mine.map((s) => tag(s, 'edgesplit.unit')).sort(), [...sessions].sort());
       }
     }
   });
