@@ -77,3 +77,27 @@ export function unitSegments(m: PolicyView & { blocks: readonly unknown[] }): Un
 
 /** 'stem' for unit 0, 'block<b>' for unit b+1. */
 export const unitName = (u: number): string => (u === 0 ? 'stem' : `block${u - 1}`);
+
+/** One onnxruntime session of a partition: a fused run of units the package ships (`file`), or a single unit. */
+export interface SessionRun extends UnitSegment {
+  /** The fused model, relative to the partition's directory; absent for a single unit. */
+  file?: string;
+}
+
+/**
+ * The sessions a partition runs, in order: each run of units between exchange points that the package ships fused
+ * (manifest onnx.fused) as one, every other unit alone; with `fuse` false, every unit alone.
+ */
+export function sessionRuns(m: PolicyView & { blocks: readonly unknown[];
+  onnx?: { fused?: readonly { first: number; last: number; file?: string }[] } }, fuse = true): SessionRun[] {
+  const shipped = new Map((fuse ? m.onnx?.fused ?? [] : []).map((f) => [`${f.first}..${f.last}`, f.file ?? '']));
+  return unitSegments(m).flatMap((s) => {
+    const file = shipped.get(`${s.first}..${s.last}`);
+    if (file !== undefined) return [{ ...s, file }];
+    return Array.from({ length: s.last - s.first + 1 }, (_, j) => ({ first: s.first + j, last: s.first + j }));
+  });
+}
+
+/** 'block7' for a single unit, 'stem..block6' for a fused run. */
+export const sessionName = (r: UnitSegment): string =>
+  (r.first === r.last ? unitName(r.first) : `${unitName(r.first)}..${unitName(r.last)}`);

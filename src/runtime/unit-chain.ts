@@ -1,6 +1,6 @@
 import { checkPartitionFiles, type ModelPackage } from './manifest.ts';
 import { createUnit, type OrtUnit, type SessionOptions } from './ort.ts';
-import { unitName, unitSegments } from './policy.ts';
+import { sessionName, sessionRuns } from './policy.ts';
 
 /** One onnxruntime session a partition runs: a single unit, or a fused run of units (manifest onnx.fused). */
 export interface ChainStep {
@@ -28,13 +28,8 @@ export async function loadChain(pkg: ModelPackage, index: number, opts: ChainOpt
   checkPartitionFiles(pkg, index, { fused: fuse });
   const m = pkg.manifest;
   const flops = [m.stem.flops, ...m.blocks.map((b) => b.flops)];
-  const fused = new Map((fuse ? m.onnx?.fused ?? [] : []).map((f) => [`${f.first}..${f.last}`, f.file]));
-  const plan = unitSegments(m).flatMap((s) => {
-    const file = fused.get(`${s.first}..${s.last}`);
-    if (file) return [{ ...s, name: `${unitName(s.first)}..${unitName(s.last)}`, path: pkg.fusedPath(index, file) }];
-    return Array.from({ length: s.last - s.first + 1 }, (_, j) => s.first + j)
-      .map((u) => ({ first: u, last: u, name: unitName(u), path: u === 0 ? pkg.stemPath(index) : pkg.blockPath(index, u - 1) }));
-  });
+  const plan = sessionRuns(m, fuse).map((r) => ({ ...r, name: sessionName(r),
+    path: r.file !== undefined ? pkg.fusedPath(index, r.file) : r.first === 0 ? pkg.stemPath(index) : pkg.blockPath(index, r.first - 1) }));
   const steps: ChainStep[] = [];
   try {
     for (const p of plan) {

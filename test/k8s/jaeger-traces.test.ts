@@ -9,7 +9,7 @@ import { BIN, freePort, startStack, type Stack } from '../../src/tools/cli/stack
 import { loadProto } from '../../src/runtime/proto.ts';
 import type { ProtoGrpcType } from '../../src/runtime/generated/planner.ts';
 import { loadPackage, resolvePackageDir } from '../../src/runtime/manifest.ts';
-import { activePoints, sendTo, unitName, unitSegments } from '../../src/runtime/policy.ts';
+import { activePoints, sendTo, sessionName, sessionRuns } from '../../src/runtime/policy.ts';
 import { loadSample } from '../../src/runtime/sample.ts';
 import { parentOf, service, tag, waitForTraces, waterfall, type JaegerSpan, type JaegerTrace } from '../helpers/jaeger-query.ts';
 import { haveJaeger, missingJaegerMessage, startJaeger, type Jaeger } from './harness/jaeger.ts';
@@ -31,10 +31,7 @@ describe('traces in Jaeger (real collector, real stack)', function () {
   const P = pkg.manifest.partitions;
   const points = activePoints(pkg.manifest);
   // One span per onnxruntime session: the package's fused runs of units, each unit elsewhere (src/runtime/unit-chain.ts).
-  const fused = new Set((pkg.manifest.onnx?.fused ?? []).map((f) => `${f.first}..${f.last}`));
-  const sessions = unitSegments(pkg.manifest).flatMap((s) => (fused.has(`${s.first}..${s.last}`)
-    ? [`${unitName(s.first)}..${unitName(s.last)}`]
-    : Array.from({ length: s.last - s.first + 1 }, (_, j) => unitName(s.first + j))));
+  const sessions = sessionRuns(pkg.manifest).map(sessionName);
   const units = sessions.length;
   const answers: { exchangedBytes: number }[] = [];
   let traces: JaegerTrace[] = [];

@@ -1,4 +1,4 @@
-import { activePoints, pointBytesPerImage, unitSegments } from '../../../runtime/policy.ts';
+import { activePoints, pointBytesPerImage, sessionRuns } from '../../../runtime/policy.ts';
 import type { Exchange, PackageModel, Precision } from './types.ts';
 
 /** The parts of a package manifest the planner reads. */
@@ -47,11 +47,7 @@ export function packageModel(m: ManifestView, path = m.name): PackageModel {
 
 /** 1 where a partition starts an onnxruntime call, per unit: every unit, except inside the fused runs it ships. */
 export function unitCalls(m: ManifestView): number[] {
-  const calls = new Array<number>(m.blocks.length + 1).fill(1);
-  const shipped = new Set((m.onnx?.fused ?? []).map((f) => `${f.first}..${f.last}`));
-  for (const s of unitSegments(m)) {
-    if (!shipped.has(`${s.first}..${s.last}`)) continue;
-    for (let u = s.first + 1; u <= s.last; u++) calls[u] = 0;
-  }
+  const calls = new Array<number>(m.blocks.length + 1).fill(0);
+  for (const r of sessionRuns(m)) calls[r.first] = 1;
   return calls;
 }
