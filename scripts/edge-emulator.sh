@@ -17,6 +17,7 @@
 #   up   [--devices N] [--mbps M] [--cpu F] [--router-mbps M] [--period-us U]
 #                                          create the cluster (prints the env file path)
 #   set-bandwidth --mbps M [--router-mbps M]   re-shape every link in place
+#   set-link NODE --mbps M                 re-shape one device's (or ctl's) link, both ends, in place
 #   exec NODE -- CMD...                    run CMD in NODE's namespace (dev<i>|ctl); devices also in their cgroup
 #   spawn NODE LOGFILE -- CMD...           like exec, in the background; prints the pid
 #   addr NODE                              print NODE's address
@@ -218,6 +219,21 @@ set_bandwidth() {
   log "links now $mbps Mbit/s (router $rmbps Mbit/s)"
 }
 
+set_link() {
+  local node=${1:-} mbps=""
+  shift || true
+  while [ $# -gt 0 ]; do
+    case "$1" in --mbps) mbps=$2; shift 2 ;; *) die "set-link: unknown option '$1'" ;; esac
+  done
+  [[ "$node" =~ ^(dev[0-9]+|ctl)$ ]] || die "set-link: NODE must be devN or ctl, got '$node'"
+  [[ "$mbps" =~ ^[0-9]+$ ]] && [ "$mbps" -ge 1 ] || die "set-link: --mbps must be a positive integer, got '$mbps'"
+  load_state
+  ip netns list | awk '{print $1}' | grep -qx "$(ns_of "$node")" || die "set-link: no node $node under prefix $PREFIX"
+  shape "$(ns_of "$node")" eth0 "$mbps"
+  shape "$(ns_of hub)" "p-$node" "$mbps"
+  log "link of $node now $mbps Mbit/s"
+}
+
 kill_pids() { # pids...: TERM, wait up to 3 s, then KILL (only processes inside our namespaces/cgroups)
   local p left
   [ $# -gt 0 ] || return 0
@@ -411,6 +427,7 @@ case "$cmd" in
   check) check ;;
   up) up "$@" ;;
   set-bandwidth) set_bandwidth "$@" ;;
+  set-link) set_link "$@" ;;
   exec) exec_in "$@" ;;
   spawn)
     node=$1 logf=$2; shift 2; [ "${1:-}" = -- ] && shift

@@ -13,7 +13,7 @@ export function describeHandler(d: HandlerDeps): grpc.handleUnaryCall<DescribeRe
       res = { index: x.index, partitions: x.partitions, package: x.package, policyId: x.policyId,
         units: x.units.map((u) => ({ name: u.name, inShape: u.inShape, outShape: u.outShape, flops: u.flops })),
         gflops: x.gflops, perCallOverheadMs: x.perCallOverheadMs, peers: d.peers(),
-        requestsInFlight: s.inFlight, pushesDropped: s.droppedPushes };
+        requestsInFlight: s.inFlight, pushesDropped: s.droppedPushes, live: d.runner.live.snapshot() };
     } catch (err) {
       callback(toGrpcStatus(err));
       return;

@@ -1,3 +1,4 @@
+import { LiveStats } from './live-stats.ts';
 import { performance } from 'node:perf_hooks';
 import { encode, wireBytes, type Precision } from '../../runtime/codec.ts';
 import { DeadlineExceededError, InvalidArgumentError, UnavailableError } from '../../runtime/errors.ts';
@@ -103,6 +104,8 @@ export class PartitionRunner {
   private gflops = 0;
   private perCallOverheadMs = 0;
   private readonly obs: RunObserver;
+  /** Recent batch-1 timings and acknowledged pushes, for Describe (live calibration). */
+  readonly live = new LiveStats();
 
   private constructor(private readonly opts: RunnerOptions, private readonly steps: ChainStep[]) {
     const m = opts.pkg.manifest;
@@ -191,6 +194,7 @@ export class PartitionRunner {
       const [, c, h, w] = x.dims;
       const features = globalAvgPool(x.data, n, c, h * w);
       const computeMs = performance.now() - t0;
+      if (n === 1) this.live.recordRun(computeMs, received.reduce((t, r) => t + r.waitMs, 0));
       // The answer does not wait for the peers' acknowledgements of our pushes: on a slow or busy peer that round
       // trip costs its event-loop turns, and our features do not depend on it. A push that fails before we answer
       // counts 0 bytes; its acknowledgement, if later, only completes the stats and the trace.
@@ -238,6 +242,7 @@ export class PartitionRunner {
       () => this.opts.transport.push(p.sendTo, msg, ctx.deadlineMs)).then(
       () => {
         stat.transferMs = performance.now() - t;
+        if (n === 1) this.live.recordPush(p.sendTo, stat.bytes, stat.transferMs);
       },
       (err) => {
         stat.transferMs = performance.now() - t;

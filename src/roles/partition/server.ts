@@ -14,7 +14,7 @@ import { StreamRegistry } from '../../runtime/stream-registry.ts';
 export const PARTITION_SERVICE = 'edgesplit.v1.Partition';
 
 /** What the handlers need of a runner (PartitionRunner satisfies it). */
-export type RunnerApi = Pick<PartitionRunner, 'run' | 'acceptPush' | 'stats' | 'describe' | 'packageName' | 'input' | 'drain'>;
+export type RunnerApi = Pick<PartitionRunner, 'run' | 'acceptPush' | 'stats' | 'describe' | 'live' | 'packageName' | 'input' | 'drain'>;
 
 export interface HandlerDeps {
   runner: RunnerApi;

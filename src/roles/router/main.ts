@@ -34,8 +34,10 @@ export async function serveRouter(argv: string[]): Promise<void> {
       // (the first plan, when the router started without one, is swapped in the same way).
       let current = config;
       const planPath = server.planPath;
+      // One swap at a time, in the order the plans came: a swap waits for its partitions to answer.
+      let swaps: Promise<void> = Promise.resolve();
       const watcher = planPath ? PlanWatcher.start(planPath, config?.plan, (plan) => {
-        void (async () => {
+        swaps = swaps.then(async () => {
           try {
             const next = current ? configForPlan(current, plan, planPath) : configForFirstPlan(server, plan, planPath);
             await router.swap(await routerDepsFromConfig(next, HeadEngine));
@@ -46,7 +48,7 @@ export async function serveRouter(argv: string[]): Promise<void> {
             log.warn({ planHash: plan.planHash, error: errorText(e) },
               current ? 'plan change not applied; keeping the current plan' : 'plan not applied; still waiting for a usable plan');
           }
-        })();
+        });
       }, { intervalMs: server.planPollMs, warn: (msg) => log.warn(msg), quietUntilFirst: !config }) : undefined;
       const m = config?.pkg.manifest;
       return {

@@ -33,7 +33,15 @@ export interface RouterDeps {
   breakerFailures?: number;
   /** TLS for the OIP port and mTLS towards the partitions (src/runtime/tls.ts); undefined: plaintext. */
   tls?: TlsMaterial;
+  /**
+   * The plan this generation serves (planner mode): grpc.health.v1 answers SERVING for `edgesplit.plan.<hash>` once
+   * it serves new requests, which is how a planner knows the old plan's partitions can go.
+   */
+  planHash?: string;
 }
+
+/** The grpc.health.v1 service name that says "this router serves plan <hash>". */
+export const planHealthService = (hash: string) => `edgesplit.plan.${hash}`;
 
 /**
  * A router without a plan yet (planner mode before the planner has written its ConfigMap): it listens, reports
@@ -57,10 +65,11 @@ export interface RouterServer {
   /** Binds and starts; resolves to the bound port (0 picks a free one). */
   listen(host: string, port: number): Promise<number>;
   /**
-   * Serves a new plan (package and partitions): new requests go to the new pipeline at once, requests in
-   * flight finish on the old one, whose clients and head are closed once it has drained.
+   * Serves a new plan (package and partitions): once every new partition answers SERVING (or after
+   * `readyWaitMs`, default 60 s: the old plan's partitions may be gone), new requests go to the new pipeline,
+   * requests in flight finish on the old one, whose clients and head are closed once it has drained.
    */
-  swap(next: RouterDeps, drainMs?: number): Promise<void>;
+  swap(next: RouterDeps, opts?: { drainMs?: number; readyWaitMs?: number }): Promise<void>;
   /** Health NOT_SERVING, refuse new inference, wait for in-flight calls (up to graceMs), then stop. Idempotent. */
   shutdown(graceMs?: number): Promise<void>;
 }
@@ -106,6 +115,7 @@ export function createServer(deps: RouterDeps | PendingRouterDeps): RouterServer
     return g;
   };
   let gen: Generation | undefined = 'pending' in deps ? undefined : generation(deps);
+  const firstPlan = 'pending' in deps ? undefined : deps.planHash;
   const pending = 'pending' in deps ? deps.pending : '';
   const current = (): Generation => {
     if (!gen) throw new EdgesplitError(`no plan yet: ${pending}`, grpc.status.UNAVAILABLE);
@@ -133,17 +143,33 @@ export function createServer(deps: RouterDeps | PendingRouterDeps): RouterServer
     },
     async listen(host, port) {
       const bound = await role.listen(host, port);
+      if (firstPlan) role.health.setStatus(planHealthService(firstPlan), 'SERVING');
       listening = true;
       if (gen) void gen.monitor.start();
       return bound;
     },
-    async swap(next, drainMs = 30_000) {
+    async swap(next, opts = {}) {
       if (stopped) throw new Error('router is shut down');
       const old = gen;
-      gen = generation(next);
+      const fresh = generation(next);
+      // Switch only when the new plan can answer whole: until then the old one keeps serving (a plan change
+      // starts its partitions beside the old ones), so no request is answered degraded because of the change.
+      if (old) {
+        const until = Date.now() + (opts.readyWaitMs ?? 60_000);
+        while (!stopped && Date.now() < until && !(await fresh.monitor.checkNow(1000))) await sleep(200);
+      }
+      if (stopped) {
+        fresh.monitor.stop();
+        for (const c of next.clients) c.close();
+        await next.head.shutdown();
+        throw new Error('router is shut down');
+      }
+      gen = fresh;
       Object.assign(model, next.model);
       if (listening) void gen.monitor.start();
-      if (old) await drainAndClose(old, Date.now() + drainMs);
+      if (old?.deps.planHash && old.deps.planHash !== next.planHash) role.health.setStatus(planHealthService(old.deps.planHash), 'NOT_SERVING');
+      if (next.planHash) role.health.setStatus(planHealthService(next.planHash), 'SERVING');
+      if (old) await drainAndClose(old, Date.now() + (opts.drainMs ?? 30_000));
     },
     shutdown(graceMs = 5000) {
       stopped ??= (async () => {
@@ -173,5 +199,6 @@ export async function routerDepsFromConfig(c: RouterConfig, HeadCtor: { create(p
     head, width, maxBatch: c.maxBatch, defaultTimeoutMs: c.defaultTimeoutMs, maxMessageBytes: c.maxMessageBytes,
     strict: c.strict, healthIntervalMs: c.healthIntervalMs, version: packageVersion(),
     maxInFlight: c.maxInFlight, breakerFailures: c.breakerFailures, tls: c.tls,
+    ...(c.plan ? { planHash: c.plan.planHash } : {}),
   };
 }

@@ -11,6 +11,7 @@ import type { GRPCInferenceServiceClient } from '../../runtime/generated/inferen
 import { argmax } from '../../runtime/stats.ts';
 import type { ModelInferResponse__Output } from '../../runtime/generated/inference/ModelInferResponse.ts';
 import { z } from 'zod';
+import { writeFileSync } from 'node:fs';
 import { scriptArgs } from '../cli/usage.ts';
 import { intValue } from '../cli/commands/options.ts';
 
@@ -26,11 +27,16 @@ const opts = scriptArgs({ name: 'loadgen', program: 'src/tools/bench/loadgen.ts'
     maxSeconds: { flag: 'max-seconds', arg: 'S', description: 'time budget, 1..1800', default: '120' },
     warmup: { flag: 'warmup', arg: 'N', description: 'warm-up requests, 0..100', default: '5' },
     timeoutMs: { flag: 'timeout-ms', arg: 'MS', description: 'deadline of each request', default: '30000' },
+    steadySeconds: { flag: 'steady-seconds', arg: 'S', description: 'first a steady batch-1 load for S seconds, 0..3600 (the link-drop scenario)', default: '0' },
+    steadyIntervalMs: { flag: 'steady-interval-ms', arg: 'MS', description: 'one request started every MS (or when the last one ends, if later)', default: '50' },
+    timeline: { flag: 'timeline', arg: 'FILE', description: 'with --steady-seconds: every request as {t, ms, code, degraded, package} (JSON)' },
   } }, z.object({ router: z.string().min(1), latencyN: intValue(0, 10_000), throughputN: intValue(0, 100_000), concurrency: intValue(1, 64),
-  accuracyN: intValue(0, 1000), accuracyBatch: intValue(1, 64), maxSeconds: intValue(1, 1800), warmup: intValue(0, 100), timeoutMs: intValue(1) }));
-const { router, latencyN, throughputN, concurrency, accuracyN, accuracyBatch, maxSeconds, warmup, timeoutMs } = opts;
+  accuracyN: intValue(0, 1000), accuracyBatch: intValue(1, 64), maxSeconds: intValue(1, 1800), warmup: intValue(0, 100), timeoutMs: intValue(1),
+  steadySeconds: intValue(0, 3600), steadyIntervalMs: intValue(1, 60_000), timeline: z.string().optional() }));
+const { router, latencyN, throughputN, concurrency, accuracyN, accuracyBatch, maxSeconds, warmup, timeoutMs, steadySeconds, steadyIntervalMs, timeline } = opts;
 
-const hardStop = setTimeout(() => { console.error(`loadgen: hard time limit ${maxSeconds + 30}s reached`); process.exit(3); }, (maxSeconds + 30) * 1000);
+const hardStop = setTimeout(() => { console.error(`loadgen: hard time limit ${maxSeconds + steadySeconds + 30}s reached`); process.exit(3); },
+  (maxSeconds + steadySeconds + 30) * 1000);
 const deadlineAt = performance.now() + maxSeconds * 1000;
 const inTime = () => performance.now() < deadlineAt;
 
@@ -80,6 +86,28 @@ imageShape = imageShapeOf(await new Promise<ModelMetadataResponse__Output>((res,
   { deadline: Date.now() + 10_000 }, (e, r) => (e ? rej(e) : res(r!)))));
 bench = benchImages(imageShape);
 for (let i = 0; i < warmup; i++) await infer(i, 1);
+
+if (steadySeconds > 0) {
+  // Paced batch-1 load: one request every interval (bounded by the duration); each request's outcome is kept.
+  const rows: { t: number; ms: number; code: number; degraded: boolean; package: string; error?: string }[] = [];
+  const start = performance.now();
+  for (let i = 0; performance.now() - start < steadySeconds * 1000; i++) {
+    const due = start + i * steadyIntervalMs;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const t0 = performance.now();
+    try {
+      const r = await infer(i % 1000, 1);
+      const p = r.parameters ?? {};
+      rows.push({ t: (t0 - start) / 1000, ms: performance.now() - t0, code: 0, degraded: Boolean(p.edgesplit_degraded?.boolParam),
+        package: p.edgesplit_package?.stringParam ?? '' });
+    } catch (e) {
+      const err = e as grpc.ServiceError;
+      rows.push({ t: (t0 - start) / 1000, ms: performance.now() - t0, code: err.code ?? 2, degraded: false, package: '', error: err.details ?? err.message });
+    }
+  }
+  if (timeline) writeFileSync(timeline, JSON.stringify(rows));
+}
 
 const latencyMs: number[] = [];
 const exchangedBytes: number[] = [];

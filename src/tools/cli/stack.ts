@@ -124,7 +124,7 @@ export function backoffMs(failures: number, p: RestartPolicy = {}): number {
   return Math.min(p.maxMs ?? 30_000, (p.initialMs ?? 1000) * 2 ** failures);
 }
 
-interface Child {
+export interface Child {
   name: string;
   proc: ChildProcess;
   exited: Promise<string>;
@@ -132,7 +132,7 @@ interface Child {
   startedAt: number;
 }
 
-function launch(name: string, args: string[], log?: (line: string) => void, env?: NodeJS.ProcessEnv,
+export function launch(name: string, args: string[], log?: (line: string) => void, env?: NodeJS.ProcessEnv,
   nodeArgs: string[] = []): Child {
   // EDGESPLIT_EXIT_WITH_PARENT: the child stops when its stdin closes, so even a killed `up` leaves nothing behind.
   const proc = spawn(process.execPath, [...SERVE_NODE_FLAGS, ...nodeArgs, BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'],

@@ -1,0 +1,185 @@
+// Live calibration: what the deployed partitions measured (Describe's LiveStats) turned into a cluster the
+// latency model can re-predict the current plan and every alternative on. Pure: state in, state out.
+//
+// Why these estimators:
+// - Compute: a partition's run minus its waits for peers is its own work; against the model's ONNX time for its
+//   FLOPs (plus per-call overheads) it gives the node's effective GFLOPS now. Smoothed (EWMA), and kept within a
+//   factor of the prior both ways, because one window on a throttled quarter core can be 2x off.
+// - Links: a push's send-to-acknowledgement time is CPU on both ends, scheduling, the ack's return and the wire.
+//   The non-wire part is learned per pair of nodes while their links are at their labels (the time left after
+//   the wire at the label and the model's per-MB CPU; the model's own per-message figures say too little on a
+//   busy node: pushes of 788 B measured 1.2-1.7 ms on loopback where the wire takes microseconds). Later time
+//   beyond that base is wire time; bytes over it is the link's goodput, which runs at the slower of its two access
+//   links. A node's link is then at least as fast as the fastest link it was seen on (max over its links), and
+//   never faster than its label (the nominal speed). Small pushes hide the wire time in the CPU noise, so a link
+//   is only called slower when its extra time stands out clearly.
+// - Staleness: a link no plan uses any more is not measured; its estimate falls back to the label after
+//   `staleAfterMs`, so a restored link is tried again. Each time the tried link proves slow again the wait
+//   doubles (up to 16x), so a long outage costs a few tries, not a flap every minute.
+import type { Assignment, Cluster, NodeSpec, PackageModel } from './types.ts';
+
+export interface LivePush {
+  peer: number;
+  count: number;
+  bytesMean: number;
+  transferMsP50: number;
+}
+
+export interface LivePartition {
+  /** Partition index in the deployed plan. */
+  index: number;
+  runs: number;
+  computeMsP50: number;
+  pushes: LivePush[];
+}
+
+export interface NodeEstimate {
+  gflops: number;
+  bandwidthMbps: number;
+  /** When this node's link was last measured (ms), or undefined: never. */
+  linkSeenAt?: number;
+  /** When its bandwidth was last called lower than the label. */
+  degradedAt?: number;
+  /** Current wait before a stale degraded estimate falls back to the label. */
+  staleAfterMs: number;
+}
+
+export interface CalibrationState {
+  nodes: Record<string, NodeEstimate>;
+  /** Learned non-wire time of a push between two nodes (`from>to`), beyond the model's per-MB CPU, in ms. */
+  pairs: Record<string, number>;
+}
+
+export interface CalibrationOptions {
+  /** Fewer batch-1 runs than this in the window: the compute estimate is left alone. */
+  minRuns: number;
+  /** Fewer pushes on a link than this: the link estimate is left alone. */
+  minPushes: number;
+  /** Weight of a new compute estimate (EWMA). */
+  alpha: number;
+  /** Measured wire time must exceed both this (ms) and `wireShare` of the push's non-wire time to count as slow. */
+  minWireMs: number;
+  wireShare: number;
+  /** A degraded link estimate not measured for this long falls back to the label. */
+  staleAfterMs: number;
+  /** GFLOPS estimates are kept within prior / this .. prior * this. */
+  gflopsRange: number;
+  /** A learned push base is at most this much over the model's (ms). */
+  maxBaseMs: number;
+}
+
+export const DEFAULT_CALIBRATION: CalibrationOptions = {
+  minRuns: 20, minPushes: 20, alpha: 0.3, minWireMs: 1, wireShare: 0.5, staleAfterMs: 30_000, gflopsRange: 3, maxBaseMs: 5,
+};
+
+/** A fresh state: every node as labelled. */
+export function initialCalibration(prior: Cluster, o: CalibrationOptions = DEFAULT_CALIBRATION): CalibrationState {
+  return { nodes: Object.fromEntries(prior.nodes.map((n) => [n.name, { gflops: n.gflops, bandwidthMbps: n.bandwidthMbps, staleAfterMs: o.staleAfterMs }])),
+    pairs: {} };
+}
+
+/** The model's per-MB CPU for one push of `bytes` between two nodes (both ends), in ms. */
+const perMbMs = (from: NodeSpec, to: NodeSpec, bytes: number) => (bytes / 1e6) * ((from.cpuMsPerMB ?? 0) + (to.cpuMsPerMB ?? 0));
+/** The model's non-wire time of a push before anything was learned: both ends' per-message CPU and the ack's way back. */
+const modelBaseMs = (from: NodeSpec, to: NodeSpec) => (from.perMessageOverheadMs ?? 0) + (to.perMessageOverheadMs ?? 0) + 2 * Math.max(from.latencyMs, to.latencyMs);
+
+/** onnxruntime calls per request of one partition of `pkg`. */
+const callsOf = (pkg: PackageModel) => (pkg.unitCalls ? pkg.unitCalls.reduce((s, c) => s + c, 0) : 1 + pkg.blockFlops.length);
+
+export interface CalibrationNote {
+  node: string;
+  gflops: number;
+  bandwidthMbps: number;
+  why: string[];
+}
+
+/**
+ * One calibration step at time `now`: the deployed package, its assignment (node index of each partition in
+ * `prior`), and what each partition reported. Returns the new state, the calibrated cluster and per-node notes.
+ */
+export function calibrate(prior: Cluster, state: CalibrationState, pkg: PackageModel, assignment: Assignment,
+  live: LivePartition[], now: number, o: CalibrationOptions = DEFAULT_CALIBRATION): { state: CalibrationState; cluster: Cluster; notes: CalibrationNote[] } {
+  const next: Record<string, NodeEstimate> = {};
+  const why: Record<string, string[]> = {};
+  for (const n of prior.nodes) {
+    next[n.name] = { ...(state.nodes[n.name] ?? { gflops: n.gflops, bandwidthMbps: n.bandwidthMbps, staleAfterMs: o.staleAfterMs }) };
+    why[n.name] = [];
+  }
+  // Compute: one estimate per partition, the median of a node's partitions.
+  const gEst = new Map<string, number[]>();
+  for (const p of live) {
+    const node = prior.nodes[assignment[p.index]];
+    if (!node || p.runs < o.minRuns || !(p.computeMsP50 > 0)) continue;
+    const calls = callsOf(pkg);
+    const flops = pkg.stemFlops + pkg.blockFlops.reduce((s, f) => s + f, 0);
+    const onnxMs = Math.max(p.computeMsP50 - calls * node.perCallOverheadMs, 0.05);
+    const g = flops / (onnxMs * 1e6);
+    gEst.set(node.name, [...(gEst.get(node.name) ?? []), g]);
+  }
+  for (const [name, gs] of gEst) {
+    const prev = next[name];
+    const spec = prior.nodes.find((n) => n.name === name)!;
+    const sorted = [...gs].sort((a, b) => a - b);
+    const g = sorted[Math.floor(sorted.length / 2)];
+    const clamped = Math.min(spec.gflops * o.gflopsRange, Math.max(spec.gflops / o.gflopsRange, g));
+    prev.gflops = round(o.alpha * clamped + (1 - o.alpha) * prev.gflops, 3);
+    why[name].push(`compute ${g.toFixed(2)} GFLOPS measured`);
+  }
+  // Links: goodput per observed link, then each node's link = the fastest link it was seen on.
+  const pairs = { ...state.pairs };
+  const seen = new Map<string, number[]>();
+  for (const p of live) {
+    const from = prior.nodes[assignment[p.index]];
+    for (const s of p.pushes) {
+      const to = prior.nodes[assignment[s.peer]];
+      if (!from || !to || from.name === to.name || s.count < o.minPushes) continue;
+      const bytes = s.bytesMean + (prior.messageOverheadBytes ?? 0);
+      const nominal = Math.min(from.bandwidthMbps, to.bandwidthMbps);
+      const atLabel = (bytes * 8) / 1000 / nominal;
+      const key = `${from.name}>${to.name}`;
+      const bothAtLabel = next[from.name].bandwidthMbps >= from.bandwidthMbps && next[to.name].bandwidthMbps >= to.bandwidthMbps;
+      // What this window says the base is if the link runs at its label; capped, so that a plan that starts on an
+      // already slow link cannot learn a large push's slowness as its base.
+      const learned = Math.min(o.maxBaseMs + modelBaseMs(from, to), Math.max(0, s.transferMsP50 - perMbMs(from, to, s.bytesMean) - atLabel));
+      let mbps = nominal;
+      if (pairs[key] === undefined && bothAtLabel) {
+        pairs[key] = round(learned, 4);
+      } else {
+        const base = pairs[key] ?? modelBaseMs(from, to);
+        const extra = s.transferMsP50 - perMbMs(from, to, s.bytesMean) - base;
+        const slow = extra > o.minWireMs && extra > o.wireShare * base;
+        if (slow) mbps = Math.min(nominal, (bytes * 8) / 1000 / extra);
+        // Learn only while both links are believed at their labels, and only from pushes that looked normal.
+        else if (bothAtLabel) pairs[key] = round(o.alpha * learned + (1 - o.alpha) * base, 4);
+      }
+      for (const n of [from.name, to.name]) seen.set(n, [...(seen.get(n) ?? []), mbps]);
+    }
+  }
+  for (const n of prior.nodes) {
+    const e = next[n.name];
+    const obs = seen.get(n.name);
+    if (obs) {
+      const mbps = Math.max(...obs);
+      if (mbps < n.bandwidthMbps) {
+        // Proved slow again right after a fall-back to the label: wait longer before the next try.
+        if (e.degradedAt !== undefined && e.bandwidthMbps >= n.bandwidthMbps) e.staleAfterMs = Math.min(e.staleAfterMs * 2, o.staleAfterMs * 16);
+        e.degradedAt = now;
+        why[n.name].push(`link ${mbps.toFixed(1)} Mbit/s measured (label ${n.bandwidthMbps})`);
+      } else if (e.bandwidthMbps < n.bandwidthMbps) {
+        e.staleAfterMs = o.staleAfterMs;
+        e.degradedAt = undefined;
+        why[n.name].push(`link back at its label ${n.bandwidthMbps} Mbit/s`);
+      }
+      e.bandwidthMbps = round(mbps, 3);
+      e.linkSeenAt = now;
+    } else if (e.bandwidthMbps < n.bandwidthMbps && e.linkSeenAt !== undefined && now - e.linkSeenAt >= e.staleAfterMs) {
+      e.bandwidthMbps = n.bandwidthMbps;
+      why[n.name].push(`link unmeasured for ${((now - e.linkSeenAt) / 1000).toFixed(0)} s: back to its label ${n.bandwidthMbps} Mbit/s`);
+    }
+  }
+  const cluster: Cluster = { ...prior, nodes: prior.nodes.map((n) => ({ ...n, gflops: next[n.name].gflops, bandwidthMbps: next[n.name].bandwidthMbps })) };
+  const notes = prior.nodes.map((n) => ({ node: n.name, gflops: next[n.name].gflops, bandwidthMbps: next[n.name].bandwidthMbps, why: why[n.name] }));
+  return { state: { nodes: next, pairs }, cluster, notes };
+}
+
+const round = (x: number, d: number) => Math.round(x * 10 ** d) / 10 ** d;

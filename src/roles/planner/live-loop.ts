@@ -1,0 +1,137 @@
+// The closed loop: every interval, read what the deployed partitions measured, calibrate the cluster, re-predict
+// the deployed plan and re-plan on the calibrated cluster, and switch when the hysteresis rule says so. The same
+// loop drives Kubernetes (the controller's staged switch) and the local stack (src/tools/cli/plan-deployer.ts).
+import type { Plan } from '../../runtime/plan.ts';
+import { calibrate, DEFAULT_CALIBRATION, initialCalibration, type CalibrationNote, type CalibrationOptions,
+  type CalibrationState, type LivePartition } from './core/calibrate.ts';
+import { decideSwitch, DEFAULT_SWITCH_RULE, type SwitchRule, type SwitchState } from './core/hysteresis.ts';
+import { predictLatency } from './core/latency-model.ts';
+import { plan } from './core/search.ts';
+import type { Cluster, Objective, PackageModel } from './core/types.ts';
+import { toPlan } from './to-plan.ts';
+
+/** Reads one partition's live figures (Describe). */
+export interface PartitionStatsSource {
+  describe(address: string, timeoutMs: number): Promise<Omit<LivePartition, 'index'>>;
+}
+
+/** Where plans run: the deployed plan and its partitions' addresses, and how to switch to another. */
+export interface PlanTarget {
+  deployed(): { doc: Plan; addresses: string[] } | undefined;
+  /** Starts `doc` beside the deployed plan, moves the router once it all serves, then removes the old one. */
+  switchTo(doc: Plan, reason: string, decision: LiveDecision): Promise<void>;
+}
+
+/** One evaluation, as recorded (the plan ConfigMap's decision.json, the local stack's event log). */
+export interface LiveDecision {
+  at: string;
+  action: 'stay' | 'switch';
+  why: string;
+  deployed: { planHash: string; package: string; predictedMs: number };
+  best: { planHash: string; package: string; predictedMs: number; nodes: string[] };
+  nodes: CalibrationNote[];
+  measured: { partition: number; runs: number; computeMsP50: number; pushes: { peer: number; count: number; bytes: number; transferMsP50: number }[] }[];
+}
+
+export interface LiveLoopDeps {
+  /** The cluster as labelled / measured at start: the priors. */
+  prior: Cluster;
+  packages: PackageModel[];
+  objective: Objective;
+  source: PartitionStatsSource;
+  target: PlanTarget;
+  intervalMs?: number;
+  rule?: SwitchRule;
+  calibration?: CalibrationOptions;
+  log?: (line: string) => void;
+  onDecision?: (d: LiveDecision) => void;
+  now?: () => number;
+}
+
+export class LiveLoop {
+  private state: CalibrationState;
+  private switchState: SwitchState;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private closed = false;
+  last: LiveDecision | undefined;
+
+  private constructor(private readonly d: LiveLoopDeps) {
+    this.state = initialCalibration(d.prior, d.calibration ?? DEFAULT_CALIBRATION);
+    this.switchState = { lastSwitchAt: this.now() };
+  }
+
+  static create(d: LiveLoopDeps): LiveLoop {
+    const loop = new LiveLoop(d);
+    loop.schedule();
+    return loop;
+  }
+
+  private now(): number {
+    return (this.d.now ?? Date.now)();
+  }
+
+  private schedule(): void {
+    if (this.closed) return;
+    this.timer = setTimeout(() => {
+      this.running = this.tick().then(() => undefined, (e) => this.d.log?.(`live calibration: ${(e as Error).message}`))
+        .finally(() => this.schedule());
+    }, this.d.intervalMs ?? 2000);
+    this.timer.unref?.();
+  }
+
+  /** One evaluation (the timer calls it; tests may too). Switches, and waits for the switch, when the rule says so. */
+  async tick(): Promise<LiveDecision | undefined> {
+    const dep = this.d.target.deployed();
+    if (!dep || this.closed) return undefined;
+    const pkg = this.d.packages.find((p) => p.name === dep.doc.package);
+    if (!pkg) return undefined;
+    const index = new Map(this.d.prior.nodes.map((n, i) => [n.name, i]));
+    const assignment = dep.doc.assignments.map((a) => index.get(a.node) ?? -1);
+    if (assignment.some((i) => i < 0)) return undefined;
+    const live: LivePartition[] = [];
+    await Promise.all(dep.addresses.map(async (address, i) => {
+      try {
+        live.push({ index: i, ...(await this.d.source.describe(address, 2000)) });
+      } catch (e) {
+        this.d.log?.(`live calibration: partition ${i} at ${address}: ${(e as Error).message}`);
+      }
+    }));
+    live.sort((a, b) => a.index - b.index);
+    const now = this.now();
+    const c = calibrate(this.d.prior, this.state, pkg, assignment, live, now, this.d.calibration ?? DEFAULT_CALIBRATION);
+    this.state = c.state;
+    const current = predictLatency(pkg, c.cluster, assignment);
+    const bestDoc = toPlan(plan(this.d.packages, c.cluster, this.d.objective), c.cluster);
+    const decision = decideSwitch(this.switchState, now, { hash: dep.doc.planHash, latencyMs: current.latencyMs },
+      { hash: bestDoc.planHash, latencyMs: bestDoc.predicted.latencyMs }, this.d.rule ?? DEFAULT_SWITCH_RULE);
+    this.switchState = decision.state;
+    const record: LiveDecision = {
+      at: new Date(now).toISOString(), action: decision.action, why: decision.why,
+      deployed: { planHash: dep.doc.planHash, package: dep.doc.package, predictedMs: round(current.latencyMs) },
+      best: { planHash: bestDoc.planHash, package: bestDoc.package, predictedMs: bestDoc.predicted.latencyMs,
+        nodes: bestDoc.assignments.map((a) => a.node) },
+      nodes: c.notes,
+      measured: live.map((p) => ({ partition: p.index, runs: p.runs, computeMsP50: round(p.computeMsP50),
+        pushes: p.pushes.map((s) => ({ peer: s.peer, count: s.count, bytes: Math.round(s.bytesMean), transferMsP50: round(s.transferMsP50) })) })),
+    };
+    this.last = record;
+    this.d.onDecision?.(record);
+    if (decision.action === 'switch') {
+      const slow = c.notes.filter((n) => n.why.length).map((n) => `${n.node}: ${n.why.join(', ')}`).join('; ');
+      await this.d.target.switchTo(bestDoc, `live calibration: ${decision.why}${slow ? ` (${slow})` : ''}`, record);
+      // The new plan's partitions start with empty windows: give them a full dwell before judging again.
+      this.switchState = { lastSwitchAt: this.now() };
+    }
+    return record;
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.timer);
+    await this.running?.catch(() => {});
+  }
+}
+
+const round = (x: number) => Math.round(x * 1000) / 1000;

@@ -1,0 +1,91 @@
+// Where the local stack's closed loop starts partitions: this machine's processes, or the emulated devices of
+// scripts/edge-emulator.sh (the link-drop scenario runs the loop inside the emulator's ctl namespace).
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoPath } from '../../runtime/paths.ts';
+import type { Launched, NodeLauncher } from './plan-deployer.ts';
+import { BIN, freePort, launch, SERVE_NODE_FLAGS } from './stack.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Every node is this machine: processes on `host`, free ports. */
+export class LocalLauncher implements NodeLauncher {
+  constructor(private readonly hostAddr: string, private readonly log?: (line: string) => void, private readonly env?: NodeJS.ProcessEnv) {}
+
+  host(): string {
+    return this.hostAddr;
+  }
+
+  port(): Promise<number> {
+    return freePort(this.hostAddr);
+  }
+
+  start(_node: string, name: string, args: string[]): Launched {
+    const c = launch(name, args, this.log, this.env);
+    let done = false;
+    void c.exited.then(() => { done = true; });
+    return {
+      exited: c.exited,
+      alive: () => !done,
+      stop: async () => {
+        if (done) return;
+        c.proc.kill('SIGTERM');
+        const t = setTimeout(() => c.proc.kill('SIGKILL'), 10_000);
+        await c.exited;
+        clearTimeout(t);
+      },
+    };
+  }
+}
+
+/** Nodes are the emulator's devices (devN): each process in its device's namespace and CPU quota. */
+export class EmulatorLauncher implements NodeLauncher {
+  private readonly ips = new Map<string, string>();
+  private nextPort = 7200;
+  private readonly script = repoPath('scripts', 'edge-emulator.sh');
+
+  constructor(private readonly prefix: string, private readonly logDir: string) {
+    mkdirSync(logDir, { recursive: true });
+  }
+
+  private sh(args: string[]): string {
+    return execFileSync(this.script, ['--prefix', this.prefix, ...args], { encoding: 'utf8', env: { ...process.env, ES_QUIET: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+  }
+
+  host(node: string): string {
+    let ip = this.ips.get(node);
+    if (!ip) this.ips.set(node, (ip = this.sh(['addr', node]).trim()));
+    return ip;
+  }
+
+  async port(): Promise<number> {
+    return this.nextPort++;
+  }
+
+  start(node: string, name: string, args: string[]): Launched {
+    const log = join(this.logDir, `${name.replace(/[^A-Za-z0-9]+/g, '_')}.log`);
+    const pid = Number(this.sh(['spawn', node, log, '--', process.execPath, ...SERVE_NODE_FLAGS, BIN, ...args]).trim());
+    const alive = () => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const exited = (async () => {
+      while (alive()) await sleep(250);
+      return `${name} (pid ${pid}) exited; log ${log}`;
+    })();
+    return {
+      exited, alive,
+      stop: async () => {
+        try { process.kill(-pid, 'SIGTERM'); } catch { /* gone */ }
+        for (let i = 0; i < 50 && alive(); i++) await sleep(100);
+        try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ }
+      },
+    };
+  }
+}
