@@ -45,12 +45,16 @@ export class PlannerApp {
         }
         // Under TLS the router wants a client certificate the planner need not have: wait the grace instead of asking.
         const router: RouterProbe | undefined = cfg.routerAddress && !cfg.tls ? new HealthRouterProbe(cfg.routerAddress) : undefined;
+        // Until the controller exists (it closes the probe at shutdown), a failed start must close it here.
+        const closeRouter = async () => router?.close?.();
+        closers.push(closeRouter);
         const controller = await PlannerController.create({
           api, packages, objective: cfg.objective, debounceMs: cfg.debounceMs, sharedMedium: cfg.sharedMedium, log: opts.log,
           ...(router ? { router } : {}), switchGraceMs: cfg.switchGraceMs, readyTimeoutMs: cfg.readyTimeoutMs,
           deploy: { namespace: cfg.namespace, image: cfg.image, modelsDir: cfg.modelsDir,
             ...(cfg.partitionTemplate ? { podTemplate: cfg.partitionTemplate } : {}), ...(owner ? { owner } : {}) },
         });
+        closers.splice(closers.indexOf(closeRouter), 1);
         closers.unshift(() => controller.shutdown());
         planner = controller;
       }
