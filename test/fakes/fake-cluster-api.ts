@@ -10,6 +10,10 @@ export class FakeClusterApi implements ClusterApi {
   readonly calls: string[] = [];
   nodes: KubeNode[] = [];
   failApply: Error | undefined;
+  /** Called after every apply and delete, with the call's text: tests check invariants that must hold at all times. */
+  afterCall: ((call: string) => void) | undefined;
+  /** Deployments report a ready replica as soon as they are applied, unless this is set (then markReady does it). */
+  holdUnready = false;
   private listeners: ((e: NodeEvent) => void)[] = [];
   private version = 0;
 
@@ -45,15 +49,27 @@ export class FakeClusterApi implements ClusterApi {
     const key = `${obj.kind}/${obj.metadata.name}`;
     const old = this.objects.get(key);
     const { resourceVersion: _, ...oldMeta } = old?.metadata ?? {};
-    const same = old && JSON.stringify({ ...old, metadata: oldMeta }) === JSON.stringify(obj);
-    const stored = same ? old : { ...structuredClone(obj), metadata: { ...obj.metadata, resourceVersion: String(++this.version) } };
+    const { status, ...oldSpec } = old ?? ({} as KubeObject);
+    const same = old && JSON.stringify({ ...oldSpec, metadata: oldMeta }) === JSON.stringify(obj);
+    const stored: KubeObject = same ? old : { ...structuredClone(obj), metadata: { ...obj.metadata, resourceVersion: String(++this.version) } };
+    // Like the Deployment controller: the status is the cluster's, not the applier's.
+    if (obj.kind === 'Deployment' && !same) stored.status = status ?? { readyReplicas: this.holdUnready ? 0 : 1 };
     this.objects.set(key, stored);
+    this.afterCall?.(`apply ${key}`);
     return stored;
+  }
+
+  /** A held Deployment (holdUnready) reports its replica ready. */
+  markReady(name: string): void {
+    const d = this.objects.get(`Deployment/${name}`);
+    if (!d) throw new Error(`no Deployment/${name}`);
+    d.status = { readyReplicas: 1, availableReplicas: 1 };
   }
 
   async deleteObject(ref: { kind: string; name: string }): Promise<void> {
     this.calls.push(`delete ${ref.kind}/${ref.name}`);
     this.objects.delete(`${ref.kind}/${ref.name}`);
+    this.afterCall?.(`delete ${ref.kind}/${ref.name}`);
   }
 
   async getObject(ref: { kind: string; name: string }): Promise<KubeObject> {
@@ -68,6 +84,30 @@ export class FakeClusterApi implements ClusterApi {
 
   async createEvent(e: EventSpec): Promise<void> {
     this.events.push(e);
+  }
+}
+
+/**
+ * A RouterProbe that answers `serves` at once, or, while `held`, when release() is called; it logs into the api's
+ * calls so tests can check the order of the switch.
+ */
+export class FakeRouterProbe {
+  serves = true;
+  held = false;
+  readonly asked: { hash: string; timeoutMs: number }[] = [];
+  private waiting: (() => void)[] = [];
+  constructor(private readonly api?: FakeClusterApi) {}
+
+  async waitServes(hash: string, timeoutMs: number): Promise<boolean> {
+    this.asked.push({ hash, timeoutMs });
+    this.api?.calls.push(`router serves ${hash}?`);
+    if (this.held) await new Promise<void>((r) => this.waiting.push(r));
+    return this.serves;
+  }
+
+  release(): void {
+    this.held = false;
+    for (const r of this.waiting.splice(0)) r();
   }
 }
 

@@ -3,7 +3,7 @@ import { loadCatalog } from '../../src/roles/planner/catalog.ts';
 import { PlannerController } from '../../src/roles/planner/controller.ts';
 import { KubeClusterApi } from '../../src/roles/planner/k8s/kube-cluster-api.ts';
 import { deployedPlan } from '../../src/roles/planner/k8s/objects.ts';
-import type { Plan } from '../../src/runtime/plan.ts';
+import { planHash, type Plan } from '../../src/runtime/plan.ts';
 import { createKwokNode, haveTools, missingToolsMessage, startControlPlane, type ControlPlane } from './harness/control-plane.ts';
 import { skipBecause } from '../skip.ts';
 
@@ -71,9 +71,10 @@ describe('planner on a real control plane (KWOK edge nodes)', function () {
   it('should deploy the plan: pods Running on exactly the planned nodes, ConfigMap matching', async () => {
     const { packages } = await loadCatalog('models/catalog.json');
     api = await KubeClusterApi.create({ kubeconfig: cp!.kubeconfig });
+    // No router here: a short grace stands in for its confirmation.
     controller = await PlannerController.create({
       api, packages, objective: { mode: 'latency', accuracyFloor: 0.915 }, debounceMs: 300,
-      deploy: { namespace: NS, image: 'example.invalid/edgesplit:test' },
+      deploy: { namespace: NS, image: 'example.invalid/edgesplit:test' }, switchGraceMs: 1500, drainMs: 200, readyPollMs: 250, readyTimeoutMs: 60_000,
     });
     const s = controller.status();
     assert.equal(s.lastError, '');
@@ -93,6 +94,52 @@ describe('planner on a real control plane (KWOK edge nodes)', function () {
     const r = await controller!.apply(controller!.status().doc, undefined);
     assert.deepEqual(r.deleted, []);
     assert.equal(await versions(), before);
+  });
+
+  it('should change plans in stages: every partition always has a Running pod, and only the new plan\'s objects are left', async () => {
+    const old = controller!.status().doc!;
+    const n = old.assignments.length;
+    // Same package, every partition on another node: each partition's pod must move.
+    const assignments = old.assignments.map((a, i) => ({ partition: a.partition, node: old.assignments[(i + 1) % n].node }));
+    const next: Plan = { ...old, assignments, planHash: planHash({ ...old, assignments }) };
+    const gaps: string[] = [];
+    let overlap = false;
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        const r = await cp!.kubectl(['get', 'pods', '-n', NS, '-l', 'app.kubernetes.io/component=partition', '-o', 'json']);
+        if (r.code === 0) {
+          const running = JSON.parse(r.stdout).items.filter((p: any) => !p.metadata.deletionTimestamp && p.status.phase === 'Running');
+          for (let i = 0; i < n; i++) {
+            if (!running.some((p: any) => p.metadata.labels['edgesplit.io/partition'] === String(i))) gaps.push(`partition ${i} at ${new Date().toISOString()}`);
+          }
+          const plans = new Set(running.map((p: any) => p.metadata.labels['edgesplit.io/plan']));
+          if (plans.has(old.planHash) && plans.has(next.planHash)) overlap = true;
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    try {
+      await controller!.replanWith(next, 'test: move every partition', { predictedOldMs: old.predicted.latencyMs });
+    } finally {
+      watching = false;
+      await watcher;
+    }
+    assert.deepEqual(gaps, [], 'a partition without a Running pod during the change');
+    assert.ok(overlap, 'old and new pods ran side by side');
+    assert.equal(controller!.status().hash, next.planHash);
+    const names = (await cp!.kubectl(['get', 'deploy,svc,cm', '-n', NS, '-l', 'app.kubernetes.io/managed-by=edgesplit-planner', '-o', 'name'])).stdout.trim().split('\n').sort();
+    assert.deepEqual(names, ['configmap/edgesplit-plan', `configmap/edgesplit-plan-${next.planHash}`,
+      ...[...Array(n).keys()].map((i) => `deployment.apps/edgesplit-${next.planHash}-p${i}`),
+      ...[...Array(n).keys()].map((i) => `service/edgesplit-${next.planHash}-p${i}`)].sort());
+    assert.deepEqual(await configMapPlan(), deployedPlan(next, NS));
+    const cm = JSON.parse((await cp!.kubectl(['get', 'configmap', 'edgesplit-plan', '-n', NS, '-o', 'json'])).stdout);
+    const decision = JSON.parse(cm.data['decision.json']);
+    assert.deepEqual([decision.reason, decision.planHash, decision.previousPlanHash, decision.predictedOldMs],
+      ['test: move every partition', next.planHash, old.planHash, old.predicted.latencyMs]);
+    await podsOnPlannedNodes(next);
+    const ev = await cp!.kubectl(['get', 'events', '-n', NS, '--field-selector', 'involvedObject.name=edgesplit-plan,reason=PlanSwitched', '-o', 'json']);
+    assert.match(JSON.parse(ev.stdout).items.at(-1)?.message ?? '', /^switched .* old removed [\d.]+ s/);
   });
 
   it('should re-place the partition of a node that leaves', async () => {

@@ -137,14 +137,17 @@ describe('role configuration: flags and EDGESPLIT_* variables', () => {
 
   it('should give the planner the same config from flags and from the environment', () => {
     const flags = plannerConfig(['--port', '0', '--cluster', 'test/fixtures/clusters/fast-network.yaml', '--namespace', 'edge',
-      '--catalog', 'models/catalog.json', '--kubeconfig', '/tmp/kc', '--slo-ms', '40', '--debounce-ms', '10'], {});
+      '--catalog', 'models/catalog.json', '--kubeconfig', '/tmp/kc', '--slo-ms', '40', '--debounce-ms', '10',
+      '--router-address', 'edgesplit-router.edge.svc:8001', '--switch-grace-ms', '5000', '--ready-timeout-ms', '60000'], {});
     const env = plannerConfig([], { EDGESPLIT_PLANNER_PORT: '0', EDGESPLIT_CLUSTER_FILE: 'test/fixtures/clusters/fast-network.yaml',
-      EDGESPLIT_NAMESPACE: 'edge', EDGESPLIT_CATALOG: 'models/catalog.json', KUBECONFIG: '/tmp/kc', EDGESPLIT_SLO_MS: '40', EDGESPLIT_DEBOUNCE_MS: '10' });
+      EDGESPLIT_NAMESPACE: 'edge', EDGESPLIT_CATALOG: 'models/catalog.json', KUBECONFIG: '/tmp/kc', EDGESPLIT_SLO_MS: '40', EDGESPLIT_DEBOUNCE_MS: '10',
+      EDGESPLIT_ROUTER_ADDRESS: 'edgesplit-router.edge.svc:8001', EDGESPLIT_SWITCH_GRACE_MS: '5000', EDGESPLIT_READY_TIMEOUT_MS: '60000' });
     assert.deepEqual(flags, env);
     assert.deepEqual(flags.objective, { mode: 'slo', sloMs: 40 });
+    assert.deepEqual([flags.routerAddress, flags.switchGraceMs, flags.readyTimeoutMs], ['edgesplit-router.edge.svc:8001', 5000, 60000]);
     const d = plannerConfig(['--namespace', 'x'], {});
-    assert.deepEqual([d.catalog, d.image, d.modelsDir, d.port, d.debounceMs, d.sharedMedium, d.objective],
-      ['models/catalog.json', 'ghcr.io/edgesplit/edgesplit:0.1.0', '/app/models', 50052, 2000, false, { mode: 'latency' }]);
+    assert.deepEqual([d.catalog, d.image, d.modelsDir, d.port, d.debounceMs, d.sharedMedium, d.objective, d.routerAddress, d.switchGraceMs, d.readyTimeoutMs],
+      ['models/catalog.json', 'ghcr.io/edgesplit/edgesplit:0.1.0', '/app/models', 50052, 2000, false, { mode: 'latency' }, undefined, 90000, 180000]);
   });
 
   it('should name the variable when a value from the environment is bad, and the flag when a flag is', () => {
@@ -158,6 +161,9 @@ describe('role configuration: flags and EDGESPLIT_* variables', () => {
     assert.throws(() => plannerConfig([], { EDGESPLIT_NAMESPACE: 'Not_A_Label' }), usage('EDGESPLIT_NAMESPACE'));
     assert.throws(() => plannerConfig([], { EDGESPLIT_NAMESPACE: 'x', EDGESPLIT_PARTITION_TEMPLATE: '{' }), usage('EDGESPLIT_PARTITION_TEMPLATE'));
     assert.throws(() => plannerConfig(['--port', 'x'], {}), usage('--port'));
+    assert.throws(() => plannerConfig([], { EDGESPLIT_NAMESPACE: 'x', EDGESPLIT_ROUTER_ADDRESS: 'http://router' }), usage('EDGESPLIT_ROUTER_ADDRESS'));
+    assert.throws(() => plannerConfig(['--switch-grace-ms', '-1'], { EDGESPLIT_NAMESPACE: 'x' }), usage('--switch-grace-ms'));
+    assert.throws(() => plannerConfig([], { EDGESPLIT_NAMESPACE: 'x', EDGESPLIT_READY_TIMEOUT_MS: '0' }), usage('EDGESPLIT_READY_TIMEOUT_MS'));
     // An unknown flag or one without its value.
     assert.throws(() => routerConfig(['--bogus'], {}), usage('--bogus'));
     assert.throws(() => partitionConfig(['--index'], {}), usage('--index'));

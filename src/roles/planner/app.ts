@@ -8,6 +8,7 @@ import { PlannerController } from './controller.ts';
 import { KubeClusterApi } from './k8s/kube-cluster-api.ts';
 import type { ClusterApi } from './k8s/cluster-api.ts';
 import { LocalPlanner } from './local-planner.ts';
+import { HealthRouterProbe, type RouterProbe } from './router-probe.ts';
 import type { PlannerService } from './planner-service.ts';
 import { createServer } from './server.ts';
 import { tracedPlanner } from './telemetry.ts';
@@ -42,11 +43,18 @@ export class PlannerApp {
           const d = await api.getObject({ apiVersion: 'apps/v1', kind: 'Deployment', name: cfg.ownerDeployment, namespace: cfg.namespace });
           owner = { apiVersion: 'apps/v1', kind: 'Deployment', name: cfg.ownerDeployment, uid: String(d.metadata.uid) };
         }
+        // Under TLS the router wants a client certificate the planner need not have: wait the grace instead of asking.
+        const router: RouterProbe | undefined = cfg.routerAddress && !cfg.tls ? new HealthRouterProbe(cfg.routerAddress) : undefined;
+        // Until the controller exists (it closes the probe at shutdown), a failed start must close it here.
+        const closeRouter = async () => router?.close?.();
+        closers.push(closeRouter);
         const controller = await PlannerController.create({
           api, packages, objective: cfg.objective, debounceMs: cfg.debounceMs, sharedMedium: cfg.sharedMedium, log: opts.log,
+          ...(router ? { router } : {}), switchGraceMs: cfg.switchGraceMs, readyTimeoutMs: cfg.readyTimeoutMs,
           deploy: { namespace: cfg.namespace, image: cfg.image, modelsDir: cfg.modelsDir,
             ...(cfg.partitionTemplate ? { podTemplate: cfg.partitionTemplate } : {}), ...(owner ? { owner } : {}) },
         });
+        closers.splice(closers.indexOf(closeRouter), 1);
         closers.unshift(() => controller.shutdown());
         planner = controller;
       }

@@ -25,6 +25,9 @@ export const SETTINGS = roleSettings({
   kubeconfig: { flag: 'kubeconfig', env: 'KUBECONFIG', arg: 'PATH', description: 'kubeconfig (default: in-cluster, else ~/.kube/config)' },
   partitionTemplate: { flag: 'partition-template', arg: 'JSON', description: "pod settings {metadata, spec} merged into every partition Deployment's pod template" },
   ownerDeployment: { flag: 'owner-deployment', arg: 'NAME', description: "the planner's own Deployment: owner of everything it creates" },
+  routerAddress: { flag: 'router-address', arg: 'HOST:PORT', description: "the router's gRPC address: a plan change waits until it serves the new plan (health service edgesplit.plan.<hash>)" },
+  switchGraceMs: { flag: 'switch-grace-ms', arg: 'MS', description: "the longest wait for the router to serve a new plan before the old partitions go (the whole wait without --router-address, or with TLS)", default: '90000' },
+  readyTimeoutMs: { flag: 'ready-timeout-ms', arg: 'MS', description: "how long a new plan's partitions may take to become ready before the change is abandoned", default: '180000' },
   ...TLS_SETTINGS,
 });
 
@@ -48,6 +51,9 @@ const schema = z.object({
   partitionTemplate: text.optional(),
   /** The planner's own Deployment: owner of everything it creates, so deleting it garbage-collects them. */
   ownerDeployment: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/).optional(),
+  routerAddress: z.string().regex(/^[^\s,/]+:\d{1,5}$/, 'expected host:port').optional(),
+  switchGraceMs: z.coerce.number().int().min(0),
+  readyTimeoutMs: z.coerce.number().int().positive(),
 });
 
 export interface PlannerConfig {
@@ -63,6 +69,10 @@ export interface PlannerConfig {
   kubeconfig?: string;
   partitionTemplate?: PodTemplate;
   ownerDeployment?: string;
+  /** The router's gRPC address (its Service), health-checked during a plan change; absent: wait switchGraceMs. */
+  routerAddress?: string;
+  switchGraceMs: number;
+  readyTimeoutMs: number;
   /**
    * TLS for the planner's gRPC API (--tls-* or EDGESPLIT_TLS_*, src/runtime/tls.ts): PEM paths, read by PlannerApp at
    * start-up (loadPlannerTls). Absent: plaintext.
@@ -123,6 +133,9 @@ export function loadConfig(argv: string[], env: Env = process.env): PlannerConfi
     ...(c.kubeconfig ? { kubeconfig: c.kubeconfig } : {}),
     ...(c.partitionTemplate ? { partitionTemplate: parseTemplate(c.partitionTemplate, r.nameOf('partitionTemplate')) } : {}),
     ...(c.ownerDeployment ? { ownerDeployment: c.ownerDeployment } : {}),
+    ...(c.routerAddress ? { routerAddress: c.routerAddress } : {}),
+    switchGraceMs: c.switchGraceMs,
+    readyTimeoutMs: c.readyTimeoutMs,
     ...(tls.cert !== undefined ? { tls } : {}),
   };
 }

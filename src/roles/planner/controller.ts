@@ -3,16 +3,22 @@
 // relabel causes one re-plan) when one goes NotReady, leaves, joins or changes
 // its spec, applies the result and says why in Events and GetPlan. A failed
 // re-plan leaves the last good plan running.
-import { FailedPreconditionError, InvalidArgumentError } from '../../runtime/errors.ts';
+//
+// A plan change is a staged switch, so no answer is degraded by it: the new plan's partitions start beside the old
+// ones (per-plan names), the router is switched only once they are all ready, and the old ones are removed only
+// once the router serves the new plan (or a grace has passed).
+import { DeadlineExceededError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from '../../runtime/errors.ts';
 import { parseClusterYaml } from './cluster/cluster-file.ts';
 import { clusterFromNodes, readNode, type KubeNode, type NodeReading } from './cluster/from-nodes.ts';
 import { diffNodes } from './cluster/node-diff.ts';
 import { plan } from './core/search.ts';
 import type { Cluster, Objective, PackageModel } from './core/types.ts';
 import type { ClusterApi, NodeEvent } from './k8s/cluster-api.ts';
-import { desiredObjects, PLAN_CONFIGMAP, type DeployOptions } from './k8s/objects.ts';
-import { reconcile } from './k8s/reconcile.ts';
-import type { Plan } from '../../runtime/plan.ts';
+import { decisionJson, type Decision } from './k8s/decision.ts';
+import { deployedPlan, PLAN_CONFIGMAP, planObjects, routerConfigMap, type DeployOptions, type KubeObject } from './k8s/objects.ts';
+import { applyObjects, prune, sleep, waitDeploymentsReady } from './k8s/reconcile.ts';
+import { GraceDelayProbe, type RouterProbe } from './router-probe.ts';
+import { parsePlan, type Plan } from '../../runtime/plan.ts';
 import { toPlan } from './to-plan.ts';
 import type { PlannerService, PlanStatus } from './planner-service.ts';
 
@@ -24,6 +30,40 @@ export interface ControllerDeps {
   debounceMs?: number;
   sharedMedium?: boolean;
   log?: (line: string) => void;
+  /** Tells when the router serves a new plan; absent: wait switchGraceMs instead. */
+  router?: RouterProbe;
+  /** The longest wait for the router to serve a new plan (the whole wait without a router probe); default 90 s. */
+  switchGraceMs?: number;
+  /** How long a new plan's Deployments may take to become ready before the switch is abandoned; default 180 s. */
+  readyTimeoutMs?: number;
+  /** Pause after the router switched before the old partitions go, for requests still in flight there; default 2 s. */
+  drainMs?: number;
+  /** How often Deployment readiness is polled; default 1 s. */
+  readyPollMs?: number;
+}
+
+export const DEFAULT_SWITCH_GRACE_MS = 90_000;
+export const DEFAULT_READY_TIMEOUT_MS = 180_000;
+const DEFAULT_DRAIN_MS = 2000;
+
+/** A new plan's partitions did not all become ready in time; its objects were removed and the old plan kept. */
+export class PartitionsNotReadyError extends DeadlineExceededError {
+  constructor(readonly planHash: string, readonly deployments: string[], timeoutMs: number) {
+    super(`plan ${planHash}: ${deployments.join(', ')} not ready after ${timeoutMs / 1000} s; removed the new plan's objects`);
+  }
+}
+
+/** What the router-facing ConfigMap holds now (the cluster's truth, also after a planner restart). */
+interface Current {
+  hash: string;
+  decisionJson?: string;
+}
+
+export interface DeployResult {
+  doc: Plan;
+  hash: string;
+  applied: string[];
+  deleted: string[];
 }
 
 export class PlannerController implements PlannerService {
@@ -37,9 +77,13 @@ export class PlannerController implements PlannerService {
   private state: PlanStatus = { lastReason: '', lastError: '' };
   private closed = false;
   private readonly log: (line: string) => void;
+  /** Ends the waits of a switch in progress at shutdown; the next planner finishes the switch (see deploy). */
+  private readonly stopping = new AbortController();
+  private readonly router: RouterProbe;
 
   private constructor(private readonly deps: ControllerDeps) {
     this.log = deps.log ?? (() => {});
+    this.router = deps.router ?? new GraceDelayProbe();
   }
 
   /** Starts watching and makes (and applies) the first plan before returning; a failed first plan is recorded, not thrown. */
@@ -69,15 +113,45 @@ export class PlannerController implements PlannerService {
     return toPlan(plan(this.deps.packages, cluster, objective ?? this.deps.objective), cluster);
   }
 
-  async apply(doc: Plan | undefined, objective: Objective | undefined) {
+  async apply(doc: Plan | undefined, objective: Objective | undefined): Promise<DeployResult> {
     return await this.enqueue(async () => {
       if (!doc) {
         doc = await this.plan(undefined, objective);
       } else {
         this.checkDocument(doc);
       }
-      return await this.deploy(doc, 'requested through Apply');
+      try {
+        return await this.deploy(doc, 'requested through Apply');
+      } catch (e) {
+        // A switch abandoned for unready partitions is a failed re-plan as much as a node-triggered one.
+        if (e instanceof PartitionsNotReadyError) await this.recordFailure('requested through Apply', e);
+        throw e;
+      }
     });
+  }
+
+  /**
+   * Deploys `doc` (made elsewhere, e.g. by live calibration) through the staged switch, queued behind other re-plans;
+   * `decision` goes into decision.json. A failure is recorded like a failed re-plan (status, Event) and thrown.
+   */
+  async replanWith(doc: Plan, reason: string, decision: Decision): Promise<void> {
+    await this.enqueue(async () => {
+      if (this.closed) return;
+      this.plannedFrom = this.readings();
+      try {
+        this.checkDocument(doc);
+        await this.deploy(doc, reason, decision);
+      } catch (e) {
+        await this.recordFailure(reason, e as Error);
+        throw e;
+      }
+    });
+  }
+
+  /** The current plan's partition Service addresses (host:port, partition order); empty without a plan. */
+  partitionAddresses(): string[] {
+    const doc = this.state.doc;
+    return doc ? deployedPlan(doc, this.deps.deploy.namespace).peers ?? [] : [];
   }
 
   async shutdown(): Promise<void> {
@@ -85,7 +159,9 @@ export class PlannerController implements PlannerService {
     this.closed = true;
     clearTimeout(this.timer);
     this.stopWatch?.();
+    this.stopping.abort();
     await this.queue.catch(() => {});
+    this.router.close?.();
   }
 
   private liveCluster(): Cluster {
@@ -152,26 +228,107 @@ export class PlannerController implements PlannerService {
       const doc = await this.plan(undefined, undefined);
       await this.deploy(doc, reason);
     } catch (e) {
-      const msg = (e as Error).message;
-      const keeping = this.state.hash ? `keeping plan ${this.state.hash} (${this.state.doc!.package})` : 'no plan is deployed';
-      this.state = { ...this.state, lastReason: reason, lastError: `could not re-plan (${reason}): ${msg}; ${keeping}`, updatedAt: new Date() };
-      this.log(this.state.lastError);
-      await this.event('Warning', 'ReplanFailed', this.state.lastError);
+      await this.recordFailure(reason, e as Error);
     }
   }
 
-  private async deploy(doc: Plan, reason: string) {
+  private async recordFailure(reason: string, e: Error): Promise<void> {
+    const keeping = this.state.hash ? `keeping plan ${this.state.hash} (${this.state.doc!.package})` : 'no plan is deployed';
+    this.state = { ...this.state, lastReason: reason, lastError: `could not re-plan (${reason}): ${e.message}; ${keeping}`, updatedAt: new Date() };
+    this.log(this.state.lastError);
+    await this.event('Warning', 'ReplanFailed', this.state.lastError);
+  }
+
+  /**
+   * Puts `doc` in place. A first plan (or the same plan again) is applied at once. A different plan goes through the
+   * staged switch: (a) its objects beside the old plan's, (b) wait until its Deployments are ready (else remove them
+   * and throw PartitionsNotReadyError, the old plan untouched), (c) the router-facing ConfigMap, (d) wait until the
+   * router serves it, plus a drain, (e) remove the old plan's objects. Interrupted by shutdown after (c), the old
+   * objects stay; the next planner start sees the plan in place and prunes them.
+   */
+  private async deploy(doc: Plan, reason: string, decision?: Decision): Promise<DeployResult> {
     const hash = doc.planHash;
     const changed = hash !== this.state.hash;
-    const { applied, deleted } = await reconcile(this.deps.api, this.deps.deploy.namespace, desiredObjects(doc, this.deps.deploy));
-    this.state = { doc, hash, lastReason: reason, lastError: '', updatedAt: new Date() };
+    const opts = this.deps.deploy;
+    const current = await this.current();
+    const mine = planObjects(doc, opts);
+    const started = Date.now();
+    const header = { at: new Date(started), reason, planHash: hash, previousPlanHash: current?.hash ?? null };
+    // The same plan keeps its decision.json: re-applying it must change nothing.
+    const decisionText = current?.hash === hash && current.decisionJson !== undefined && decision === undefined
+      ? current.decisionJson : decisionJson(header, decision);
+    const shared = routerConfigMap(doc, opts, decisionText);
     const where = doc.assignments.map((a) => `p${a.partition}→${a.node}`).join(', ');
-    const message = changed
-      ? `${reason}: now ${doc.package} (${where}), predicted ${doc.predicted.latencyMs} ms${deleted.length ? `; removed ${deleted.join(', ')}` : ''}`
-      : `${reason}: plan unchanged (${doc.package}, ${where})`;
+
+    if (!current || current.hash === hash) {
+      // Nothing serves yet, or this plan already does: no answer depends on what is pruned.
+      const applied = [...await applyObjects(this.deps.api, mine), ...await applyObjects(this.deps.api, [shared])];
+      const deleted = await prune(this.deps.api, opts.namespace, [shared, ...mine]);
+      this.state = { doc, hash, lastReason: reason, lastError: '', updatedAt: new Date() };
+      const message = changed
+        ? `${reason}: now ${doc.package} (${where}), predicted ${doc.predicted.latencyMs} ms${deleted.length ? `; removed ${deleted.join(', ')}` : ''}`
+        : `${reason}: plan unchanged (${doc.package}, ${where})`;
+      this.log(message);
+      await this.event('Normal', changed ? 'Replanned' : 'PlanUnchanged', message);
+      return { doc, hash, applied, deleted };
+    }
+
+    // (a) and (b): the old plan keeps serving meanwhile.
+    const applied = await applyObjects(this.deps.api, mine);
+    const tApplied = Date.now();
+    const deployments = mine.filter((o) => o.kind === 'Deployment').map((o) => o.metadata.name);
+    const timeoutMs = this.deps.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
+    const unready = await waitDeploymentsReady(this.deps.api, opts.namespace, deployments,
+      { timeoutMs, pollMs: this.deps.readyPollMs, signal: this.stopping.signal });
+    if (unready.length > 0) {
+      if (this.stopping.signal.aborted) throw new FailedPreconditionError(`plan ${hash}: the planner stopped before its partitions were ready`);
+      await this.removeAll(mine);
+      throw new PartitionsNotReadyError(hash, unready, timeoutMs);
+    }
+    const tReady = Date.now();
+    // (c) The switch: the router follows this ConfigMap.
+    applied.push(...await applyObjects(this.deps.api, [shared]));
+    this.state = { doc, hash, lastReason: reason, lastError: '', updatedAt: new Date() };
+    const message = `${reason}: now ${doc.package} (${where}), predicted ${doc.predicted.latencyMs} ms; switching from ${current.hash}`;
     this.log(message);
     await this.event('Normal', changed ? 'Replanned' : 'PlanUnchanged', message);
+    // (d) Until the router serves the new plan, the old partitions may still be answering its requests.
+    const confirmed = await this.router.waitServes(hash, this.deps.switchGraceMs ?? DEFAULT_SWITCH_GRACE_MS, this.stopping.signal);
+    await sleep(this.deps.drainMs ?? DEFAULT_DRAIN_MS, this.stopping.signal);
+    const tSwitched = Date.now();
+    if (this.stopping.signal.aborted) return { doc, hash, applied, deleted: [] };
+    // (e)
+    const deleted = await prune(this.deps.api, opts.namespace, [shared, ...mine]);
+    const s = (t: number) => ((t - started) / 1000).toFixed(1);
+    const switched = `switched ${current.hash} → ${hash} (${reason}): new objects applied ${s(tApplied)} s, ready ${s(tReady)} s, ` +
+      `router ${confirmed ? 'confirmed' : 'not confirmed, grace over'} ${s(tSwitched)} s, old removed ${s(Date.now())} s` +
+      `${deleted.length ? ` (${deleted.join(', ')})` : ''}`;
+    this.log(switched);
+    await this.event('Normal', 'PlanSwitched', switched);
     return { doc, hash, applied, deleted };
+  }
+
+  /** The plan the router-facing ConfigMap holds, if any (a ConfigMap that does not parse counts as none). */
+  private async current(): Promise<Current | undefined> {
+    let cm: KubeObject;
+    try {
+      cm = await this.deps.api.getObject({ apiVersion: 'v1', kind: 'ConfigMap', name: PLAN_CONFIGMAP, namespace: this.deps.deploy.namespace });
+    } catch (e) {
+      if (e instanceof NotFoundError) return undefined;
+      throw e;
+    }
+    const data = (cm.data ?? {}) as Record<string, string>;
+    try {
+      return { hash: parsePlan(data['plan.json'] ?? '', PLAN_CONFIGMAP).planHash, decisionJson: data['decision.json'] };
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async removeAll(objects: KubeObject[]): Promise<void> {
+    for (const o of objects) {
+      await this.deps.api.deleteObject({ apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name, namespace: this.deps.deploy.namespace });
+    }
   }
 
   private async event(type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {

@@ -66,42 +66,72 @@ function withTemplate(pod: Obj, tpl: PodTemplate | undefined): Obj {
   };
 }
 
-export const partitionName = (i: number) => `edgesplit-p${i}`;
+export const PLAN_LABEL = 'edgesplit.io/plan';
 
-/** The plan as deployed (the ConfigMap's plan.json): the same Plan, with the partitions' Service addresses as peers. */
+/**
+ * Per-plan names: two plans' partitions run side by side while the router switches, so they cannot share a name.
+ * The planHash is 12 hex characters, so `edgesplit-<hash>-p<i>` stays a DNS-1035 label starting with a letter.
+ */
+export const partitionName = (hash: string, i: number) => `edgesplit-${hash}-p${i}`;
+/** The ConfigMap the partitions of one plan mount (its peers are that plan's Services). */
+export const planConfigMapName = (hash: string) => `${PLAN_CONFIGMAP}-${hash}`;
+
+/** The plan as deployed (the ConfigMaps' plan.json): the same Plan, with the partitions' Service addresses as peers. */
 export function deployedPlan(doc: Plan, namespace: string): Plan {
-  return { ...doc, peers: doc.assignments.map((a) => `${partitionName(a.partition)}.${namespace}.svc:${GRPC_PORT}`) };
+  return { ...doc, peers: doc.assignments.map((a) => `${partitionName(doc.planHash, a.partition)}.${namespace}.svc:${GRPC_PORT}`) };
 }
 
-export function desiredObjects(doc: Plan, opts: DeployOptions): KubeObject[] {
+const commonLabels = (hash: string) => ({
+  'app.kubernetes.io/name': 'edgesplit',
+  'app.kubernetes.io/managed-by': FIELD_MANAGER,
+  [PLAN_LABEL]: hash,
+});
+
+function owned(objects: KubeObject[], opts: DeployOptions): KubeObject[] {
+  if (!opts.owner) return objects;
+  const ref = { ...opts.owner, blockOwnerDeletion: false, controller: false };
+  return objects.map((o) => ({ ...o, metadata: { ...o.metadata, ownerReferences: [ref] } as KubeObject['metadata'] }));
+}
+
+/**
+ * The router-facing ConfigMap (edgesplit-plan): the plan the router follows, and why it was chosen (decision.json,
+ * see decision.ts). Applying it is the switch, so it is kept apart from the plan's own objects.
+ */
+export function routerConfigMap(doc: Plan, opts: DeployOptions, decisionJson?: string): KubeObject {
+  return owned([{
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: PLAN_CONFIGMAP, namespace: opts.namespace, labels: { ...commonLabels(doc.planHash), 'app.kubernetes.io/component': 'plan' } },
+    data: { 'plan.json': serializePlan(deployedPlan(doc, opts.namespace)), ...(decisionJson !== undefined ? { 'decision.json': decisionJson } : {}) },
+  }], opts)[0];
+}
+
+/** Everything of one plan that can run beside another plan's: its ConfigMap, then a Deployment and a Service per partition. */
+export function planObjects(doc: Plan, opts: DeployOptions): KubeObject[] {
   const ns = opts.namespace;
   const hash = doc.planHash;
   const modelsDir = (opts.modelsDir ?? IMAGE_MODELS_DIR).replace(/\/+$/, '');
-  const common = {
-    'app.kubernetes.io/name': 'edgesplit',
-    'app.kubernetes.io/managed-by': FIELD_MANAGER,
-    'edgesplit.io/plan': hash,
-  };
+  const common = commonLabels(hash);
   // The chart's pod template names a metrics port when metrics.enabled: the Services expose it for the ServiceMonitor.
   const metricsPort = ((opts.podTemplate?.spec?.containers?.[0]?.ports as Obj[] | undefined) ?? []).find((p) => p.name === 'metrics');
   const objects: KubeObject[] = [{
     apiVersion: 'v1',
     kind: 'ConfigMap',
-    metadata: { name: PLAN_CONFIGMAP, namespace: ns, labels: { ...common, 'app.kubernetes.io/component': 'plan' } },
+    metadata: { name: planConfigMapName(hash), namespace: ns, labels: { ...common, 'app.kubernetes.io/component': 'plan' } },
     data: { 'plan.json': serializePlan(deployedPlan(doc, ns)) },
   }];
   for (const { partition: i, node } of doc.assignments) {
-    const selector = { 'app.kubernetes.io/name': 'edgesplit', 'app.kubernetes.io/component': 'partition', 'edgesplit.io/partition': String(i) };
+    // The plan hash in the selector: an old plan's pod must never answer behind a new plan's Service (or the reverse).
+    const selector = { 'app.kubernetes.io/name': 'edgesplit', 'app.kubernetes.io/component': 'partition', 'edgesplit.io/partition': String(i), [PLAN_LABEL]: hash };
     const labels = { ...common, 'app.kubernetes.io/component': 'partition', 'edgesplit.io/partition': String(i) };
     objects.push({
       apiVersion: 'apps/v1',
       kind: 'Deployment',
-      metadata: { name: partitionName(i), namespace: ns, labels },
+      metadata: { name: partitionName(hash, i), namespace: ns, labels },
       spec: {
         replicas: 1,
         selector: { matchLabels: selector },
         template: withTemplate({
-          // No plan hash here: a new plan that keeps this partition's package and node must not restart it.
           metadata: { labels: { ...selector, 'edgesplit.io/package': doc.package } },
           spec: {
             affinity: {
@@ -126,7 +156,7 @@ export function desiredObjects(doc: Plan, opts: DeployOptions): KubeObject[] {
               resources: { requests: { cpu: '100m', memory: '128Mi' } },
               volumeMounts: [{ name: 'plan', mountPath: PLAN_MOUNT, readOnly: true }],
             }],
-            volumes: [{ name: 'plan', configMap: { name: PLAN_CONFIGMAP } }],
+            volumes: [{ name: 'plan', configMap: { name: planConfigMapName(hash) } }],
           },
         }, opts.podTemplate),
       },
@@ -134,14 +164,15 @@ export function desiredObjects(doc: Plan, opts: DeployOptions): KubeObject[] {
     objects.push({
       apiVersion: 'v1',
       kind: 'Service',
-      metadata: { name: partitionName(i), namespace: ns, labels },
+      metadata: { name: partitionName(hash, i), namespace: ns, labels },
       spec: { selector, ports: [{ name: 'grpc', port: GRPC_PORT, targetPort: 'grpc', protocol: 'TCP' },
         ...(metricsPort ? [{ name: 'metrics', port: metricsPort.containerPort, targetPort: 'metrics', protocol: 'TCP' }] : [])] },
     });
   }
-  if (opts.owner) {
-    const ref = { ...opts.owner, blockOwnerDeletion: false, controller: false };
-    for (const o of objects) o.metadata = { ...o.metadata, ownerReferences: [ref] } as KubeObject['metadata'];
-  }
-  return objects;
+  return owned(objects, opts);
+}
+
+/** The whole desired state for one plan: the router-facing ConfigMap, then the plan's own objects. */
+export function desiredObjects(doc: Plan, opts: DeployOptions, decisionJson?: string): KubeObject[] {
+  return [routerConfigMap(doc, opts, decisionJson), ...planObjects(doc, opts)];
 }
