@@ -8,6 +8,8 @@ import { PlannerController } from './controller.ts';
 import { KubeClusterApi } from './k8s/kube-cluster-api.ts';
 import type { ClusterApi } from './k8s/cluster-api.ts';
 import { LocalPlanner } from './local-planner.ts';
+import { LiveLoop } from './live-loop.ts';
+import { GrpcPartitionStats } from './partition-stats.ts';
 import { HealthRouterProbe, type RouterProbe } from './router-probe.ts';
 import type { PlannerService } from './planner-service.ts';
 import { createServer } from './server.ts';
@@ -57,6 +59,29 @@ export class PlannerApp {
         closers.splice(closers.indexOf(closeRouter), 1);
         closers.unshift(() => controller.shutdown());
         planner = controller;
+        // Live calibration reads Describe from the partitions; under TLS that needs a client certificate the
+        // planner does not have, so it stays off there (as the router probe does).
+        if (cfg.calibrateIntervalMs > 0 && !cfg.tls) {
+          const stats = new GrpcPartitionStats();
+          const loop = LiveLoop.create({
+            prior: () => controller.clusterNow(), packages, objective: cfg.objective, source: stats, intervalMs: cfg.calibrateIntervalMs,
+            target: {
+              deployed: () => {
+                const doc = controller.status().doc;
+                return doc ? { doc, addresses: controller.partitionAddresses() } : undefined;
+              },
+              switchTo: async (doc, reason, decision) => {
+                await controller.replanWith(doc, reason, decision as unknown as Record<string, unknown>);
+                stats.keepOnly(controller.partitionAddresses());
+              },
+            },
+            log: opts.log,
+          });
+          closers.unshift(async () => {
+            await loop.shutdown();
+            stats.close();
+          });
+        }
       }
       const server = createServer({ planner: tracedPlanner(planner), tls });
       const port = await server.listen('0.0.0.0', cfg.port);

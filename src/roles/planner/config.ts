@@ -27,6 +27,7 @@ export const SETTINGS = roleSettings({
   ownerDeployment: { flag: 'owner-deployment', arg: 'NAME', description: "the planner's own Deployment: owner of everything it creates" },
   routerAddress: { flag: 'router-address', arg: 'HOST:PORT', description: "the router's gRPC address: a plan change waits until it serves the new plan (health service edgesplit.plan.<hash>)" },
   switchGraceMs: { flag: 'switch-grace-ms', arg: 'MS', description: "the longest wait for the router to serve a new plan before the old partitions go (the whole wait without --router-address, or with TLS)", default: '90000' },
+  calibrateIntervalMs: { flag: 'calibrate-interval-ms', arg: 'MS', description: "live calibration: how often the partitions' measured figures are read and the plan re-judged (0: off; off under TLS)", default: '5000' },
   readyTimeoutMs: { flag: 'ready-timeout-ms', arg: 'MS', description: "how long a new plan's partitions may take to become ready before the change is abandoned", default: '180000' },
   ...TLS_SETTINGS,
 });
@@ -54,6 +55,7 @@ const schema = z.object({
   routerAddress: z.string().regex(/^[^\s,/]+:\d{1,5}$/, 'expected host:port').optional(),
   switchGraceMs: z.coerce.number().int().min(0),
   readyTimeoutMs: z.coerce.number().int().positive(),
+  calibrateIntervalMs: z.coerce.number().int().min(0).max(3_600_000),
 });
 
 export interface PlannerConfig {
@@ -73,6 +75,8 @@ export interface PlannerConfig {
   routerAddress?: string;
   switchGraceMs: number;
   readyTimeoutMs: number;
+  /** Live calibration (src/roles/planner/live-loop.ts) every this many ms; 0: off. */
+  calibrateIntervalMs: number;
   /**
    * TLS for the planner's gRPC API (--tls-* or EDGESPLIT_TLS_*, src/runtime/tls.ts): PEM paths, read by PlannerApp at
    * start-up (loadPlannerTls). Absent: plaintext.
@@ -136,6 +140,7 @@ export function loadConfig(argv: string[], env: Env = process.env): PlannerConfi
     ...(c.routerAddress ? { routerAddress: c.routerAddress } : {}),
     switchGraceMs: c.switchGraceMs,
     readyTimeoutMs: c.readyTimeoutMs,
+    calibrateIntervalMs: c.calibrateIntervalMs,
     ...(tls.cert !== undefined ? { tls } : {}),
   };
 }

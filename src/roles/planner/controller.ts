@@ -164,6 +164,11 @@ export class PlannerController implements PlannerService {
     this.router.close?.();
   }
 
+  /** The cluster as the Ready edge nodes' labels give it now (the live calibration's priors). */
+  clusterNow(): Cluster {
+    return this.liveCluster();
+  }
+
   private liveCluster(): Cluster {
     const cluster = clusterFromNodes([...this.nodesByName.values()], { sharedMedium: this.deps.sharedMedium });
     if (cluster.nodes.length === 0) {

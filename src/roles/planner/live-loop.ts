@@ -2,7 +2,7 @@
 // the deployed plan and re-plan on the calibrated cluster, and switch when the hysteresis rule says so. The same
 // loop drives Kubernetes (the controller's staged switch) and the local stack (src/tools/cli/plan-deployer.ts).
 import type { Plan } from '../../runtime/plan.ts';
-import { calibrate, DEFAULT_CALIBRATION, initialCalibration, type CalibrationNote, type CalibrationOptions,
+import { calibrate, DEFAULT_CALIBRATION, type CalibrationNote, type CalibrationOptions,
   type CalibrationState, type LivePartition } from './core/calibrate.ts';
 import { decideSwitch, DEFAULT_SWITCH_RULE, type SwitchRule, type SwitchState } from './core/hysteresis.ts';
 import { predictLatency } from './core/latency-model.ts';
@@ -34,8 +34,8 @@ export interface LiveDecision {
 }
 
 export interface LiveLoopDeps {
-  /** The cluster as labelled / measured at start: the priors. */
-  prior: Cluster;
+  /** The cluster as labelled / measured: the priors (a function when they can change, e.g. node labels). */
+  prior: Cluster | (() => Cluster);
   packages: PackageModel[];
   objective: Objective;
   source: PartitionStatsSource;
@@ -57,7 +57,8 @@ export class LiveLoop {
   last: LiveDecision | undefined;
 
   private constructor(private readonly d: LiveLoopDeps) {
-    this.state = initialCalibration(d.prior, d.calibration ?? DEFAULT_CALIBRATION);
+    // Nodes get their labelled figures when first seen (calibrate), so the priors may change or be empty at start.
+    this.state = { nodes: {}, pairs: {} };
     this.switchState = { lastSwitchAt: this.now() };
   }
 
@@ -65,6 +66,10 @@ export class LiveLoop {
     const loop = new LiveLoop(d);
     loop.schedule();
     return loop;
+  }
+
+  private prior(): Cluster {
+    return typeof this.d.prior === 'function' ? this.d.prior() : this.d.prior;
   }
 
   private now(): number {
@@ -86,7 +91,8 @@ export class LiveLoop {
     if (!dep || this.closed) return undefined;
     const pkg = this.d.packages.find((p) => p.name === dep.doc.package);
     if (!pkg) return undefined;
-    const index = new Map(this.d.prior.nodes.map((n, i) => [n.name, i]));
+    const prior = this.prior();
+    const index = new Map(prior.nodes.map((n, i) => [n.name, i]));
     const assignment = dep.doc.assignments.map((a) => index.get(a.node) ?? -1);
     if (assignment.some((i) => i < 0)) return undefined;
     const live: LivePartition[] = [];
@@ -99,7 +105,7 @@ export class LiveLoop {
     }));
     live.sort((a, b) => a.index - b.index);
     const now = this.now();
-    const c = calibrate(this.d.prior, this.state, pkg, assignment, live, now, this.d.calibration ?? DEFAULT_CALIBRATION);
+    const c = calibrate(prior, this.state, pkg, assignment, live, now, this.d.calibration ?? DEFAULT_CALIBRATION);
     this.state = c.state;
     const current = predictLatency(pkg, c.cluster, assignment);
     const bestDoc = toPlan(plan(this.d.packages, c.cluster, this.d.objective), c.cluster);

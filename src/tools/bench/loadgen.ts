@@ -91,6 +91,8 @@ if (steadySeconds > 0) {
   // Paced batch-1 load: one request every interval (bounded by the duration); each request's outcome is kept.
   const rows: { t: number; ms: number; code: number; degraded: boolean; package: string; error?: string }[] = [];
   const start = performance.now();
+  const startedAt = Date.now();
+  console.error(`steady load started at ${startedAt}`);
   for (let i = 0; performance.now() - start < steadySeconds * 1000; i++) {
     const due = start + i * steadyIntervalMs;
     const wait = due - performance.now();
@@ -106,7 +108,7 @@ if (steadySeconds > 0) {
       rows.push({ t: (t0 - start) / 1000, ms: performance.now() - t0, code: err.code ?? 2, degraded: false, package: '', error: err.details ?? err.message });
     }
   }
-  if (timeline) writeFileSync(timeline, JSON.stringify(rows));
+  if (timeline) writeFileSync(timeline, JSON.stringify({ startedAt, rows }));
 }
 
 const latencyMs: number[] = [];

@@ -45,12 +45,18 @@ export class EmulatorLauncher implements NodeLauncher {
   private nextPort = 7200;
   private readonly script = repoPath('scripts', 'edge-emulator.sh');
 
-  constructor(private readonly prefix: string, private readonly logDir: string) {
+  /**
+   * mountNs: the mount namespace to run the emulator script in (`/proc/PID/ns/mnt` of a process outside the
+   * emulator). Inside a device's or ctl's namespace `ip netns exec` has remounted /sys, which hides the cgroup
+   * file system the script moves processes with.
+   */
+  constructor(private readonly prefix: string, private readonly logDir: string, private readonly mountNs?: string) {
     mkdirSync(logDir, { recursive: true });
   }
 
   private sh(args: string[]): string {
-    return execFileSync(this.script, ['--prefix', this.prefix, ...args], { encoding: 'utf8', env: { ...process.env, ES_QUIET: '1' },
+    const [cmd, pre] = this.mountNs ? ['nsenter', [`--mount=${this.mountNs}`, '--', this.script]] : [this.script, []];
+    return execFileSync(cmd, [...pre, '--prefix', this.prefix, ...args], { encoding: 'utf8', env: { ...process.env, ES_QUIET: '1' },
       stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
   }
 

@@ -1,3 +1,4 @@
+import { runLinkDrop } from '../../bench/link-drop.ts';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -58,7 +59,10 @@ cgroup CPU quota each (scripts/edge-emulator.sh). Prints a table; --json prints 
     large: { flag: 'large', kind: 'switch', negatable: true, description: 'also the 3x96x96 RGB regime, latency only (default: on, off with --quick); built in --wide-dir/large96' },
     out: { flag: 'out', arg: 'DIR', description: 'where cluster files, logs and bench.json go (default: bench/results, or a temp dir with --quick)' },
     plot: { flag: 'plot', kind: 'switch', description: 'also draw latency-vs-bandwidth.png into --out (python3 + matplotlib)' },
-    accuracyFloor: { flag: 'accuracy-floor', arg: 'X', description: "the planner's accuracy floor for its pick, 0..1 (default: within 0.5 points of the best package)" },
+    accuracyFloor: { flag: 'accuracy-floor', arg: 'X', description: "the planner's accuracy floor for its pick, 0..1 (default: within 0.5 points of the best package; 0.92 for --scenario link-drop)" },
+    scenario: { flag: 'scenario', arg: 'NAME', description: 'link-drop: the closed-loop planner under a steady load while two device links drop and come back (JSON summary)' },
+    dropMbps: { flag: 'drop-mbps', arg: 'MBPS', description: 'with --scenario link-drop: the dropped links\' speed', default: '10' },
+    allPackages: { flag: 'all-packages', kind: 'switch', description: 'with --scenario link-drop: plan with every package, not only those whose policy exchanges' },
   },
   subcommands: { runtime: "the runtime's own cost on loopback (no root needed)" },
 } satisfies CommandSpec;
@@ -76,6 +80,9 @@ const schema = z.object({
   out: z.string().optional(),
   plot: switchValue,
   accuracyFloor: fraction('a fraction in 0..1').pipe(z.number().max(1, 'expected a fraction in 0..1')).optional(),
+  scenario: z.enum(['link-drop']).optional(),
+  dropMbps: z.string().regex(/^\d+$/, 'expected an integer 1..10000').transform(Number).pipe(z.number().min(1).max(10000)),
+  allPackages: switchValue,
 });
 
 export async function run(argv: string[], io: Io): Promise<number> {
@@ -96,6 +103,20 @@ export async function run(argv: string[], io: Io): Promise<number> {
     }
     const log = (s: string) => io.stderr(s);
     const started = new Date().toISOString();
+    if (v.scenario === 'link-drop') {
+      const dir = v.out ?? join(tmpdir(), `edgesplit-link-drop-${process.pid}`);
+      mkdirSync(dir, { recursive: true });
+      const o = { outDir: dir, cpu, accuracyFloor: accuracyFloor ?? 0.92, exchangingOnly: !v.allPackages, startMbps: 1000, dropMbps: v.dropMbps,
+        dropNodes: ['dev2', 'dev3'], beforeS: 40, duringS: 70, afterS: 70, intervalMs: 1000, log };
+      const s = await runLinkDrop(o);
+      const result = { scenario: 'link-drop', command: `edgesplit bench ${argv.join(' ')}`.trim(), started, finished: new Date().toISOString(),
+        node: process.version, cpuPerDevice: cpu, accuracyFloor: o.accuracyFloor, exchangingOnly: o.exchangingOnly, startMbps: o.startMbps,
+        dropMbps: o.dropMbps, dropNodes: o.dropNodes, seconds: { before: o.beforeS, during: o.duringS, after: o.afterS }, ...s };
+      writeFileSync(join(dir, 'link-drop.json'), JSON.stringify(result, null, 2) + '\n');
+      log(`results: ${join(dir, 'link-drop.json')} (timeline.json, events.jsonl and the logs beside it)`);
+      io.stdout(JSON.stringify(result));
+      return 0;
+    }
     const rows = await runBench({
       quick, bandwidths: bandwidths.map(Number), cpu, devices: 4, wide: !v.noWide,
       wideDir: v.wideDir, large, outDir, log, accuracyFloor,

@@ -30,6 +30,7 @@ export const spec = {
     'exchanging-only': { flag: 'exchanging-only', kind: 'switch', description: 'with --planner: plan only with packages whose policy exchanges' },
     'interval-ms': { flag: 'interval-ms', arg: 'MS', description: 'with --planner: how often the live figures are read and the plan re-judged', default: '2000' },
     events: { flag: 'events', arg: 'FILE', description: 'with --planner: append every decision and switch as one JSON line (default: switches on stderr)' },
+    'emulator-mount-ns': { flag: 'emulator-mount-ns', arg: 'FILE', description: "with --emulator-prefix from inside an emulator namespace: /proc/PID/ns/mnt of a process outside it (the cgroup file system)" },
     'emulator-prefix': { flag: 'emulator-prefix', arg: 'PREFIX', description: "with --planner: start partitions in scripts/edge-emulator.sh's devices (nodes dev0..) of that prefix (root)" },
   },
 } satisfies CommandSpec;
@@ -38,6 +39,7 @@ const schema = z.object({ package: z.string().optional(), 'models-dir': z.string
   json: switchValue, summary: switchValue, verbose: switchValue, planner: switchValue, cluster: z.string().optional(),
   'accuracy-floor': z.coerce.number().min(0).max(1).optional(), 'exchanging-only': switchValue,
   'interval-ms': intValue(100, 600_000), events: z.string().optional(),
+  'emulator-mount-ns': z.string().regex(/^\/proc\/\d+\/ns\/mnt$/, 'expected /proc/PID/ns/mnt').optional(),
   'emulator-prefix': z.string().regex(/^esemu[A-Za-z0-9_]{0,20}$/, 'expected esemu followed by up to 20 letters, digits or _').optional() });
 
 /** `up --planner`: the closed loop until Ctrl-C. */
@@ -51,7 +53,7 @@ async function runPlanner(values: Record<string, unknown>, io: Io): Promise<numb
   const events = values.events as string | undefined;
   const log = values.verbose ? io.stderr : undefined;
   const prefix = values['emulator-prefix'] as string | undefined;
-  const launcher = prefix ? new EmulatorLauncher(prefix, join(tmpdir(), `edgesplit-${prefix}-logs`)) : new LocalLauncher(host, log);
+  const launcher = prefix ? new EmulatorLauncher(prefix, join(tmpdir(), `edgesplit-${prefix}-logs`), values['emulator-mount-ns'] as string | undefined) : new LocalLauncher(host, log);
   const routerLauncher = new LocalLauncher(host, log);
   const floor = values['accuracy-floor'] as number | undefined;
   const loop = await startClosedLoop({
