@@ -14,6 +14,7 @@ import type { Cluster, PackageModel } from '../../roles/planner/core/types.ts';
 import { ensureBuilt, repoPath } from '../../runtime/paths.ts';
 import { quantile } from '../../runtime/stats.ts';
 import { SERVE_NODE_FLAGS } from '../cli/stack.ts';
+import { groupByFamily, mirroredOrder, poolPasses, splitCount } from './interleave.ts';
 
 export const REPO = repoPath() + '/';
 export const EMULATOR = join(REPO, 'scripts', 'edge-emulator.sh');
@@ -76,6 +77,38 @@ export interface Row {
   flopsPerPartition: number;
   /** Speedup against the same model family's P=4 no-exchange package with all 4 partitions on one device. */
   speedupVsOneDevice: number | null;
+  /** Latency requests counted over all passes (p50Ms/p95Ms are over these; fewer than asked when the time bound ran out). */
+  latencyN: number;
+  /** Each interleaved pass's own p50 (ms), in measurement order: the drift between passes (null: a pass measured nothing). */
+  passP50Ms: (number | null)[];
+}
+
+/** Partitions started at once (about 130 MB RSS each); a model family with more is measured in several groups. */
+export const MAX_GROUP_PROCS = 24;
+/** Warm-up requests of each pass (a pass is a fresh client connection; the processes were warmed before pass 1). */
+export const PASS_WARMUP = 3;
+
+/** Latency requests per point (summed over its passes), passes, time bounds, and the throughput/accuracy sizes. */
+export function latencySizes(quick: boolean, family: 'fmnist' | 'random') {
+  if (family === 'fmnist') {
+    return quick
+      ? { latencyN: 100, passes: 2, latencySeconds: 30, throughputN: 24, concurrency: 4, accuracyN: 100, maxSeconds: 25 }
+      : { latencyN: 200, passes: 4, latencySeconds: 90, throughputN: 160, concurrency: 4, accuracyN: 1000, maxSeconds: 90 };
+  }
+  // Random-weight families: 100-600 ms per request on a quarter core; the time bound may cut a slow point short
+  // (its row's latencyN says how many were measured).
+  return quick
+    ? { latencyN: 100, passes: 2, latencySeconds: 50, throughputN: 8, concurrency: 4, accuracyN: 0, maxSeconds: 25 }
+    : { latencyN: 100, passes: 4, latencySeconds: 90, throughputN: 40, concurrency: 4, accuracyN: 0, maxSeconds: 90 };
+}
+
+/** How latency was measured, for the results' `note`. */
+export function measurementNote(quick: boolean): string {
+  const f = latencySizes(quick, 'fmnist');
+  const w = latencySizes(quick, 'random');
+  return `latency: the configurations of a model family are up together and measured in ${f.passes} interleaved mirrored passes per bandwidth ` +
+    `(A B C .. C B A${f.passes > 2 ? ' ..' : ''}), pooled into one row (passP50Ms: each pass's p50); ${f.latencyN} requests per point ` +
+    `(${w.latencyN} for random-weight families), bounded at ${f.latencySeconds} s (${w.latencySeconds} s) per point: latencyN is the count measured`;
 }
 
 interface Config {
@@ -281,86 +314,139 @@ async function benchInside(emu: Emulator, o: BenchOptions): Promise<Row[]> {
   }
 
   // --- measure
-  const sizes = o.quick
-    ? { latencyN: 20, throughputN: 24, concurrency: 4, accuracyN: 100, maxSeconds: 25 }
-    : { latencyN: 100, throughputN: 160, concurrency: 4, accuracyN: 1000, maxSeconds: 90 };
-  const wideSizes = o.quick
-    ? { latencyN: 6, throughputN: 8, concurrency: 4, accuracyN: 0, maxSeconds: 25 }
-    : { latencyN: 30, throughputN: 40, concurrency: 4, accuracyN: 0, maxSeconds: 90 };
-  const rows: Row[] = [];
+  // Latency: every configuration of a group is up at once, each on its own ports, and each bandwidth's point is
+  // measured in `passes` interleaved, mirrored passes (A B C ... C B A ...) that are pooled into one row, so a slow
+  // phase of the shared machine (the quarter-core devices change speed 2-5x within minutes) lands on every
+  // configuration alike. Throughput and accuracy stay per configuration, after the latency passes.
+  const sizes = latencySizes(o.quick, 'fmnist');
+  const wideSizes = latencySizes(o.quick, 'random');
+  const sizeOf = (m: ModelFamily) => (m === 'fmnist' ? sizes : wideSizes);
+  const points = new Map<string, Row>();
   const accuracyOf = new Map<string, { acc: number | null; n: number }>();
   const routerIp = emu.addr('ctl');
   const ips = Array.from({ length: o.devices }, (_, i) => emu.addr(`dev${i}`));
+
+  // One deployment (processes + ports) per distinct package and placement; configurations sharing one (the planner's
+  // pick at two bandwidths) share its processes.
+  interface Deployment {
+    key: string; pkgDir: string; model: ModelFamily; assignment: number[]; P: number; tag: string;
+    pkg: ReturnType<typeof loadPackage>; pm: PackageModel; addrs: string[]; ports: number[]; routerPort: number; warmed: boolean;
+  }
+  const deployments: Deployment[] = [];
+  const depOf = new Map<Config, Deployment>();
   for (const c of configs) {
-    const reuse = (c as Config & { reuse?: string }).reuse;
-    const bws = c.only !== undefined ? [c.only] : o.bandwidths;
-    if (reuse) {
-      for (const b of bws) {
-        const r = rows.find((x) => x.config === reuse && x.bandwidthMbps === b);
-        if (r) rows.push({ ...r, config: c.config });
-      }
-      continue;
+    if ((c as Config & { reuse?: string }).reuse) continue;
+    const key = `${resolvePackageDir(c.pkgDir)}|${c.assignment.join(',')}`;
+    let d = deployments.find((x) => x.key === key);
+    if (!d) {
+      const k = deployments.length;
+      const pkg = loadPackage(resolvePackageDir(c.pkgDir));
+      const P = pkg.manifest.partitions;
+      const ports = Array.from({ length: P }, (_, i) => 7100 + 10 * k + i);
+      d = { key, pkgDir: c.pkgDir, model: c.model, assignment: c.assignment, P, pkg, pm: modelOf(pkg.dir),
+        tag: `${c.config.replace(/[^A-Za-z0-9]+/g, '_')}`, ports, addrs: c.assignment.map((dev, i) => `${ips[dev]}:${ports[i]}`),
+        routerPort: 8001 + k, warmed: false };
+      deployments.push(d);
     }
-    const pkg = loadPackage(resolvePackageDir(c.pkgDir));
-    const P = pkg.manifest.partitions;
-    const model = modelOf(pkg.dir);
-    const portOf = (i: number) => 7100 + i;
-    const addrs = c.assignment.map((d, i) => `${ips[d]}:${portOf(i)}`);
-    const tag = `${c.config.replace(/[^A-Za-z0-9]+/g, '_')}`;
-    o.log(`[${stamp()}] ${c.config}: starting ${P} partition(s) on ${c.assignment.map((d) => `dev${d}`).join(',')}`);
+    depOf.set(c, d);
+  }
+  const bwsOf = (c: Config) => (c.only !== undefined ? [c.only] : o.bandwidths);
+  const loadgen = (d: Deployment, args: string[], seconds: number) => JSON.parse(lastLine(emu.execIn('ctl', ['node',
+    join(REPO, 'dist', 'src', 'tools', 'bench', 'loadgen.js'), '--router', `${routerIp}:${d.routerPort}`, ...args,
+    '--max-seconds', String(seconds)], (seconds + 120) * 1000)));
+
+  // Up to MAX_GROUP_PROCS partitions at once (~130 MB RSS each; start-up on a quarter core takes seconds per process).
+  const groups = groupByFamily(deployments.map((d) => ({ family: d.model, procs: d.P })), MAX_GROUP_PROCS);
+  for (const [gi, group] of groups.entries()) {
+    const deps = group.map((i) => deployments[i]);
     const pids: number[] = [];
     try {
-      for (let i = 0; i < P; i++) {
-        pids.push(emu.spawn(`dev${c.assignment[i]}`, join(logDir, `${tag}-p${i}.log`), ['node', ...SERVE_NODE_FLAGS, join(REPO, 'bin', 'edgesplit.mjs'), 'serve', 'partition',
-          '--package', pkg.dir, '--index', String(i), '--host', ips[c.assignment[i]], '--port', String(portOf(i)),
-          '--peers', addrs.join(','), '--measure', 'false', '--default-timeout-ms', '60000']));
+      o.log(`[${stamp()}] group ${gi + 1}/${groups.length}: starting ${deps.map((d) => `${d.tag} (${d.P})`).join(', ')}`);
+      for (const d of deps) {
+        for (let i = 0; i < d.P; i++) {
+          pids.push(emu.spawn(`dev${d.assignment[i]}`, join(logDir, `${d.tag}-p${i}.log`), ['node', ...SERVE_NODE_FLAGS, join(REPO, 'bin', 'edgesplit.mjs'), 'serve', 'partition',
+            '--package', d.pkg.dir, '--index', String(i), '--host', ips[d.assignment[i]], '--port', String(d.ports[i]),
+            '--peers', d.addrs.join(','), '--measure', 'false', '--default-timeout-ms', '60000']));
+        }
       }
       // The router opens a partition's circuit after a few failed calls: start it once every partition is ready.
       // Partitions sharing a device start on one quarter core together: allow each its own start-up time.
-      const perDevice = Math.max(...c.assignment.map((d) => c.assignment.filter((x) => x === d).length));
-      for (let i = 0; i < P; i++) await waitForLine(join(logDir, `${tag}-p${i}.log`), '"msg":"ready"', 120_000 * perDevice);
-      pids.push(emu.spawn('ctl', join(logDir, `${tag}-router.log`), ['node', ...SERVE_NODE_FLAGS, join(REPO, 'bin', 'edgesplit.mjs'), 'serve', 'router',
-        '--package', pkg.dir, '--partitions', addrs.join(','), '--host', routerIp, '--port', '8001', '--timeout-ms', '60000']));
-      const sz = c.model === 'fmnist' ? sizes : wideSizes;
-      for (const [bi, b] of bws.entries()) {
+      const perDevice = Math.max(...Array.from({ length: o.devices }, (_, dev) => deps.reduce((t, d) => t + d.assignment.filter((x) => x === dev).length, 0)));
+      for (const d of deps) {
+        for (let i = 0; i < d.P; i++) await waitForLine(join(logDir, `${d.tag}-p${i}.log`), '"msg":"ready"', 120_000 * perDevice);
+        pids.push(emu.spawn('ctl', join(logDir, `${d.tag}-router.log`), ['node', ...SERVE_NODE_FLAGS, join(REPO, 'bin', 'edgesplit.mjs'), 'serve', 'router',
+          '--package', d.pkg.dir, '--partitions', d.addrs.join(','), '--host', routerIp, '--port', String(d.routerPort), '--timeout-ms', '60000']));
+      }
+      const groupConfigs = configs.filter((c) => deps.includes(depOf.get(c)!));
+      for (const b of o.bandwidths) {
+        const at = groupConfigs.filter((c) => bwsOf(c).includes(b));
+        if (!at.length) continue;
         emu.setBandwidth(b);
         // Fresh processes run the request path unoptimised for the first hundred or so requests (V8's tiers): warm
-        // them before the first bandwidth measured, as a serving cluster is.
-        const warmup = bi === 0 ? (o.quick ? 50 : 100) : 10;
-        const wantAcc = c.model === 'fmnist' && !accuracyOf.has(c.pkgDir);
-        const before = emu.counters();
-        const lat = JSON.parse(lastLine(emu.execIn('ctl', ['node', join(REPO, 'dist', 'src', 'tools', 'bench', 'loadgen.js'),
-          '--router', `${routerIp}:8001`, '--latency-n', String(sz.latencyN), '--throughput-n', '0', '--accuracy-n', '0',
-          '--max-seconds', String(sz.maxSeconds), '--warmup', String(warmup)], (sz.maxSeconds + 120) * 1000)));
-        const after = emu.counters();
-        const thr = JSON.parse(lastLine(emu.execIn('ctl', ['node', join(REPO, 'dist', 'src', 'tools', 'bench', 'loadgen.js'),
-          '--router', `${routerIp}:8001`, '--latency-n', '0', '--throughput-n', String(sz.throughputN), '--concurrency', String(sz.concurrency),
-          '--accuracy-n', String(wantAcc ? sz.accuracyN : 0), '--max-seconds', String(sz.maxSeconds), '--warmup', '0'], (sz.maxSeconds + 120) * 1000)));
-        if (wantAcc) accuracyOf.set(c.pkgDir, { acc: thr.accuracy.n ? thr.accuracy.correct / thr.accuracy.n : null, n: thr.accuracy.n });
-        const requests = lat.latencyMs.length + warmup;
-        let devTx = 0;
-        for (let d = 0; d < o.devices; d++) devTx += after.get(`dev${d}`)!.tx - before.get(`dev${d}`)!.tx;
-        const toRouter = after.get('ctl')!.rx - before.get('ctl')!.rx;
-        const pred = predictLatency(model, clusterFor(c.model, b), c.assignment);
-        const p50 = quantile(lat.latencyMs, 0.5);
-        const acc = accuracyOf.get(c.pkgDir);
-        rows.push({
-          config: c.config, package: pkg.manifest.name, model: c.model, bandwidthMbps: b,
-          assignment: c.assignment.map((d) => `dev${d}`),
-          p50Ms: round(p50), p95Ms: round(quantile(lat.latencyMs, 0.95)), throughput: round(thr.throughput.perSecond),
-          predictedMs: round(pred.latencyMs), measuredOverPredicted: round(p50 / pred.latencyMs, 3),
-          exchangedBytesPerImage: lat.exchangedBytes.length ? quantile(lat.exchangedBytes, 0.5) : null,
-          wireBytesPerImage: Math.round(Math.max(0, devTx - toRouter) / requests),
-          expectedBytesPerImage: model.exchangedBytes,
-          accuracy: acc?.acc == null ? null : round(acc.acc, 4), accuracyN: acc?.n ?? 0,
-          speedupVsP1: null, idealSpeedup: P, speedupVsOneDevice: null,
-          flopsPerPartition: pkg.manifest.stem.flops + pkg.manifest.blocks.reduce((t, u) => t + u.flops, 0),
-        });
-        const r = rows[rows.length - 1];
-        o.log(`[${stamp()}]   ${b} Mbit/s: p50 ${r.p50Ms} ms, p95 ${r.p95Ms} ms, ${r.throughput} img/s, predicted ${r.predictedMs} ms (x${r.measuredOverPredicted}), exchanged ${r.exchangedBytesPerImage ?? '-'} B/img (wire ${r.wireBytesPerImage})`);
+        // each before its first pass, as a serving cluster is.
+        for (const d of new Set(at.map((c) => depOf.get(c)!))) {
+          if (d.warmed) continue;
+          loadgen(d, ['--latency-n', '0', '--throughput-n', '0', '--accuracy-n', '0', '--warmup', String(o.quick ? 50 : 100)], sizeOf(d.model).maxSeconds);
+          d.warmed = true;
+        }
+        const sz = sizeOf(at[0].model);
+        const counts = splitCount(sz.latencyN, sz.passes);
+        const passSeconds = Math.max(1, Math.ceil(sz.latencySeconds / sz.passes));
+        const acc = new Map<Config, { passes: number[][]; exchanged: number[]; devTx: number; toRouter: number; requests: number }>(
+          at.map((c) => [c, { passes: [], exchanged: [], devTx: 0, toRouter: 0, requests: 0 }]));
+        o.log(`[${stamp()}] ${b} Mbit/s: ${sz.passes} passes of ${counts.join('/')} requests, order ${mirroredOrder(at.map((_, i) => String.fromCharCode(65 + i)), sz.passes).map((s) => s.item).join(' ')} ` +
+          `(${at.map((c, i) => `${String.fromCharCode(65 + i)} ${c.config}`).join(', ')})`);
+        for (const { item: c, pass } of mirroredOrder(at, sz.passes)) {
+          const a = acc.get(c)!;
+          const before = emu.counters();
+          const lat = loadgen(depOf.get(c)!, ['--latency-n', String(counts[pass]), '--throughput-n', '0', '--accuracy-n', '0',
+            '--warmup', String(PASS_WARMUP)], passSeconds);
+          const after = emu.counters();
+          a.passes[pass] = lat.latencyMs;
+          a.exchanged.push(...lat.exchangedBytes);
+          for (let dev = 0; dev < o.devices; dev++) a.devTx += after.get(`dev${dev}`)!.tx - before.get(`dev${dev}`)!.tx;
+          a.toRouter += after.get('ctl')!.rx - before.get('ctl')!.rx;
+          a.requests += lat.latencyMs.length + PASS_WARMUP;
+        }
+        for (const c of at) {
+          const d = depOf.get(c)!;
+          const a = acc.get(c)!;
+          const wantAcc = c.model === 'fmnist' && !accuracyOf.has(c.pkgDir);
+          const thr = loadgen(d, ['--latency-n', '0', '--throughput-n', String(sz.throughputN), '--concurrency', String(sz.concurrency),
+            '--accuracy-n', String(wantAcc ? sz.accuracyN : 0), '--warmup', '0'], sz.maxSeconds);
+          if (wantAcc) accuracyOf.set(c.pkgDir, { acc: thr.accuracy.n ? thr.accuracy.correct / thr.accuracy.n : null, n: thr.accuracy.n });
+          const pooled = poolPasses(a.passes.map((p) => p ?? []));
+          const pred = predictLatency(d.pm, clusterFor(c.model, b), c.assignment);
+          const accuracy = accuracyOf.get(c.pkgDir);
+          const r: Row = {
+            config: c.config, package: d.pkg.manifest.name, model: c.model, bandwidthMbps: b,
+            assignment: c.assignment.map((dev) => `dev${dev}`),
+            p50Ms: round(pooled.p50), p95Ms: round(pooled.p95), throughput: round(thr.throughput.perSecond),
+            predictedMs: round(pred.latencyMs), measuredOverPredicted: round(pooled.p50 / pred.latencyMs, 3),
+            exchangedBytesPerImage: a.exchanged.length ? quantile(a.exchanged, 0.5) : null,
+            wireBytesPerImage: Math.round(Math.max(0, a.devTx - a.toRouter) / Math.max(1, a.requests)),
+            expectedBytesPerImage: d.pm.exchangedBytes,
+            accuracy: accuracy?.acc == null ? null : round(accuracy.acc, 4), accuracyN: accuracy?.n ?? 0,
+            speedupVsP1: null, idealSpeedup: d.P, speedupVsOneDevice: null,
+            flopsPerPartition: d.pkg.manifest.stem.flops + d.pkg.manifest.blocks.reduce((t, u) => t + u.flops, 0),
+            latencyN: pooled.n, passP50Ms: pooled.passP50,
+          };
+          points.set(`${c.config}@${b}`, r);
+          o.log(`[${stamp()}]   ${c.config} ${b} Mbit/s: p50 ${r.p50Ms} ms (passes ${r.passP50Ms.join(' / ')}; n ${r.latencyN}), p95 ${r.p95Ms} ms, ${r.throughput} img/s, ` +
+            `predicted ${r.predictedMs} ms (x${r.measuredOverPredicted}), exchanged ${r.exchangedBytesPerImage ?? '-'} B/img (wire ${r.wireBytesPerImage})`);
+        }
       }
     } finally {
       for (const pid of pids) await emu.stop(pid);
+    }
+  }
+  // The rows in configuration order; a planner pick that is an existing configuration repeats its row.
+  const rows: Row[] = [];
+  for (const c of configs) {
+    const reuse = (c as Config & { reuse?: string }).reuse;
+    for (const b of bwsOf(c)) {
+      const r = points.get(`${reuse ?? c.config}@${b}`);
+      if (r) rows.push({ ...r, config: c.config });
     }
   }
   // speedup vs P=1 of the same model family at the same bandwidth; the ideal is the FLOP ratio, not P

@@ -7,7 +7,7 @@ import type { Io } from '../main.ts';
 import { z } from 'zod';
 import { runCommand, type CommandSpec } from '../usage.ts';
 import { switchValue } from './options.ts';
-import { DEFAULT_WIDE_DIR, EMULATOR, REPO, formatTable, runBench, runPlot, serviceCosts, writeResults } from '../../bench/run.ts';
+import { DEFAULT_WIDE_DIR, EMULATOR, REPO, formatTable, measurementNote, runBench, runPlot, serviceCosts, writeResults } from '../../bench/run.ts';
 import { formatRuntime, runRuntimeBench } from '../../bench/runtime.ts';
 import { resolvePackageFlag } from '../stack.ts';
 
@@ -50,7 +50,7 @@ export const spec = {
 at 4x width and at 3x96x96 input (both with random weights), on 4 network namespaces with tbf-shaped links and a
 cgroup CPU quota each (scripts/edge-emulator.sh). Prints a table; --json prints {"rows":[...]} as the last line.`,
   settings: {
-    quick: { flag: 'quick', kind: 'switch', description: 'fewer requests, one searched policy, no one-device reference, bandwidths 10,1000 unless given (< 5 minutes)' },
+    quick: { flag: 'quick', kind: 'switch', description: 'one searched policy, no one-device reference, 2 latency passes, bandwidths 10,1000 unless given (< 12 minutes)' },
     json: { flag: 'json', kind: 'switch', description: 'print {"rows":[...]} as the last line of stdout' },
     bandwidths: { flag: 'bandwidths', arg: 'MBPS,...', description: 'link speeds in Mbit/s (default: 10,100,1000; 10,1000 with --quick)' },
     cpu: { flag: 'cpu', arg: 'SHARE', description: "each device's share of a core, 0.05..1", default: '0.25' },
@@ -123,7 +123,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     });
     const file = writeResults(outDir, rows, {
       command: `edgesplit bench ${argv.join(' ')}`.trim(), started, finished: new Date().toISOString(), node: process.version, cpuPerDevice: cpu,
-      devices: 4, note: 'link latency is not emulated (no netem); 4x-width and 96px rows use random weights (latency only)',
+      devices: 4, note: `link latency is not emulated (no netem); 4x-width and 96px rows use random weights (latency only); ${measurementNote(quick)}`,
       accuracyFloor: accuracyFloor ?? null, serviceCosts: serviceCosts(outDir),
     });
     log(`results: ${file}`);
@@ -136,7 +136,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
       io.stdout(JSON.stringify({ rows: rows.map((r) => ({ config: r.config, package: r.package, bandwidthMbps: r.bandwidthMbps, p50Ms: r.p50Ms,
         p95Ms: r.p95Ms, throughput: r.throughput, predictedMs: r.predictedMs, exchangedBytesPerImage: r.exchangedBytesPerImage,
         accuracy: r.accuracy, speedupVsP1: r.speedupVsP1, measuredOverPredicted: r.measuredOverPredicted, wireBytesPerImage: r.wireBytesPerImage,
-        idealSpeedup: r.idealSpeedup, speedupVsOneDevice: r.speedupVsOneDevice, model: r.model, assignment: r.assignment })) }));
+        idealSpeedup: r.idealSpeedup, speedupVsOneDevice: r.speedupVsOneDevice, model: r.model, assignment: r.assignment,
+        latencyN: r.latencyN, passP50Ms: r.passP50Ms })) }));
     } else {
       io.stdout(formatTable(rows));
     }
