@@ -17,7 +17,8 @@
 #   up   [--devices N] [--mbps M] [--cpu F] [--router-mbps M] [--period-us U]
 #                                          create the cluster (prints the env file path)
 #   set-bandwidth --mbps M [--router-mbps M]   re-shape every link in place
-#   set-link NODE --mbps M                 re-shape one device's (or ctl's) link, both ends, in place
+#   set-link NODE --mbps M [--burst B]     re-shape one device's (or ctl's) link, both ends, in place; --burst
+#                                          in bytes (default as everywhere: 5 ms at the rate, >= 32 KiB)
 #   exec NODE -- CMD...                    run CMD in NODE's namespace (dev<i>|ctl); devices also in their cgroup
 #   spawn NODE LOGFILE -- CMD...           like exec, in the background; prints the pid
 #   addr NODE                              print NODE's address
@@ -118,9 +119,10 @@ cg_dir() { echo "$ES_CG_ROOT/$PREFIX-$1"; }
 burst_bytes() { # 5 ms at the rate, at least 32 KiB (must cover one jiffy's tokens)
   local b=$(( $1 * 1000000 / 8 / 200 )); [ "$b" -ge 32768 ] || b=32768; echo "$b"
 }
-shape() { # ns dev mbps
-  local ns=$1 dev=$2 mbps=$3
-  tc -n "$ns" qdisc replace dev "$dev" root tbf rate "${mbps}mbit" burst "$(burst_bytes "$mbps")" latency 400ms
+shape() { # ns dev mbps [burst bytes]
+  local ns=$1 dev=$2 mbps=$3 burst=${4:-}
+  [ -n "$burst" ] || burst=$(burst_bytes "$mbps")
+  tc -n "$ns" qdisc replace dev "$dev" root tbf rate "${mbps}mbit" burst "$burst" latency 400ms
 }
 shape_all() { # device mbps, router mbps
   local mbps=$1 rmbps=$2 i
@@ -220,18 +222,19 @@ set_bandwidth() {
 }
 
 set_link() {
-  local node=${1:-} mbps=""
+  local node=${1:-} mbps="" burst=""
   shift || true
   while [ $# -gt 0 ]; do
-    case "$1" in --mbps) mbps=$2; shift 2 ;; *) die "set-link: unknown option '$1'" ;; esac
+    case "$1" in --mbps) mbps=$2; shift 2 ;; --burst) burst=$2; shift 2 ;; *) die "set-link: unknown option '$1'" ;; esac
   done
+  [ -z "$burst" ] || { [[ "$burst" =~ ^[0-9]+$ ]] && [ "$burst" -ge 1600 ]; } || die "set-link: --burst must be an integer >= 1600 bytes, got '$burst'"
   [[ "$node" =~ ^(dev[0-9]+|ctl)$ ]] || die "set-link: NODE must be devN or ctl, got '$node'"
   [[ "$mbps" =~ ^[0-9]+$ ]] && [ "$mbps" -ge 1 ] || die "set-link: --mbps must be a positive integer, got '$mbps'"
   load_state
   ip netns list | awk '{print $1}' | grep -qx "$(ns_of "$node")" || die "set-link: no node $node under prefix $PREFIX"
-  shape "$(ns_of "$node")" eth0 "$mbps"
-  shape "$(ns_of hub)" "p-$node" "$mbps"
-  log "link of $node now $mbps Mbit/s"
+  shape "$(ns_of "$node")" eth0 "$mbps" "$burst"
+  shape "$(ns_of hub)" "p-$node" "$mbps" "$burst"
+  log "link of $node now $mbps Mbit/s${burst:+ (burst $burst B)}"
 }
 
 kill_pids() { # pids...: TERM, wait up to 3 s, then KILL (only processes inside our namespaces/cgroups)

@@ -11,7 +11,7 @@ const root = new URL('..', import.meta.url).pathname;
 const opts = JSON.parse(readFileSync(join(root, 'protos/loader-options.json'), 'utf8'));
 const check = process.argv.includes('--check');
 const outDir = check ? mkdtempSync(join(tmpdir(), 'gen-')) : join(root, 'src/runtime/generated');
-const protos = ['edgesplit/v1/tensor.proto', 'edgesplit/v1/partition.proto', 'edgesplit/v1/planner.proto',
+const protos = ['edgesplit/v1/tensor.proto', 'edgesplit/v1/partition.proto', 'edgesplit/v1/planner.proto', 'edgesplit/v1/router.proto',
   'inference/grpc_predict_v2.proto'].filter((p) => existsSync(join(root, 'protos', p)));
 if (!check) rmSync(outDir, { recursive: true, force: true });
 const args = [

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ProtoGrpcType as PartitionProto } from './generated/partition.ts';
 import type { ProtoGrpcType as InferenceProto } from './generated/grpc_predict_v2.ts';
+import type { ProtoGrpcType as RouterProto } from './generated/router.ts';
 import { repoPath } from './paths.ts';
 
 export const PROTO_DIR = repoPath('protos') + '/';
@@ -31,8 +32,9 @@ export function loadProto<T>(file: string): T {
 
 export const partitionProto = (): PartitionProto => loadProto<PartitionProto>('edgesplit/v1/partition.proto');
 export const inferenceProto = (): InferenceProto => loadProto<InferenceProto>('inference/grpc_predict_v2.proto');
+export const routerProto = (): RouterProto => loadProto<RouterProto>('edgesplit/v1/router.proto');
 
 /** Proto files for gRPC server reflection. */
 export function protoFiles(): string[] {
-  return ['edgesplit/v1/partition.proto', 'inference/grpc_predict_v2.proto'].map((f) => join(PROTO_DIR, f));
+  return ['edgesplit/v1/partition.proto', 'edgesplit/v1/router.proto', 'inference/grpc_predict_v2.proto'].map((f) => join(PROTO_DIR, f));
 }

@@ -10,6 +10,7 @@ import type { ClusterApi } from './k8s/cluster-api.ts';
 import { LocalPlanner } from './local-planner.ts';
 import { LiveLoop } from './live-loop.ts';
 import { GrpcPartitionStats } from './partition-stats.ts';
+import { GrpcRouterStats } from './router-stats.ts';
 import { HealthRouterProbe, type RouterProbe } from './router-probe.ts';
 import type { PlannerService } from './planner-service.ts';
 import { createServer } from './server.ts';
@@ -63,8 +64,10 @@ export class PlannerApp {
         // planner does not have, so it stays off there (as the router probe does).
         if (cfg.calibrateIntervalMs > 0 && !cfg.tls) {
           const stats = new GrpcPartitionStats();
+          const routerStats = cfg.routerAddress ? new GrpcRouterStats(cfg.routerAddress) : undefined;
           const loop = LiveLoop.create({
             prior: () => controller.clusterNow(), packages, objective: cfg.objective, source: stats, intervalMs: cfg.calibrateIntervalMs,
+            ...(routerStats ? { router: routerStats } : {}),
             target: {
               deployed: () => {
                 const doc = controller.status().doc;
@@ -80,6 +83,7 @@ export class PlannerApp {
           closers.unshift(async () => {
             await loop.shutdown();
             stats.close();
+            routerStats?.close();
           });
         }
       }

@@ -3,7 +3,7 @@
 // loop drives Kubernetes (the controller's staged switch) and the local stack (src/tools/cli/plan-deployer.ts).
 import type { Plan } from '../../runtime/plan.ts';
 import { calibrate, DEFAULT_CALIBRATION, type CalibrationNote, type CalibrationOptions,
-  type CalibrationState, type LivePartition } from './core/calibrate.ts';
+  type CalibrationState, type LivePartition, type RouterLive } from './core/calibrate.ts';
 import { decideSwitch, DEFAULT_SWITCH_RULE, type SwitchRule, type SwitchState } from './core/hysteresis.ts';
 import { predictLatency } from './core/latency-model.ts';
 import { plan } from './core/search.ts';
@@ -13,6 +13,11 @@ import { toPlan } from './to-plan.ts';
 /** Reads one partition's live figures (Describe). */
 export interface PartitionStatsSource {
   describe(address: string, timeoutMs: number): Promise<Omit<LivePartition, 'index'>>;
+}
+
+/** Reads the router's figures of the plan it serves (RouterStats.Live). */
+export interface RouterStatsSource {
+  live(timeoutMs: number): Promise<RouterLive & { planHash: string }>;
 }
 
 /** Where plans run: the deployed plan and its partitions' addresses, and how to switch to another. */
@@ -31,6 +36,8 @@ export interface LiveDecision {
   best: { planHash: string; package: string; predictedMs: number; nodes: string[] };
   nodes: CalibrationNote[];
   measured: { partition: number; runs: number; computeMsP50: number; pushes: { peer: number; count: number; bytes: number; transferMsP50: number }[] }[];
+  /** The router's view: request p50 inside the router, per partition round trip and what it adds to the run. */
+  router?: { requests: number; requestMsP50: number; partitions: { partition: number; rttMsP50: number; overheadMsP50: number }[] };
 }
 
 export interface LiveLoopDeps {
@@ -39,6 +46,8 @@ export interface LiveLoopDeps {
   packages: PackageModel[];
   objective: Objective;
   source: PartitionStatsSource;
+  /** The router's figures (per-request service paths); absent: partitions' figures only. */
+  router?: RouterStatsSource;
   target: PlanTarget;
   intervalMs?: number;
   rule?: SwitchRule;
@@ -104,8 +113,16 @@ export class LiveLoop {
       }
     }));
     live.sort((a, b) => a.index - b.index);
+    let router: (RouterLive & { planHash: string }) | undefined;
+    try {
+      router = await this.d.router?.live(2000);
+      // Figures of another plan (the router has not switched yet, or already has) would calibrate the wrong nodes.
+      if (router && router.planHash !== dep.doc.planHash) router = undefined;
+    } catch (e) {
+      this.d.log?.(`live calibration: router: ${(e as Error).message}`);
+    }
     const now = this.now();
-    const c = calibrate(prior, this.state, pkg, assignment, live, now, this.d.calibration ?? DEFAULT_CALIBRATION);
+    const c = calibrate(prior, this.state, pkg, assignment, live, now, this.d.calibration ?? DEFAULT_CALIBRATION, router);
     this.state = c.state;
     const current = predictLatency(pkg, c.cluster, assignment);
     const bestDoc = toPlan(plan(this.d.packages, c.cluster, this.d.objective), c.cluster);
@@ -120,6 +137,8 @@ export class LiveLoop {
       nodes: c.notes,
       measured: live.map((p) => ({ partition: p.index, runs: p.runs, computeMsP50: round(p.computeMsP50),
         pushes: p.pushes.map((s) => ({ peer: s.peer, count: s.count, bytes: Math.round(s.bytesMean), transferMsP50: round(s.transferMsP50) })) })),
+      ...(router ? { router: { requests: router.requests, requestMsP50: round(router.requestMsP50),
+        partitions: router.partitions.map((p) => ({ partition: p.partition, rttMsP50: round(p.rttMsP50), overheadMsP50: round(p.overheadMsP50) })) } } : {}),
     };
     this.last = record;
     this.d.onDecision?.(record);

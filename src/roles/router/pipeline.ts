@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { status as Status } from '@grpc/grpc-js';
 import { DeadlineExceededError, EdgesplitError, ResourceExhaustedError, UnavailableError } from '../../runtime/errors.ts';
+import type { RouterLiveStats } from './live-stats.ts';
 import { PartitionBreakers } from './circuit-breaker.ts';
 import { assembleFeatures, partitionDeadline } from './degrade.ts';
 import { runWithSafeRetry } from './retry.ts';
@@ -26,6 +27,8 @@ export interface PipelineOptions {
   maxInFlight?: number;
   /** Consecutive failures that open a partition's circuit (default 3). */
   breakerFailures?: number;
+  /** Where batch-1 timings go (RouterStats.Live); absent: not kept. */
+  live?: RouterLiveStats;
 }
 
 /**
@@ -57,8 +60,11 @@ export class RouterPipeline {
       throw new ResourceExhaustedError(`router busy: ${this.inFlight} requests in flight (max ${this.o.maxInFlight})`);
     }
     this.inFlight++;
+    const t0 = performance.now();
     try {
-      return await this.inferInner(images, n, deadlineMs, signal);
+      const r = await this.inferInner(images, n, deadlineMs, signal);
+      if (n === 1 && !r.degraded) this.o.live?.recordRequest(performance.now() - t0);
+      return r;
     } finally {
       this.inFlight--;
     }
@@ -86,8 +92,9 @@ export class RouterPipeline {
     const callDeadline = partitionDeadline(now, deadlineMs);
     try {
       const calls = this.o.clients.map((c) => skip.includes(c.index) ? Promise.resolve(null)
-        : runWithSafeRetry(c, { requestId, images, n, imageShape: this.o.imageShape, package: this.o.packageName, missing: skip }, callDeadline, abort.signal)
+        : ((t: number) => runWithSafeRetry(c, { requestId, images, n, imageShape: this.o.imageShape, package: this.o.packageName, missing: skip }, callDeadline, abort.signal)
           .then((r) => {
+            if (n === 1) this.o.live?.recordCall(c.index, performance.now() - t, r.computeMs);
             breakers[c.index].onSuccess();
             return r;
           }, (err: unknown) => {
@@ -98,7 +105,7 @@ export class RouterPipeline {
             // Strict: the first failure ends the request; overload: shed it. Either way stop the peers' work.
             if (this.o.strict || code === Status.RESOURCE_EXHAUSTED) abort.abort();
             throw err;
-          }));
+          }))(performance.now()));
       const settled = await Promise.allSettled(calls);
       const results: (PartitionRunResult | null)[] = [];
       let firstError: unknown;

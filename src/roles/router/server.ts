@@ -1,7 +1,8 @@
+import { RouterLiveStats, type RouterLiveSnapshot } from './live-stats.ts';
 import * as grpc from '@grpc/grpc-js';
 import { EdgesplitError } from '../../runtime/errors.ts';
 import { readFileSync } from 'node:fs';
-import { inferenceProto } from '../../runtime/proto.ts';
+import { inferenceProto, routerProto } from '../../runtime/proto.ts';
 import { createRoleServer } from '../../runtime/role-server.ts';
 import { routerRpcHooks, tracedHead } from './telemetry.ts';
 import { GrpcPartitionClient, type PartitionClient } from './partition-client.ts';
@@ -82,6 +83,7 @@ interface Generation {
   deps: RouterDeps;
   pipeline: RouterPipeline;
   monitor: HealthMonitor;
+  live: RouterLiveStats;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -103,10 +105,11 @@ export function createServer(deps: RouterDeps | PendingRouterDeps): RouterServer
   // that updates it in place is seen by everything that serves.
   const model = { ...('pending' in deps ? NO_MODEL : deps.model) };
   const generation = (d: RouterDeps): Generation => {
+    const live = new RouterLiveStats(d.clients.length, d.planHash ?? '');
     const pipeline = new RouterPipeline({ clients: d.clients, head: d.head, packageName: d.model.packageName,
       imageShape: uint8Shape(d.model.input, 1).slice(1),
-      width: d.width, strict: d.strict, maxInFlight: d.maxInFlight, breakerFailures: d.breakerFailures });
-    const g: Generation = { deps: d, pipeline, monitor: undefined as unknown as HealthMonitor };
+      width: d.width, strict: d.strict, maxInFlight: d.maxInFlight, breakerFailures: d.breakerFailures, live });
+    const g: Generation = { deps: d, pipeline, monitor: undefined as unknown as HealthMonitor, live };
     g.monitor = new HealthMonitor(d.clients, pipeline.breakers, d.healthIntervalMs, (all, healthy) => {
       if (!accepting || g !== gen) return;
       // Strict routers need every partition; a degrading one can answer while any partition is up.
@@ -133,6 +136,11 @@ export function createServer(deps: RouterDeps | PendingRouterDeps): RouterServer
       unavailable: () => (gen ? undefined : `no plan yet: ${pending}`),
     }),
     telemetry: routerRpcHooks(model),
+  }, {
+    // The plan's live figures for the planner's calibration (no telemetry hooks: polled every few seconds).
+    definition: routerProto().edgesplit.v1.RouterStats.service,
+    handlers: { Live: (_call: unknown, cb: grpc.sendUnaryData<RouterLiveSnapshot>) => cb(null, gen ? gen.live.snapshot()
+      : { windowS: 0, planHash: '', requests: 0, requestMsP50: 0, partitions: [] }) },
   }] });
 
   let stopped: Promise<void> | undefined;

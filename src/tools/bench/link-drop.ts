@@ -19,7 +19,14 @@ export interface LinkDropOptions {
   exchangingOnly: boolean;
   startMbps: number;
   dropMbps: number;
-  dropNodes: string[];
+  /** The devices whose links drop; default: the first two the deployed plan uses (the drop must touch the plan). */
+  dropNodes?: string[];
+  /**
+   * tbf bucket of the dropped links (bytes). The bench's 32 KiB (5 ms at the rate, at least 32 KiB) lets the few KB
+   * of a request pass at line rate on a 10 Mbit/s link; a small bucket makes each message wait for its tokens as on
+   * a real link of that speed.
+   */
+  dropBurstBytes: number;
   beforeS: number;
   duringS: number;
   afterS: number;
@@ -41,7 +48,7 @@ async function waitFor<T>(what: string, f: () => T | undefined, timeoutMs: numbe
 
 const read = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8') : '');
 
-export async function runLinkDrop(o: LinkDropOptions): Promise<LinkDropSummary> {
+export async function runLinkDrop(o: LinkDropOptions): Promise<LinkDropSummary & { dropNodes: string[]; planNodesBefore: string[] }> {
   ensureBuilt(o.log);
   const emu = new Emulator(o.log);
   const onExit = () => emu.down();
@@ -79,6 +86,12 @@ export async function runLinkDrop(o: LinkDropOptions): Promise<LinkDropSummary> 
       return undefined;
     }, 300_000);
     o.log(`${stamp()} serving ${ready.package} (plan ${ready.planHash}); router ${ready.router}`);
+    const deployedNodes = await waitFor('the deployed event', () => {
+      const e = read(events).split('\n').filter(Boolean).map((l) => JSON.parse(l) as LoopEvent & { nodes?: string[] }).find((x) => x.event === 'deployed');
+      return e?.nodes;
+    }, 30_000);
+    const distinct = [...new Set(deployedNodes)];
+    const dropNodes = o.dropNodes ?? [...distinct, ...['dev0', 'dev1', 'dev2', 'dev3'].filter((n) => !distinct.includes(n))].slice(0, 2);
 
     const timeline = join(o.outDir, 'timeline.json');
     const loadLog = join(o.outDir, 'load.log');
@@ -93,12 +106,12 @@ export async function runLinkDrop(o: LinkDropOptions): Promise<LinkDropSummary> 
     o.log(`${stamp()} steady load: one batch-1 request every 50 ms for ${total} s`);
     await sleep(Math.max(0, startedAt + o.beforeS * 1000 - Date.now()));
     const dropAt = Date.now();
-    for (const n of o.dropNodes) emu.sh(['set-link', n, '--mbps', String(o.dropMbps)]);
-    o.log(`${stamp()} dropped ${o.dropNodes.join(', ')} to ${o.dropMbps} Mbit/s`);
+    for (const n of dropNodes) emu.sh(['set-link', n, '--mbps', String(o.dropMbps), '--burst', String(o.dropBurstBytes)]);
+    o.log(`${stamp()} dropped ${dropNodes.join(', ')} to ${o.dropMbps} Mbit/s (tbf burst ${o.dropBurstBytes} B)`);
     await sleep(Math.max(0, dropAt + o.duringS * 1000 - Date.now()));
     const restoreAt = Date.now();
-    for (const n of o.dropNodes) emu.sh(['set-link', n, '--mbps', String(o.startMbps)]);
-    o.log(`${stamp()} restored ${o.dropNodes.join(', ')} to ${o.startMbps} Mbit/s`);
+    for (const n of dropNodes) emu.sh(['set-link', n, '--mbps', String(o.startMbps)]);
+    o.log(`${stamp()} restored ${dropNodes.join(', ')} to ${o.startMbps} Mbit/s`);
     await waitFor('the load to finish', () => {
       try { process.kill(loadPid, 0); return undefined; } catch { return true; }
     }, (o.afterS + 120) * 1000);
@@ -107,7 +120,7 @@ export async function runLinkDrop(o: LinkDropOptions): Promise<LinkDropSummary> 
     const s = summarizeLinkDrop({ startedAt: tl.startedAt, rows: tl.rows, events: ev, dropAt, restoreAt });
     o.log(`${stamp()} done: ${s.requests} requests, ${s.failedRequests} failed, ${s.degradedRequests} degraded; ` +
       `switched after ${s.switchedAfterS ?? '-'} s, back after ${s.switchedBackAfterS ?? '-'} s; p50 ${s.p50BeforeMs} -> ${s.p50DuringMs} ms (predicted ${s.predictedDuringMs})`);
-    return s;
+    return { ...s, dropNodes, planNodesBefore: deployedNodes };
   } finally {
     emu.down();
     process.removeListener('exit', onExit);

@@ -12,6 +12,7 @@ import type { Cluster, Objective, PackageModel } from '../../roles/planner/core/
 import type { SwitchRule } from '../../roles/planner/core/hysteresis.ts';
 import { LiveLoop, type LiveDecision } from '../../roles/planner/live-loop.ts';
 import { GrpcPartitionStats } from '../../roles/planner/partition-stats.ts';
+import { GrpcRouterStats } from '../../roles/planner/router-stats.ts';
 import { toPlan } from '../../roles/planner/to-plan.ts';
 import type { Launched, NodeLauncher, SwitchEvent } from './plan-deployer.ts';
 import { LocalPlanDeployer } from './plan-deployer.ts';
@@ -61,10 +62,12 @@ export async function startClosedLoop(o: ClosedLoopOptions): Promise<ClosedLoop>
   let routerProc: Launched | undefined;
   let loop: LiveLoop | undefined;
   const stats = new GrpcPartitionStats();
+  let routerStats: GrpcRouterStats | undefined;
   let stopping: Promise<void> | undefined;
   const stop = () => (stopping ??= (async () => {
     await loop?.shutdown();
     stats.close();
+    routerStats?.close();
     await routerProc?.stop();
     await deployer.shutdown();
     rmSync(dir, { recursive: true, force: true });
@@ -75,7 +78,8 @@ export async function startClosedLoop(o: ClosedLoopOptions): Promise<ClosedLoop>
     routerProc = o.startRouter(['serve', 'router', '--plan', deployer.routerPlanPath, '--models-dir', loaded.root,
       '--host', o.host, '--port', String(routerPort), '--plan-poll-ms', '200', '--timeout-ms', '60000']);
     await waitServing(router, '', 120_000, () => routerProc!.alive());
-    loop = LiveLoop.create({ prior: cluster, packages, objective: o.objective, source: stats, intervalMs: o.intervalMs, rule: o.rule,
+    routerStats = new GrpcRouterStats(router);
+    loop = LiveLoop.create({ prior: cluster, packages, objective: o.objective, source: stats, router: routerStats, intervalMs: o.intervalMs, rule: o.rule,
       target: {
         deployed: () => deployer.deployed(),
         switchTo: async (doc, reason, decision) => {

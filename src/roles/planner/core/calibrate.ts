@@ -33,8 +33,18 @@ export interface LivePartition {
   pushes: LivePush[];
 }
 
+/** The router's view of the deployed plan (RouterStats.Live). */
+export interface RouterLive {
+  requests: number;
+  requestMsP50: number;
+  /** Per partition: Run round trip minus the partition's own run time. */
+  partitions: { partition: number; count: number; rttMsP50: number; overheadMsP50: number }[];
+}
+
 export interface NodeEstimate {
   gflops: number;
+  /** The service path of one Run on this node (the model's perRequestOverheadMs), once measured. */
+  perRequestOverheadMs?: number;
   bandwidthMbps: number;
   /** When this node's link was last measured (ms), or undefined: never. */
   linkSeenAt?: number;
@@ -48,6 +58,8 @@ export interface CalibrationState {
   nodes: Record<string, NodeEstimate>;
   /** Learned non-wire time of a push between two nodes (`from>to`), beyond the model's per-MB CPU, in ms. */
   pairs: Record<string, number>;
+  /** The router's own per-request cost, once measured. */
+  routerPerRequestMs?: number;
 }
 
 export interface CalibrationOptions {
@@ -98,7 +110,7 @@ export interface CalibrationNote {
  * `prior`), and what each partition reported. Returns the new state, the calibrated cluster and per-node notes.
  */
 export function calibrate(prior: Cluster, state: CalibrationState, pkg: PackageModel, assignment: Assignment,
-  live: LivePartition[], now: number, o: CalibrationOptions = DEFAULT_CALIBRATION): { state: CalibrationState; cluster: Cluster; notes: CalibrationNote[] } {
+  live: LivePartition[], now: number, o: CalibrationOptions = DEFAULT_CALIBRATION, router?: RouterLive): { state: CalibrationState; cluster: Cluster; notes: CalibrationNote[] } {
   const next: Record<string, NodeEstimate> = {};
   const why: Record<string, string[]> = {};
   for (const n of prior.nodes) {
@@ -124,6 +136,36 @@ export function calibrate(prior: Cluster, state: CalibrationState, pkg: PackageM
     const clamped = Math.min(spec.gflops * o.gflopsRange, Math.max(spec.gflops / o.gflopsRange, g));
     prev.gflops = round(o.alpha * clamped + (1 - o.alpha) * prev.gflops, 3);
     why[name].push(`compute ${g.toFixed(2)} GFLOPS measured`);
+  }
+  // Service path per request: the router's round trip to a partition minus the partition's run is the image and
+  // features on the wire plus both ends' service CPU; what the model charges beyond the wire and per-MB terms is
+  // the node's perRequestOverheadMs (as src/tools/bench/measure-request.ts defines it at start-up).
+  const r = prior.router;
+  const routerCosts = r.kind === 'own' ? r : prior.nodes.find((n) => n.name === r.node)!;
+  const routerBw = r.kind === 'own' ? r.bandwidthMbps : Infinity;
+  const perReq = new Map<string, number[]>();
+  for (const c of router?.partitions ?? []) {
+    const node = prior.nodes[assignment[c.partition]];
+    if (!node || c.count < o.minRuns) continue;
+    const framing = prior.messageOverheadBytes ?? 0;
+    const bw = Math.min(routerBw, next[node.name].bandwidthMbps);
+    const wire = ((pkg.imageBytes + pkg.featureBytes + 2 * framing) * 8) / 1000 / bw;
+    const mb = ((pkg.imageBytes + pkg.featureBytes) / 1e6) * ((node.cpuMsPerMB ?? 0) + (routerCosts.cpuMsPerMB ?? 0));
+    const est = Math.max(0, c.overheadMsP50 - wire - mb - 2 * (routerCosts.perMessageOverheadMs ?? 0));
+    perReq.set(node.name, [...(perReq.get(node.name) ?? []), est]);
+  }
+  for (const [name, xs] of perReq) {
+    const e = next[name];
+    const m = [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    e.perRequestOverheadMs = round(e.perRequestOverheadMs === undefined ? m : o.alpha * m + (1 - o.alpha) * e.perRequestOverheadMs, 3);
+    why[name].push(`service path ${m.toFixed(2)} ms per request measured`);
+  }
+  let routerPerRequestMs = state.routerPerRequestMs;
+  if (router && router.requests >= o.minRuns && router.partitions.length) {
+    const headMs = pkg.headFlops / (routerCosts.gflops * 1e6);
+    const slowest = Math.max(...router.partitions.map((c) => c.rttMsP50));
+    const est = Math.max(0, router.requestMsP50 - slowest - headMs);
+    routerPerRequestMs = round(routerPerRequestMs === undefined ? est : o.alpha * est + (1 - o.alpha) * routerPerRequestMs, 3);
   }
   // Links: goodput per observed link, then each node's link = the fastest link it was seen on.
   const pairs = { ...state.pairs };
@@ -177,9 +219,12 @@ export function calibrate(prior: Cluster, state: CalibrationState, pkg: PackageM
       why[n.name].push(`link unmeasured for ${((now - e.linkSeenAt) / 1000).toFixed(0)} s: back to its label ${n.bandwidthMbps} Mbit/s`);
     }
   }
-  const cluster: Cluster = { ...prior, nodes: prior.nodes.map((n) => ({ ...n, gflops: next[n.name].gflops, bandwidthMbps: next[n.name].bandwidthMbps })) };
+  const cluster: Cluster = { ...prior,
+    nodes: prior.nodes.map((n) => ({ ...n, gflops: next[n.name].gflops, bandwidthMbps: next[n.name].bandwidthMbps,
+      ...(next[n.name].perRequestOverheadMs !== undefined ? { perRequestOverheadMs: next[n.name].perRequestOverheadMs } : {}) })),
+    router: prior.router.kind === 'own' && routerPerRequestMs !== undefined ? { ...prior.router, perRequestOverheadMs: routerPerRequestMs } : prior.router };
   const notes = prior.nodes.map((n) => ({ node: n.name, gflops: next[n.name].gflops, bandwidthMbps: next[n.name].bandwidthMbps, why: why[n.name] }));
-  return { state: { nodes: next, pairs }, cluster, notes };
+  return { state: { nodes: next, pairs, ...(routerPerRequestMs !== undefined ? { routerPerRequestMs } : {}) }, cluster, notes };
 }
 
 const round = (x: number, d: number) => Math.round(x * 10 ** d) / 10 ** d;

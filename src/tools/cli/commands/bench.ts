@@ -107,11 +107,11 @@ export async function run(argv: string[], io: Io): Promise<number> {
       const dir = v.out ?? join(tmpdir(), `edgesplit-link-drop-${process.pid}`);
       mkdirSync(dir, { recursive: true });
       const o = { outDir: dir, cpu, accuracyFloor: accuracyFloor ?? 0.92, exchangingOnly: !v.allPackages, startMbps: 1000, dropMbps: v.dropMbps,
-        dropNodes: ['dev2', 'dev3'], beforeS: 40, duringS: 70, afterS: 70, intervalMs: 1000, log };
+        dropBurstBytes: 3000, beforeS: 40, duringS: 70, afterS: 70, intervalMs: 1000, log };
       const s = await runLinkDrop(o);
       const result = { scenario: 'link-drop', command: `edgesplit bench ${argv.join(' ')}`.trim(), started, finished: new Date().toISOString(),
         node: process.version, cpuPerDevice: cpu, accuracyFloor: o.accuracyFloor, exchangingOnly: o.exchangingOnly, startMbps: o.startMbps,
-        dropMbps: o.dropMbps, dropNodes: o.dropNodes, seconds: { before: o.beforeS, during: o.duringS, after: o.afterS }, ...s };
+        dropMbps: o.dropMbps, dropBurstBytes: o.dropBurstBytes, seconds: { before: o.beforeS, during: o.duringS, after: o.afterS }, ...s };
       writeFileSync(join(dir, 'link-drop.json'), JSON.stringify(result, null, 2) + '\n');
       log(`results: ${join(dir, 'link-drop.json')} (timeline.json, events.jsonl and the logs beside it)`);
       io.stdout(JSON.stringify(result));
