@@ -50,6 +50,25 @@ describe('live calibration (pure)', () => {
     assert.deepEqual(few.cluster.nodes.map((n) => n.gflops), [1, 1, 1]);
   });
 
+  it('should calibrate a node\'s per-request service path from the router\'s round trips minus the partitions\' runs', () => {
+    const o = { ...DEFAULT_CALIBRATION, alpha: 1 };
+    const withCosts: Cluster = { ...cluster, messageOverheadBytes: 0,
+      router: { kind: 'own', gflops: 10, bandwidthMbps: 100, latencyMs: 0, perCallOverheadMs: 0, perMessageOverheadMs: 0.25, perRequestOverheadMs: 3 } };
+    // Image 125 B + features 250 B at 100 Mbit/s: 0.03 ms on the wire; 2 x 0.25 ms of router messages.
+    const router = { requests: 50, requestMsP50: 12, partitions: [
+      { partition: 0, count: 50, rttMsP50: 9, overheadMsP50: 2.53 }, { partition: 1, count: 50, rttMsP50: 10, overheadMsP50: 4.03 }] };
+    const r = calibrate(withCosts, initialCalibration(withCosts, o), pkg, [0, 1], [], 0, o, router);
+    assert.deepEqual(r.cluster.nodes.map((n) => n.perRequestOverheadMs), [2, 3.5, undefined]);
+    assert.deepEqual(r.notes[1].why, ['service path 3.50 ms per request measured']);
+    // The router's own cost stays as measured from a client's side.
+    assert.deepEqual(r.cluster.router, withCosts.router);
+    // 3 ms more on partition 1's round trips: its node's link, not its service path (375 B in 3 ms = 1 Mbit/s).
+    const slower = { ...router, partitions: [router.partitions[0], { ...router.partitions[1], overheadMsP50: 7 }] };
+    const s = calibrate(withCosts, r.state, pkg, [0, 1], [], 1000, o, slower);
+    assert.deepEqual(s.cluster.nodes.map((n) => [n.bandwidthMbps, n.perRequestOverheadMs]), [[100, 2], [1, 3.5], [100, undefined]]);
+    assert.deepEqual(s.notes[1].why, ['link 1.0 Mbit/s measured (label 100)']);
+  });
+
   it('should fall back to the label when a slow link is no longer measured, waiting twice as long after each relapse', () => {
     const o = { ...DEFAULT_CALIBRATION, alpha: 1, staleAfterMs: 10_000 };
     let r = calibrate(cluster, initialCalibration(cluster, o), pkg, [0, 1], live(7, 3), 0, o);

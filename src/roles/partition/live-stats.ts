@@ -24,7 +24,7 @@ export class LiveStats {
   private readonly pushes = new Map<number, WindowSeries>();
 
   /** windowMs: how far back a snapshot looks; cap: samples kept per series (bounds memory at any load). */
-  constructor(private readonly windowMs = 20_000, private readonly cap = 400, private readonly now: () => number = Date.now) {
+  constructor(private readonly windowMs = 10_000, private readonly cap = 400, private readonly now: () => number = Date.now) {
     this.runs = new WindowSeries(cap);
   }
 

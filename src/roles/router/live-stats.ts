@@ -14,7 +14,7 @@ export class RouterLiveStats {
   private readonly requests: WindowSeries;
   private readonly calls: WindowSeries[];
 
-  constructor(partitions: number, private readonly planHash = '', private readonly windowMs = 20_000, cap = 400,
+  constructor(partitions: number, private readonly planHash = '', private readonly windowMs = 10_000, cap = 400,
     private readonly now: () => number = Date.now) {
     this.requests = new WindowSeries(cap);
     this.calls = Array.from({ length: partitions }, () => new WindowSeries(cap));

@@ -10,7 +10,8 @@
 //   the wire at the label and the model's per-MB CPU; the model's own per-message figures say too little on a
 //   busy node: pushes of 788 B measured 1.2-1.7 ms on loopback where the wire takes microseconds). Later time
 //   beyond that base is wire time; bytes over it is the link's goodput, which runs at the slower of its two access
-//   links. A node's link is then at least as fast as the fastest link it was seen on (max over its links), and
+//   links. The router's round trips to a partition (minus its run) are read the same way for the node's link, and
+//   otherwise give the node's per-request service path. A node's link is then at least as fast as the fastest link it was seen on (max over its links), and
 //   never faster than its label (the nominal speed). Small pushes hide the wire time in the CPU noise, so a link
 //   is only called slower when its extra time stands out clearly.
 // - Staleness: a link no plan uses any more is not measured; its estimate falls back to the label after
@@ -33,7 +34,7 @@ export interface LivePartition {
   pushes: LivePush[];
 }
 
-/** The router's view of the deployed plan (RouterStats.Live). */
+/** The router's view of the deployed plan (RouterStats.Live); the per-partition figures calibrate the nodes. */
 export interface RouterLive {
   requests: number;
   requestMsP50: number;
@@ -45,6 +46,8 @@ export interface NodeEstimate {
   gflops: number;
   /** The service path of one Run on this node (the model's perRequestOverheadMs), once measured. */
   perRequestOverheadMs?: number;
+  /** When it was last measured: unmeasured for staleAfterMs, the prior's figure comes back. */
+  perRequestSeenAt?: number;
   bandwidthMbps: number;
   /** When this node's link was last measured (ms), or undefined: never. */
   linkSeenAt?: number;
@@ -58,8 +61,6 @@ export interface CalibrationState {
   nodes: Record<string, NodeEstimate>;
   /** Learned non-wire time of a push between two nodes (`from>to`), beyond the model's per-MB CPU, in ms. */
   pairs: Record<string, number>;
-  /** The router's own per-request cost, once measured. */
-  routerPerRequestMs?: number;
 }
 
 export interface CalibrationOptions {
@@ -81,7 +82,7 @@ export interface CalibrationOptions {
 }
 
 export const DEFAULT_CALIBRATION: CalibrationOptions = {
-  minRuns: 20, minPushes: 20, alpha: 0.3, minWireMs: 1, wireShare: 0.5, staleAfterMs: 30_000, gflopsRange: 3, maxBaseMs: 5,
+  minRuns: 20, minPushes: 20, alpha: 0.5, minWireMs: 0.8, wireShare: 0.3, staleAfterMs: 30_000, gflopsRange: 3, maxBaseMs: 5,
 };
 
 /** A fresh state: every node as labelled. */
@@ -137,36 +138,8 @@ export function calibrate(prior: Cluster, state: CalibrationState, pkg: PackageM
     prev.gflops = round(o.alpha * clamped + (1 - o.alpha) * prev.gflops, 3);
     why[name].push(`compute ${g.toFixed(2)} GFLOPS measured`);
   }
-  // Service path per request: the router's round trip to a partition minus the partition's run is the image and
-  // features on the wire plus both ends' service CPU; what the model charges beyond the wire and per-MB terms is
-  // the node's perRequestOverheadMs (as src/tools/bench/measure-request.ts defines it at start-up).
-  const r = prior.router;
-  const routerCosts = r.kind === 'own' ? r : prior.nodes.find((n) => n.name === r.node)!;
-  const routerBw = r.kind === 'own' ? r.bandwidthMbps : Infinity;
-  const perReq = new Map<string, number[]>();
-  for (const c of router?.partitions ?? []) {
-    const node = prior.nodes[assignment[c.partition]];
-    if (!node || c.count < o.minRuns) continue;
-    const framing = prior.messageOverheadBytes ?? 0;
-    const bw = Math.min(routerBw, next[node.name].bandwidthMbps);
-    const wire = ((pkg.imageBytes + pkg.featureBytes + 2 * framing) * 8) / 1000 / bw;
-    const mb = ((pkg.imageBytes + pkg.featureBytes) / 1e6) * ((node.cpuMsPerMB ?? 0) + (routerCosts.cpuMsPerMB ?? 0));
-    const est = Math.max(0, c.overheadMsP50 - wire - mb - 2 * (routerCosts.perMessageOverheadMs ?? 0));
-    perReq.set(node.name, [...(perReq.get(node.name) ?? []), est]);
-  }
-  for (const [name, xs] of perReq) {
-    const e = next[name];
-    const m = [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-    e.perRequestOverheadMs = round(e.perRequestOverheadMs === undefined ? m : o.alpha * m + (1 - o.alpha) * e.perRequestOverheadMs, 3);
-    why[name].push(`service path ${m.toFixed(2)} ms per request measured`);
-  }
-  let routerPerRequestMs = state.routerPerRequestMs;
-  if (router && router.requests >= o.minRuns && router.partitions.length) {
-    const headMs = pkg.headFlops / (routerCosts.gflops * 1e6);
-    const slowest = Math.max(...router.partitions.map((c) => c.rttMsP50));
-    const est = Math.max(0, router.requestMsP50 - slowest - headMs);
-    routerPerRequestMs = round(routerPerRequestMs === undefined ? est : o.alpha * est + (1 - o.alpha) * routerPerRequestMs, 3);
-  }
+  // The router's own per-request cost stays as measured at start from a client's side (edge-emulator.sh measure):
+  // the router's live figure is taken inside it and misses the client-facing gRPC call, about 2 ms of that cost.
   // Links: goodput per observed link, then each node's link = the fastest link it was seen on.
   const pairs = { ...state.pairs };
   const seen = new Map<string, number[]>();
@@ -197,6 +170,57 @@ export function calibrate(prior: Cluster, state: CalibrationState, pkg: PackageM
       for (const n of [from.name, to.name]) seen.set(n, [...(seen.get(n) ?? []), mbps]);
     }
   }
+  // The router's round trip to a partition minus the partition's run: the image and features on the wire plus both
+  // ends' service path. Its base is learned per node while the node's link is at its label, like a push's; time
+  // beyond the base is the link's (the router's link is not the one that drops here: it is the node's), otherwise
+  // what the model charges beyond the wire and per-MB terms is the node's perRequestOverheadMs (as
+  // src/tools/bench/measure-request.ts defines it at start-up).
+  const r = prior.router;
+  const routerCosts = r.kind === 'own' ? r : prior.nodes.find((n) => n.name === r.node)!;
+  const routerBw = r.kind === 'own' ? r.bandwidthMbps : Infinity;
+  const routerMsgMs = 2 * (routerCosts.perMessageOverheadMs ?? 0);
+  const perReq = new Map<string, number[]>();
+  for (const c of router?.partitions ?? []) {
+    const node = prior.nodes[assignment[c.partition]];
+    if (!node || c.count < o.minRuns || (r.kind === 'node' && r.node === node.name)) continue;
+    const framing = prior.messageOverheadBytes ?? 0;
+    const bytes = pkg.imageBytes + pkg.featureBytes + 2 * framing;
+    const nominal = Math.min(routerBw, node.bandwidthMbps);
+    const mb = ((pkg.imageBytes + pkg.featureBytes) / 1e6) * ((node.cpuMsPerMB ?? 0) + (routerCosts.cpuMsPerMB ?? 0));
+    const atLabel = (bytes * 8) / 1000 / nominal;
+    const key = `router>${node.name}`;
+    const atItsLabel = next[node.name].bandwidthMbps >= node.bandwidthMbps;
+    const learned = Math.min(o.maxBaseMs + routerMsgMs + (node.perRequestOverheadMs ?? 0), Math.max(0, c.overheadMsP50 - mb - atLabel));
+    let slow = false;
+    let mbps = nominal;
+    if (pairs[key] === undefined && atItsLabel) {
+      pairs[key] = round(learned, 4);
+    } else {
+      const base = pairs[key] ?? routerMsgMs + (node.perRequestOverheadMs ?? 0);
+      const extra = c.overheadMsP50 - mb - base;
+      slow = extra > o.minWireMs && extra > o.wireShare * base;
+      if (slow) mbps = Math.min(nominal, (bytes * 8) / 1000 / extra);
+      else if (atItsLabel) pairs[key] = round(o.alpha * learned + (1 - o.alpha) * base, 4);
+    }
+    seen.set(node.name, [...(seen.get(node.name) ?? []), mbps]);
+    if (slow) continue;
+    const wire = (bytes * 8) / 1000 / Math.min(routerBw, next[node.name].bandwidthMbps);
+    perReq.set(node.name, [...(perReq.get(node.name) ?? []), Math.max(0, c.overheadMsP50 - wire - mb - routerMsgMs)]);
+  }
+  for (const [name, xs] of perReq) {
+    const e = next[name];
+    const m = [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    e.perRequestOverheadMs = round(e.perRequestOverheadMs === undefined ? m : o.alpha * m + (1 - o.alpha) * e.perRequestOverheadMs, 3);
+    e.perRequestSeenAt = now;
+    why[name].push(`service path ${m.toFixed(2)} ms per request measured`);
+  }
+  for (const n of prior.nodes) {
+    const e = next[n.name];
+    if (e.perRequestSeenAt !== undefined && !perReq.has(n.name) && now - e.perRequestSeenAt >= o.staleAfterMs) {
+      delete e.perRequestOverheadMs;
+      delete e.perRequestSeenAt;
+    }
+  }
   for (const n of prior.nodes) {
     const e = next[n.name];
     const obs = seen.get(n.name);
@@ -221,10 +245,9 @@ export function calibrate(prior: Cluster, state: CalibrationState, pkg: PackageM
   }
   const cluster: Cluster = { ...prior,
     nodes: prior.nodes.map((n) => ({ ...n, gflops: next[n.name].gflops, bandwidthMbps: next[n.name].bandwidthMbps,
-      ...(next[n.name].perRequestOverheadMs !== undefined ? { perRequestOverheadMs: next[n.name].perRequestOverheadMs } : {}) })),
-    router: prior.router.kind === 'own' && routerPerRequestMs !== undefined ? { ...prior.router, perRequestOverheadMs: routerPerRequestMs } : prior.router };
+      ...(next[n.name].perRequestOverheadMs !== undefined ? { perRequestOverheadMs: next[n.name].perRequestOverheadMs } : {}) })) };
   const notes = prior.nodes.map((n) => ({ node: n.name, gflops: next[n.name].gflops, bandwidthMbps: next[n.name].bandwidthMbps, why: why[n.name] }));
-  return { state: { nodes: next, pairs, ...(routerPerRequestMs !== undefined ? { routerPerRequestMs } : {}) }, cluster, notes };
+  return { state: { nodes: next, pairs }, cluster, notes };
 }
 
 const round = (x: number, d: number) => Math.round(x * 10 ** d) / 10 ** d;
