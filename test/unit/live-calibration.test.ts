@@ -26,13 +26,13 @@ describe('live calibration (pure)', () => {
     assert.deepEqual(r.state.pairs, { 'a>b': 2.9, 'b>a': 2.9 });
     assert.deepEqual(r.cluster.nodes.map((n) => n.bandwidthMbps), [100, 100, 100]);
     s = r.state;
-    // 3.5 ms: 0.5 ms beyond the base is noise (< minWireMs), nothing changes but the learned base (3.4 ms).
+    // 3.5 ms: 0.5 ms beyond the base is noise (< minWireMs); the base rises 5% of the way (a base falls at once).
     r = calibrate(cluster, s, pkg, [0, 1], live(7, 3.5), 1000, o);
     assert.deepEqual(r.cluster.nodes.map((n) => n.bandwidthMbps), [100, 100, 100]);
-    assert.deepEqual(r.state.pairs, { 'a>b': 3.4, 'b>a': 3.4 });
-    // 13.4 ms: 10 ms of wire for 1250 B = 1 Mbit/s; both ends of the only observed link get it, c keeps its label.
-    r = calibrate(cluster, r.state, pkg, [0, 1], live(7, 13.4), 2000, o);
-    assert.deepEqual(r.state.pairs, { 'a>b': 3.4, 'b>a': 3.4 });
+    assert.deepEqual(r.state.pairs, { 'a>b': 2.925, 'b>a': 2.925 });
+    // 12.925 ms: 10 ms of wire for 1250 B = 1 Mbit/s; both ends of the only observed link get it, c keeps its label.
+    r = calibrate(cluster, r.state, pkg, [0, 1], live(7, 12.925), 2000, o);
+    assert.deepEqual(r.state.pairs, { 'a>b': 2.925, 'b>a': 2.925 });
     assert.deepEqual(r.cluster.nodes.map((n) => n.bandwidthMbps), [1, 1, 100]);
     assert.deepEqual(r.notes[0].why, ['compute 1.00 GFLOPS measured', 'link 1.0 Mbit/s measured (label 100)']);
   });

@@ -12,6 +12,8 @@ import { argmax } from '../../runtime/stats.ts';
 import type { ModelInferResponse__Output } from '../../runtime/generated/inference/ModelInferResponse.ts';
 import { z } from 'zod';
 import { writeFileSync } from 'node:fs';
+import { GrpcPartitionStats } from '../../roles/planner/partition-stats.ts';
+import { GrpcRouterStats } from '../../roles/planner/router-stats.ts';
 import { scriptArgs } from '../cli/usage.ts';
 import { intValue } from '../cli/commands/options.ts';
 
@@ -30,10 +32,11 @@ const opts = scriptArgs({ name: 'loadgen', program: 'src/tools/bench/loadgen.ts'
     steadySeconds: { flag: 'steady-seconds', arg: 'S', description: 'first a steady batch-1 load for S seconds, 0..3600 (the link-drop scenario)', default: '0' },
     steadyIntervalMs: { flag: 'steady-interval-ms', arg: 'MS', description: 'one request started every MS (or when the last one ends, if later)', default: '50' },
     timeline: { flag: 'timeline', arg: 'FILE', description: 'with --steady-seconds: every request as {t, ms, code, degraded, package} (JSON)' },
+    live: { flag: 'live', arg: 'HOST:PORT,...', description: "after the latency requests, the partitions' Describe live figures (these addresses) and the router's RouterStats.Live, as `live` in the JSON" },
   } }, z.object({ router: z.string().min(1), latencyN: intValue(0, 10_000), throughputN: intValue(0, 100_000), concurrency: intValue(1, 64),
   accuracyN: intValue(0, 1000), accuracyBatch: intValue(1, 64), maxSeconds: intValue(1, 1800), warmup: intValue(0, 100), timeoutMs: intValue(1),
-  steadySeconds: intValue(0, 3600), steadyIntervalMs: intValue(1, 60_000), timeline: z.string().optional() }));
-const { router, latencyN, throughputN, concurrency, accuracyN, accuracyBatch, maxSeconds, warmup, timeoutMs, steadySeconds, steadyIntervalMs, timeline } = opts;
+  steadySeconds: intValue(0, 3600), steadyIntervalMs: intValue(1, 60_000), timeline: z.string().optional(), live: z.string().optional() }));
+const { router, latencyN, throughputN, concurrency, accuracyN, accuracyBatch, maxSeconds, warmup, timeoutMs, steadySeconds, steadyIntervalMs, timeline, live } = opts;
 
 const hardStop = setTimeout(() => { console.error(`loadgen: hard time limit ${maxSeconds + steadySeconds + 30}s reached`); process.exit(3); },
   (maxSeconds + steadySeconds + 30) * 1000);
@@ -121,6 +124,20 @@ for (let i = 0; i < latencyN && inTime(); i++) {
   if (x !== undefined) exchangedBytes.push(x);
 }
 
+// What the partitions and the router measured of these requests (the planner's live calibration reads the same).
+let liveFigures: unknown;
+if (live) {
+  const ps = new GrpcPartitionStats();
+  const rs = new GrpcRouterStats(router);
+  try {
+    liveFigures = { partitions: await Promise.all(live.split(',').map((a, index) => ps.describe(a, 5000).then((d) => ({ index, ...d })))),
+      router: await rs.live(5000) };
+  } finally {
+    ps.close();
+    rs.close();
+  }
+}
+
 let done = 0;
 let issued = 0;
 const t0 = performance.now();
@@ -148,6 +165,6 @@ for (let first = 0; labels && first < Math.min(accuracyN, bench.count) && inTime
 }
 clearTimeout(hardStop);
 console.log(JSON.stringify({ latencyMs, exchangedBytes, throughput: { images: done, seconds, perSecond: done / seconds },
-  accuracy: { n, correct } }));
+  accuracy: { n, correct }, ...(liveFigures ? { live: liveFigures } : {}) }));
 client.close();
 process.exit(0);

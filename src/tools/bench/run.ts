@@ -1,5 +1,6 @@
 // The benchmark: one emulated edge cluster (scripts/edge-emulator.sh), every configuration side by side at
 // every bandwidth, measured through the real router and partition services, next to the planner's prediction.
+import { calibrate, DEFAULT_CALIBRATION, type LivePartition, type RouterLive } from '../../roles/planner/core/calibrate.ts';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -79,6 +80,15 @@ export interface Row {
   speedupVsOneDevice: number | null;
   /** Latency requests counted over all passes (p50Ms/p95Ms are over these; fewer than asked when the time bound ran out). */
   latencyN: number;
+  /**
+   * The same model with the live calibration the closed-loop planner applies (src/roles/planner/core/calibrate.ts),
+   * from what this configuration's partitions and router measured in its last pass: GFLOPS per device from the
+   * partitions' own run time, the per-request service path per device from the router's round trips.
+   */
+  calibratedMs?: number;
+  measuredOverCalibrated?: number;
+  /** Those figures: per partition its own work p50 and its pushes' send-to-acknowledgement p50, per router call what it adds to the run. */
+  live?: { partition: number; computeMs: number; pushMs: number[]; routerOverheadMs: number | null }[];
   /** Each interleaved pass's own p50 (ms), in measurement order: the drift between passes (null: a pass measured nothing). */
   passP50Ms: (number | null)[];
 }
@@ -392,7 +402,7 @@ async function benchInside(emu: Emulator, o: BenchOptions): Promise<Row[]> {
         const sz = sizeOf(at[0].model);
         const counts = splitCount(sz.latencyN, sz.passes);
         const passSeconds = Math.max(1, Math.ceil(sz.latencySeconds / sz.passes));
-        const acc = new Map<Config, { passes: number[][]; exchanged: number[]; devTx: number; toRouter: number; requests: number }>(
+        const acc = new Map<Config, { passes: number[][]; exchanged: number[]; devTx: number; toRouter: number; requests: number; live?: LiveFigures }>(
           at.map((c) => [c, { passes: [], exchanged: [], devTx: 0, toRouter: 0, requests: 0 }]));
         o.log(`[${stamp()}] ${b} Mbit/s: ${sz.passes} passes of ${counts.join('/')} requests, order ${mirroredOrder(at.map((_, i) => String.fromCharCode(65 + i)), sz.passes).map((s) => s.item).join(' ')} ` +
           `(${at.map((c, i) => `${String.fromCharCode(65 + i)} ${c.config}`).join(', ')})`);
@@ -400,7 +410,9 @@ async function benchInside(emu: Emulator, o: BenchOptions): Promise<Row[]> {
           const a = acc.get(c)!;
           const before = emu.counters();
           const lat = loadgen(depOf.get(c)!, ['--latency-n', String(counts[pass]), '--throughput-n', '0', '--accuracy-n', '0',
-            '--warmup', String(PASS_WARMUP)], passSeconds);
+            '--warmup', String(PASS_WARMUP), '--live', depOf.get(c)!.addrs.join(',')], passSeconds);
+          // The last pass's figures (its partitions' and router's windows hold this configuration's recent requests).
+          a.live = lat.live;
           const after = emu.counters();
           a.passes[pass] = lat.latencyMs;
           a.exchanged.push(...lat.exchangedBytes);
@@ -417,6 +429,7 @@ async function benchInside(emu: Emulator, o: BenchOptions): Promise<Row[]> {
           if (wantAcc) accuracyOf.set(c.pkgDir, { acc: thr.accuracy.n ? thr.accuracy.correct / thr.accuracy.n : null, n: thr.accuracy.n });
           const pooled = poolPasses(a.passes.map((p) => p ?? []));
           const pred = predictLatency(d.pm, clusterFor(c.model, b), c.assignment);
+          const cal = a.live ? calibratedPrediction(d.pm, clusterFor(c.model, b), c.assignment, a.live) : undefined;
           const accuracy = accuracyOf.get(c.pkgDir);
           const r: Row = {
             config: c.config, package: d.pkg.manifest.name, model: c.model, bandwidthMbps: b,
@@ -430,10 +443,11 @@ async function benchInside(emu: Emulator, o: BenchOptions): Promise<Row[]> {
             speedupVsP1: null, idealSpeedup: d.P, speedupVsOneDevice: null,
             flopsPerPartition: d.pkg.manifest.stem.flops + d.pkg.manifest.blocks.reduce((t, u) => t + u.flops, 0),
             latencyN: pooled.n, passP50Ms: pooled.passP50,
+            ...(cal ? { calibratedMs: round(cal.latencyMs), measuredOverCalibrated: round(pooled.p50 / cal.latencyMs, 3), live: compactLive(a.live!) } : {}),
           };
           points.set(`${c.config}@${b}`, r);
           o.log(`[${stamp()}]   ${c.config} ${b} Mbit/s: p50 ${r.p50Ms} ms (passes ${r.passP50Ms.join(' / ')}; n ${r.latencyN}), p95 ${r.p95Ms} ms, ${r.throughput} img/s, ` +
-            `predicted ${r.predictedMs} ms (x${r.measuredOverPredicted}), exchanged ${r.exchangedBytesPerImage ?? '-'} B/img (wire ${r.wireBytesPerImage})`);
+            `predicted ${r.predictedMs} ms (x${r.measuredOverPredicted}), calibrated ${r.calibratedMs ?? '-'} ms (x${r.measuredOverCalibrated ?? '-'}), exchanged ${r.exchangedBytesPerImage ?? '-'} B/img (wire ${r.wireBytesPerImage})`);
         }
       }
     } finally {
@@ -459,6 +473,24 @@ async function benchInside(emu: Emulator, o: BenchOptions): Promise<Row[]> {
   }
   o.log(`[${stamp()}] done`);
   return rows;
+}
+
+/** loadgen's `live`: the partitions' Describe figures and the router's RouterStats.Live. */
+interface LiveFigures {
+  partitions: LivePartition[];
+  router: RouterLive & { planHash: string };
+}
+
+/** One-shot calibration (every estimate from this window, alpha 1) and the model's prediction on it. */
+export function calibratedPrediction(pm: PackageModel, cluster: Cluster, assignment: number[], live: LiveFigures) {
+  const o = { ...DEFAULT_CALIBRATION, alpha: 1, minRuns: 10, minPushes: 10 };
+  const c = calibrate(cluster, { nodes: {}, pairs: {} }, pm, assignment, live.partitions, Date.now(), o, live.router);
+  return predictLatency(pm, c.cluster, assignment);
+}
+
+function compactLive(l: LiveFigures): NonNullable<Row['live']> {
+  return l.partitions.map((p) => ({ partition: p.index, computeMs: round(p.computeMsP50), pushMs: p.pushes.map((x) => round(x.transferMsP50)),
+    routerOverheadMs: ((o) => (o ? round(o.overheadMsP50) : null))(l.router.partitions.find((x) => x.partition === p.index && x.count > 0)) }));
 }
 
 async function waitForLine(file: string, needle: string, timeoutMs: number): Promise<void> {

@@ -79,10 +79,12 @@ export interface CalibrationOptions {
   gflopsRange: number;
   /** A learned push base is at most this much over the model's (ms). */
   maxBaseMs: number;
+  /** Share of the way a base moves up towards a higher window per step (down: at once). */
+  baseRise: number;
 }
 
 export const DEFAULT_CALIBRATION: CalibrationOptions = {
-  minRuns: 20, minPushes: 20, alpha: 0.5, minWireMs: 0.8, wireShare: 0.3, staleAfterMs: 30_000, gflopsRange: 3, maxBaseMs: 5,
+  minRuns: 20, minPushes: 20, alpha: 0.5, minWireMs: 1, wireShare: 0.4, staleAfterMs: 30_000, gflopsRange: 3, maxBaseMs: 5, baseRise: 0.05,
 };
 
 /** A fresh state: every node as labelled. */
@@ -90,6 +92,13 @@ export function initialCalibration(prior: Cluster, o: CalibrationOptions = DEFAU
   return { nodes: Object.fromEntries(prior.nodes.map((n) => [n.name, { gflops: n.gflops, bandwidthMbps: n.bandwidthMbps, staleAfterMs: o.staleAfterMs }])),
     pairs: {} };
 }
+
+/**
+ * A base moves down at once and up slowly (like a minimum round trip): a link that slows down gradually (a window's
+ * median rises over several windows) must not drag its base up with it and hide its extra time.
+ */
+const trackBase = (base: number, learned: number, o: CalibrationOptions) =>
+  round(learned <= base ? learned : base + o.baseRise * (learned - base), 4);
 
 /** The model's per-MB CPU for one push of `bytes` between two nodes (both ends), in ms. */
 const perMbMs = (from: NodeSpec, to: NodeSpec, bytes: number) => (bytes / 1e6) * ((from.cpuMsPerMB ?? 0) + (to.cpuMsPerMB ?? 0));
@@ -165,7 +174,7 @@ export function calibrate(prior: Cluster, state: CalibrationState, pkg: PackageM
         const slow = extra > o.minWireMs && extra > o.wireShare * base;
         if (slow) mbps = Math.min(nominal, (bytes * 8) / 1000 / extra);
         // Learn only while both links are believed at their labels, and only from pushes that looked normal.
-        else if (bothAtLabel) pairs[key] = round(o.alpha * learned + (1 - o.alpha) * base, 4);
+        else if (bothAtLabel) pairs[key] = trackBase(base, learned, o);
       }
       for (const n of [from.name, to.name]) seen.set(n, [...(seen.get(n) ?? []), mbps]);
     }
@@ -200,7 +209,7 @@ export function calibrate(prior: Cluster, state: CalibrationState, pkg: PackageM
       const extra = c.overheadMsP50 - mb - base;
       slow = extra > o.minWireMs && extra > o.wireShare * base;
       if (slow) mbps = Math.min(nominal, (bytes * 8) / 1000 / extra);
-      else if (atItsLabel) pairs[key] = round(o.alpha * learned + (1 - o.alpha) * base, 4);
+      else if (atItsLabel) pairs[key] = trackBase(base, learned, o);
     }
     seen.set(node.name, [...(seen.get(node.name) ?? []), mbps]);
     if (slow) continue;

@@ -136,7 +136,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       io.stdout(JSON.stringify({ rows: rows.map((r) => ({ config: r.config, package: r.package, bandwidthMbps: r.bandwidthMbps, p50Ms: r.p50Ms,
         p95Ms: r.p95Ms, throughput: r.throughput, predictedMs: r.predictedMs, exchangedBytesPerImage: r.exchangedBytesPerImage,
         accuracy: r.accuracy, speedupVsP1: r.speedupVsP1, measuredOverPredicted: r.measuredOverPredicted, wireBytesPerImage: r.wireBytesPerImage,
-        idealSpeedup: r.idealSpeedup, speedupVsOneDevice: r.speedupVsOneDevice, model: r.model, assignment: r.assignment,
+        idealSpeedup: r.idealSpeedup, speedupVsOneDevice: r.speedupVsOneDevice, calibratedMs: r.calibratedMs ?? null, measuredOverCalibrated: r.measuredOverCalibrated ?? null, model: r.model, assignment: r.assignment,
         latencyN: r.latencyN, passP50Ms: r.passP50Ms })) }));
     } else {
       io.stdout(formatTable(rows));
