@@ -100,6 +100,18 @@ export function initialCalibration(prior: Cluster, o: CalibrationOptions = DEFAU
 const trackBase = (base: number, learned: number, o: CalibrationOptions) =>
   round(learned <= base ? learned : base + o.baseRise * (learned - base), 4);
 
+/**
+ * A node's link from what was seen on its links: at least as fast as the fastest of them (a slow link may be the
+ * other end's), but only among messages at least as large as the largest that came out slow: a tbf-shaped or
+ * bursty link lets small messages through at line rate, so the router's small image proves nothing about a
+ * push twice its size.
+ */
+function nodeMbps(obs: { mbps: number; bytes: number }[]): number {
+  const slowest = Math.min(...obs.map((x) => x.mbps));
+  const big = Math.max(0, ...obs.filter((x) => x.mbps === slowest).map((x) => x.bytes));
+  return Math.max(...obs.filter((x) => x.bytes >= big).map((x) => x.mbps));
+}
+
 /** The model's per-MB CPU for one push of `bytes` between two nodes (both ends), in ms. */
 const perMbMs = (from: NodeSpec, to: NodeSpec, bytes: number) => (bytes / 1e6) * ((from.cpuMsPerMB ?? 0) + (to.cpuMsPerMB ?? 0));
 /** The model's non-wire time of a push before anything was learned: both ends' per-message CPU and the ack's way back. */
@@ -151,7 +163,7 @@ export function calibrate(prior: Cluster, state: CalibrationState, pkg: PackageM
   // the router's live figure is taken inside it and misses the client-facing gRPC call, about 2 ms of that cost.
   // Links: goodput per observed link, then each node's link = the fastest link it was seen on.
   const pairs = { ...state.pairs };
-  const seen = new Map<string, number[]>();
+  const seen = new Map<string, { mbps: number; bytes: number }[]>();
   for (const p of live) {
     const from = prior.nodes[assignment[p.index]];
     for (const s of p.pushes) {
@@ -171,12 +183,14 @@ export function calibrate(prior: Cluster, state: CalibrationState, pkg: PackageM
       } else {
         const base = pairs[key] ?? modelBaseMs(from, to);
         const extra = s.transferMsP50 - perMbMs(from, to, s.bytesMean) - base;
-        const slow = extra > o.minWireMs && extra > o.wireShare * base;
+        // Called slow at a clear margin, and back to normal only at half of it: no flicker around one threshold.
+        const k = bothAtLabel ? 1 : 0.5;
+        const slow = extra > k * o.minWireMs && extra > k * o.wireShare * base;
         if (slow) mbps = Math.min(nominal, (bytes * 8) / 1000 / extra);
         // Learn only while both links are believed at their labels, and only from pushes that looked normal.
         else if (bothAtLabel) pairs[key] = trackBase(base, learned, o);
       }
-      for (const n of [from.name, to.name]) seen.set(n, [...(seen.get(n) ?? []), mbps]);
+      for (const n of [from.name, to.name]) seen.set(n, [...(seen.get(n) ?? []), { mbps, bytes }]);
     }
   }
   // The router's round trip to a partition minus the partition's run: the image and features on the wire plus both
@@ -207,11 +221,12 @@ export function calibrate(prior: Cluster, state: CalibrationState, pkg: PackageM
     } else {
       const base = pairs[key] ?? routerMsgMs + (node.perRequestOverheadMs ?? 0);
       const extra = c.overheadMsP50 - mb - base;
-      slow = extra > o.minWireMs && extra > o.wireShare * base;
+      const k = atItsLabel ? 1 : 0.5;
+      slow = extra > k * o.minWireMs && extra > k * o.wireShare * base;
       if (slow) mbps = Math.min(nominal, (bytes * 8) / 1000 / extra);
       else if (atItsLabel) pairs[key] = trackBase(base, learned, o);
     }
-    seen.set(node.name, [...(seen.get(node.name) ?? []), mbps]);
+    seen.set(node.name, [...(seen.get(node.name) ?? []), { mbps, bytes }]);
     if (slow) continue;
     const wire = (bytes * 8) / 1000 / Math.min(routerBw, next[node.name].bandwidthMbps);
     perReq.set(node.name, [...(perReq.get(node.name) ?? []), Math.max(0, c.overheadMsP50 - wire - mb - routerMsgMs)]);
@@ -234,7 +249,7 @@ export function calibrate(prior: Cluster, state: CalibrationState, pkg: PackageM
     const e = next[n.name];
     const obs = seen.get(n.name);
     if (obs) {
-      const mbps = Math.max(...obs);
+      const mbps = nodeMbps(obs);
       if (mbps < n.bandwidthMbps) {
         // Proved slow again right after a fall-back to the label: wait longer before the next try.
         if (e.degradedAt !== undefined && e.bandwidthMbps >= n.bandwidthMbps) e.staleAfterMs = Math.min(e.staleAfterMs * 2, o.staleAfterMs * 16);
