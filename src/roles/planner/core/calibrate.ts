@@ -48,6 +48,9 @@ export interface NodeEstimate {
   perRequestOverheadMs?: number;
   /** When it was last measured: unmeasured for staleAfterMs, the prior's figure comes back. */
   perRequestSeenAt?: number;
+  /** One push end's fixed cost on this node (the model's perMessageOverheadMs), once measured; and when. */
+  perMessageOverheadMs?: number;
+  perMessageSeenAt?: number;
   bandwidthMbps: number;
   /** When this node's link was last measured (ms), or undefined: never. */
   linkSeenAt?: number;
@@ -164,6 +167,7 @@ export function calibrate(prior: Cluster, state: CalibrationState, pkg: PackageM
   // Links: goodput per observed link, then each node's link = the fastest link it was seen on.
   const pairs = { ...state.pairs };
   const seen = new Map<string, { mbps: number; bytes: number }[]>();
+  const perMsg = new Map<string, number[]>();
   for (const p of live) {
     const from = prior.nodes[assignment[p.index]];
     for (const s of p.pushes) {
@@ -178,6 +182,7 @@ export function calibrate(prior: Cluster, state: CalibrationState, pkg: PackageM
       // already slow link cannot learn a large push's slowness as its base.
       const learned = Math.min(o.maxBaseMs + modelBaseMs(from, to), Math.max(0, s.transferMsP50 - perMbMs(from, to, s.bytesMean) - atLabel));
       let mbps = nominal;
+      let normal = true;
       if (pairs[key] === undefined && bothAtLabel) {
         pairs[key] = round(learned, 4);
       } else {
@@ -189,8 +194,12 @@ export function calibrate(prior: Cluster, state: CalibrationState, pkg: PackageM
         if (slow) mbps = Math.min(nominal, (bytes * 8) / 1000 / extra);
         // Learn only while both links are believed at their labels, and only from pushes that looked normal.
         else if (bothAtLabel) pairs[key] = trackBase(base, learned, o);
+        normal = !slow && bothAtLabel;
       }
       for (const n of [from.name, to.name]) seen.set(n, [...(seen.get(n) ?? []), { mbps, bytes }]);
+      // A normal push's time beyond the wire and the per-MB CPU is both ends' per-message cost (and the ack's way
+      // back): measured in the serving pipeline, where the start-up fit timed pushes back to back in one quota.
+      if (normal) for (const n of [from.name, to.name]) perMsg.set(n, [...(perMsg.get(n) ?? []), learned / 2]);
     }
   }
   // The router's round trip to a partition minus the partition's run: the image and features on the wire plus both
@@ -238,11 +247,22 @@ export function calibrate(prior: Cluster, state: CalibrationState, pkg: PackageM
     e.perRequestSeenAt = now;
     why[name].push(`service path ${m.toFixed(2)} ms per request measured`);
   }
+  for (const [name, xs] of perMsg) {
+    const e = next[name];
+    const m = [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    e.perMessageOverheadMs = round(e.perMessageOverheadMs === undefined ? m : o.alpha * m + (1 - o.alpha) * e.perMessageOverheadMs, 3);
+    e.perMessageSeenAt = now;
+    why[name].push(`${m.toFixed(2)} ms per push end measured`);
+  }
   for (const n of prior.nodes) {
     const e = next[n.name];
     if (e.perRequestSeenAt !== undefined && !perReq.has(n.name) && now - e.perRequestSeenAt >= o.staleAfterMs) {
       delete e.perRequestOverheadMs;
       delete e.perRequestSeenAt;
+    }
+    if (e.perMessageSeenAt !== undefined && !perMsg.has(n.name) && now - e.perMessageSeenAt >= o.staleAfterMs) {
+      delete e.perMessageOverheadMs;
+      delete e.perMessageSeenAt;
     }
   }
   for (const n of prior.nodes) {
@@ -269,7 +289,8 @@ export function calibrate(prior: Cluster, state: CalibrationState, pkg: PackageM
   }
   const cluster: Cluster = { ...prior,
     nodes: prior.nodes.map((n) => ({ ...n, gflops: next[n.name].gflops, bandwidthMbps: next[n.name].bandwidthMbps,
-      ...(next[n.name].perRequestOverheadMs !== undefined ? { perRequestOverheadMs: next[n.name].perRequestOverheadMs } : {}) })) };
+      ...(next[n.name].perRequestOverheadMs !== undefined ? { perRequestOverheadMs: next[n.name].perRequestOverheadMs } : {}),
+      ...(next[n.name].perMessageOverheadMs !== undefined ? { perMessageOverheadMs: next[n.name].perMessageOverheadMs } : {}) })) };
   const notes = prior.nodes.map((n) => ({ node: n.name, gflops: next[n.name].gflops, bandwidthMbps: next[n.name].bandwidthMbps, why: why[n.name] }));
   return { state: { nodes: next, pairs }, cluster, notes };
 }
