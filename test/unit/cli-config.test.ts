@@ -80,6 +80,10 @@ describe('edgesplit CLI: one parser for every command', () => {
     [['serve', 'router', '--package', P4, '--partitions', 'a:1'], '--partitions'], [['serve', 'router', '--package', P4, '--partitions', PEERS, '--strict', 'maybe'], '--strict'],
     [['serve', 'planner', '--port', 'x'], '--port'], [['serve', 'planner', '--accuracy-floor', '0.9', '--slo-ms', '10'], '--accuracy-floor'],
     [['bogus'], 'bogus'], [['help', 'bogus'], 'bogus'], [['apply'], '--plan'],
+    [['up', '--planner', '--package', P4], '--package'], [['up', '--planner', '--cluster', '/no/such/cluster.yaml'], '--cluster'],
+    [['up', '--planner', '--emulator-prefix', 'bad prefix'], '--emulator-prefix'], [['up', '--planner', '--interval-ms', '5'], '--interval-ms'],
+    [['up', '--planner', '--accuracy-floor', '1.5'], '--accuracy-floor'], [['bench', '--scenario', 'flood'], '--scenario'],
+    [['bench', '--scenario', 'link-drop', '--drop-mbps', '0'], '--drop-mbps'],
   ];
   for (const [args, flag] of BAD) {
     it(`should reject 'edgesplit ${args.join(' ')}' with one line naming ${flag} and exit code 2`, async () => {

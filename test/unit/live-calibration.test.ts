@@ -37,17 +37,6 @@ describe('live calibration (pure)', () => {
     assert.deepEqual(r.notes[0].why, ['compute 1.00 GFLOPS measured', 'link 1.0 Mbit/s measured (label 100)']);
   });
 
-  it('should take each push end\'s fixed cost from normal pushes in the serving pipeline', () => {
-    const o = { ...DEFAULT_CALIBRATION, alpha: 1 };
-    // 3 ms per push of 1250 B at 100 Mbit/s (0.1 ms of wire): 1.45 ms per end.
-    const r = calibrate(cluster, initialCalibration(cluster, o), pkg, [0, 1], live(7, 3), 0, o);
-    assert.deepEqual(r.cluster.nodes.map((n) => n.perMessageOverheadMs), [1.45, 1.45, 0.5]);
-    assert.deepEqual(r.notes[0].why, ['compute 1.00 GFLOPS measured', '1.45 ms per push end measured']);
-    // Unmeasured for staleAfterMs: back to the prior's figure.
-    const later = calibrate(cluster, r.state, pkg, [0, 1], [], o.staleAfterMs, o);
-    assert.deepEqual(later.cluster.nodes.map((n) => n.perMessageOverheadMs), [0.5, 0.5, 0.5]);
-  });
-
   it('should estimate a node\'s GFLOPS from its partitions\' compute, smoothed and kept within the range', () => {
     const o = { ...DEFAULT_CALIBRATION, alpha: 0.5 };
     // 3.5 ms for 7e6 FLOPs = 2 GFLOPS; half way from the label 1 -> 1.5.

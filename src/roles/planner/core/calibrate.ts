@@ -11,7 +11,11 @@
 //   busy node: pushes of 788 B measured 1.2-1.7 ms on loopback where the wire takes microseconds). Later time
 //   beyond that base is wire time; bytes over it is the link's goodput, which runs at the slower of its two access
 //   links. The router's round trips to a partition (minus its run) are read the same way for the node's link, and
-//   otherwise give the node's per-request service path. A node's link is then at least as fast as the fastest link it was seen on (max over its links), and
+//   otherwise give the node's per-request service path.
+// - Per-message costs stay as measured at start. A push's send-to-acknowledgement time is not CPU on the critical
+//   path (it overlaps the peers' work and waits on both quotas): taken as the per-message cost (half each end) it
+//   made a deployed P = 4 plan look 22.7 ms where it measured about 8, and the loop flapped between plans
+//   (link-drop run of 2026-11-29 05:26). A node's link is then at least as fast as the fastest link it was seen on (max over its links), and
 //   never faster than its label (the nominal speed). Small pushes hide the wire time in the CPU noise, so a link
 //   is only called slower when its extra time stands out clearly.
 // - Staleness: a link no plan uses any more is not measured; its estimate falls back to the label after
@@ -48,9 +52,6 @@ export interface NodeEstimate {
   perRequestOverheadMs?: number;
   /** When it was last measured: unmeasured for staleAfterMs, the prior's figure comes back. */
   perRequestSeenAt?: number;
-  /** One push end's fixed cost on this node (the model's perMessageOverheadMs), once measured; and when. */
-  perMessageOverheadMs?: number;
-  perMessageSeenAt?: number;
   bandwidthMbps: number;
   /** When this node's link was last measured (ms), or undefined: never. */
   linkSeenAt?: number;
@@ -167,7 +168,6 @@ export function calibrate(prior: Cluster, state: CalibrationState, pkg: PackageM
   // Links: goodput per observed link, then each node's link = the fastest link it was seen on.
   const pairs = { ...state.pairs };
   const seen = new Map<string, { mbps: number; bytes: number }[]>();
-  const perMsg = new Map<string, number[]>();
   for (const p of live) {
     const from = prior.nodes[assignment[p.index]];
     for (const s of p.pushes) {
@@ -182,7 +182,6 @@ export function calibrate(prior: Cluster, state: CalibrationState, pkg: PackageM
       // already slow link cannot learn a large push's slowness as its base.
       const learned = Math.min(o.maxBaseMs + modelBaseMs(from, to), Math.max(0, s.transferMsP50 - perMbMs(from, to, s.bytesMean) - atLabel));
       let mbps = nominal;
-      let normal = true;
       if (pairs[key] === undefined && bothAtLabel) {
         pairs[key] = round(learned, 4);
       } else {
@@ -194,12 +193,8 @@ export function calibrate(prior: Cluster, state: CalibrationState, pkg: PackageM
         if (slow) mbps = Math.min(nominal, (bytes * 8) / 1000 / extra);
         // Learn only while both links are believed at their labels, and only from pushes that looked normal.
         else if (bothAtLabel) pairs[key] = trackBase(base, learned, o);
-        normal = !slow && bothAtLabel;
       }
       for (const n of [from.name, to.name]) seen.set(n, [...(seen.get(n) ?? []), { mbps, bytes }]);
-      // A normal push's time beyond the wire and the per-MB CPU is both ends' per-message cost (and the ack's way
-      // back): measured in the serving pipeline, where the start-up fit timed pushes back to back in one quota.
-      if (normal) for (const n of [from.name, to.name]) perMsg.set(n, [...(perMsg.get(n) ?? []), learned / 2]);
     }
   }
   // The router's round trip to a partition minus the partition's run: the image and features on the wire plus both
@@ -247,22 +242,11 @@ export function calibrate(prior: Cluster, state: CalibrationState, pkg: PackageM
     e.perRequestSeenAt = now;
     why[name].push(`service path ${m.toFixed(2)} ms per request measured`);
   }
-  for (const [name, xs] of perMsg) {
-    const e = next[name];
-    const m = [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-    e.perMessageOverheadMs = round(e.perMessageOverheadMs === undefined ? m : o.alpha * m + (1 - o.alpha) * e.perMessageOverheadMs, 3);
-    e.perMessageSeenAt = now;
-    why[name].push(`${m.toFixed(2)} ms per push end measured`);
-  }
   for (const n of prior.nodes) {
     const e = next[n.name];
     if (e.perRequestSeenAt !== undefined && !perReq.has(n.name) && now - e.perRequestSeenAt >= o.staleAfterMs) {
       delete e.perRequestOverheadMs;
       delete e.perRequestSeenAt;
-    }
-    if (e.perMessageSeenAt !== undefined && !perMsg.has(n.name) && now - e.perMessageSeenAt >= o.staleAfterMs) {
-      delete e.perMessageOverheadMs;
-      delete e.perMessageSeenAt;
     }
   }
   for (const n of prior.nodes) {
@@ -289,8 +273,7 @@ export function calibrate(prior: Cluster, state: CalibrationState, pkg: PackageM
   }
   const cluster: Cluster = { ...prior,
     nodes: prior.nodes.map((n) => ({ ...n, gflops: next[n.name].gflops, bandwidthMbps: next[n.name].bandwidthMbps,
-      ...(next[n.name].perRequestOverheadMs !== undefined ? { perRequestOverheadMs: next[n.name].perRequestOverheadMs } : {}),
-      ...(next[n.name].perMessageOverheadMs !== undefined ? { perMessageOverheadMs: next[n.name].perMessageOverheadMs } : {}) })) };
+      ...(next[n.name].perRequestOverheadMs !== undefined ? { perRequestOverheadMs: next[n.name].perRequestOverheadMs } : {}) })) };
   const notes = prior.nodes.map((n) => ({ node: n.name, gflops: next[n.name].gflops, bandwidthMbps: next[n.name].bandwidthMbps, why: why[n.name] }));
   return { state: { nodes: next, pairs }, cluster, notes };
 }
