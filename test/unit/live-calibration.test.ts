@@ -139,6 +139,7 @@ describe('link-drop summary', () => {
     const iso = (s: number) => new Date(startedAt + s * 1000).toISOString();
     const events = [
       { event: 'deployed', at: iso(-5), package: 'heavy' },
+      { event: 'decision', at: iso(30), decision: { at: iso(30), action: 'stay', deployed: { planHash: 'g', package: 'heavy', predictedMs: 9 } } },
       // Served at 52 s (router confirmed 3 s after the start of the switch, which ended at 54 s).
       { event: 'switched', at: iso(54), package: 'light', readyS: 2, routerS: 3, doneS: 5 },
       { event: 'decision', at: iso(70), decision: { at: iso(70), action: 'stay', deployed: { planHash: 'h', package: 'light', predictedMs: 18 } } },
@@ -146,6 +147,6 @@ describe('link-drop summary', () => {
     ];
     const s = summarizeLinkDrop({ startedAt, rows, events, dropAt: startedAt + 40_000, restoreAt: startedAt + 80_000 });
     assert.deepEqual(s, { requests: 200, failedRequests: 1, degradedRequests: 1, switchedAfterS: 12, switchedBackAfterS: 4, switches: 2,
-      p50BeforeMs: 10, p50DuringMs: 20, p50AfterMs: 20, predictedDuringMs: 18, policyBefore: 'heavy', policyDuring: 'light', policyAfter: 'heavy' });
+      p50BeforeMs: 10, p50DuringMs: 20, p50AfterMs: 20, predictedBeforeMs: 9, predictedDuringMs: 18, policyBefore: 'heavy', policyDuring: 'light', policyAfter: 'heavy' });
   });
 });

@@ -35,6 +35,8 @@ export interface LinkDropSummary {
   p50BeforeMs: number;
   p50DuringMs: number;
   p50AfterMs: number;
+  /** The planner's calibrated prediction for the plan serving before the drop (its last judgement before it). */
+  predictedBeforeMs: number | null;
   /** The planner's calibrated prediction for the plan serving during the drop (its last judgement before the restore). */
   predictedDuringMs: number | null;
   policyBefore: string;
@@ -62,6 +64,8 @@ export function summarizeLinkDrop(x: { startedAt: number; rows: TimelineRow[]; e
   const lastEnd = x.startedAt + Math.max(0, ...x.rows.map((r) => r.t * 1000));
   const decisions = x.events.filter((e) => e.event === 'decision' && e.decision && Date.parse(e.decision.at) < x.restoreAt && Date.parse(e.decision.at) >= duringFrom);
   const lastDecision = decisions[decisions.length - 1]?.decision;
+  const beforeDecisions = x.events.filter((e) => e.event === 'decision' && e.decision && Date.parse(e.decision.at) < x.dropAt);
+  const lastBefore = beforeDecisions[beforeDecisions.length - 1]?.decision;
   return {
     requests: x.rows.length,
     failedRequests: x.rows.filter((r) => r.code !== 0).length,
@@ -72,6 +76,7 @@ export function summarizeLinkDrop(x: { startedAt: number; rows: TimelineRow[]; e
     p50BeforeMs: r2(quantile(inWindow(x.startedAt + 10_000, x.dropAt), 0.5)),
     p50DuringMs: r2(quantile(inWindow(duringFrom, x.restoreAt), 0.5)),
     p50AfterMs: r2(quantile(inWindow((back?.serving ?? x.restoreAt + 5000) + 2000, lastEnd + 1), 0.5)),
+    predictedBeforeMs: lastBefore ? lastBefore.deployed.predictedMs : null,
     predictedDuringMs: lastDecision ? lastDecision.deployed.predictedMs : null,
     policyBefore: servingAt(x.dropAt - 1),
     policyDuring: servingAt(x.restoreAt - 1),
