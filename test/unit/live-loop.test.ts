@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { LiveLoop, type LiveDecision, type PartitionStatsSource, type PlanTarget } from '../../src/roles/planner/live-loop.ts';
+import { LiveLoop, type LiveDecision, type PartitionStatsSource, type PlanTarget, type RouterStatsSource } from '../../src/roles/planner/live-loop.ts';
 import { plan } from '../../src/roles/planner/core/search.ts';
 import type { Cluster } from '../../src/roles/planner/core/types.ts';
 import { toPlan } from '../../src/roles/planner/to-plan.ts';
@@ -56,6 +56,49 @@ describe('live calibration loop', () => {
       assert.equal(switches.length, 1);
     } finally {
       await loop.shutdown();
+      await loop.shutdown();
+    }
+  });
+});
+
+describe('live calibration loop: a switch on trial', () => {
+  it('should go back when the router measures the new plan slower than the one it replaced, and not try it again soon', async () => {
+    let now = 100_000;
+    let deployed: Plan = toPlan(plan([pkg], cluster), cluster);
+    const initial = deployed.planHash;
+    const slow = new Set<string>([deployed.assignments[0].node]);
+    const source: PartitionStatsSource = {
+      describe: async (address) => {
+        const i = Number(address.split(':')[1]);
+        const me = deployed.assignments[i].node;
+        const peer = deployed.assignments[1 - i].node;
+        return { runs: 50, computeMsP50: 7, pushes: [{ peer: 1 - i, count: 50, bytesMean: 12_500, transferMsP50: 3 + (slow.has(me) || slow.has(peer) ? 100 : 0) }] };
+      },
+    };
+    // The model is wrong about the alternative: the router measures it at 50 ms against 20.
+    const router: RouterStatsSource = {
+      live: async () => ({ planHash: deployed.planHash, requests: 50, requestMsP50: deployed.planHash === initial ? 20 : 50, partitions: [] }),
+    };
+    const reasons: string[] = [];
+    const target: PlanTarget = {
+      deployed: () => ({ doc: deployed, addresses: ['p:0', 'p:1'] }),
+      switchTo: async (doc, reason) => {
+        reasons.push(reason);
+        deployed = doc;
+      },
+    };
+    const loop = LiveLoop.create({ prior: cluster, packages: [pkg], objective: { mode: 'latency' }, source, router, target, intervalMs: 3_600_000,
+      rule: { margin: 0.2, sustainMs: 0, minDwellMs: 0 }, now: () => now });
+    try {
+      const whys: string[] = [];
+      // The base is learned at first sight (as if at the labels): the slow link shows from the second window on.
+      for (let k = 0; k < 12; k++, now += 2000) whys.push((await loop.tick())!.why);
+      assert.equal(reasons.length, 2, whys.join('\n'));
+      assert.match(reasons[0], /^live calibration: .* faster/);
+      assert.match(reasons[1], new RegExp(`measured 50.00 ms in the router, worse than the 20.00 ms of ${initial} it replaced: back to it$`));
+      assert.equal(deployed.planHash, initial);
+      assert.match(whys[whys.length - 1], /measured slower when last tried \(not again for \d+ s\)/);
+    } finally {
       await loop.shutdown();
     }
   });

@@ -63,6 +63,14 @@ export class LiveLoop {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private closed = false;
+  /**
+   * The last switch, until the new plan has been measured: the model can be wrong about a plan it never saw serve
+   * (two partitions on one quarter core looked 22% faster and measured 45% slower), so a switch is kept only if the
+   * router does not measure the new plan slower than the old one by the switch margin.
+   */
+  private trial: { from: Plan; fromMs: number; toHash: string; at: number } | undefined;
+  /** Plans measured worse than the plan they replaced, and until when they are not tried again. */
+  private readonly avoid = new Map<string, number>();
   last: LiveDecision | undefined;
 
   private constructor(private readonly d: LiveLoopDeps) {
@@ -122,12 +130,33 @@ export class LiveLoop {
       this.d.log?.(`live calibration: router: ${(e as Error).message}`);
     }
     const now = this.now();
+    const rule = this.d.rule ?? DEFAULT_SWITCH_RULE;
+    const minRuns = (this.d.calibration ?? DEFAULT_CALIBRATION).minRuns;
     const c = calibrate(prior, this.state, pkg, assignment, live, now, this.d.calibration ?? DEFAULT_CALIBRATION, router);
     this.state = c.state;
     const current = predictLatency(pkg, c.cluster, assignment);
-    const bestDoc = toPlan(plan(this.d.packages, c.cluster, this.d.objective), c.cluster);
-    const decision = decideSwitch(this.switchState, now, { hash: dep.doc.planHash, latencyMs: current.latencyMs },
-      { hash: bestDoc.planHash, latencyMs: bestDoc.predicted.latencyMs }, this.d.rule ?? DEFAULT_SWITCH_RULE);
+    let bestDoc = toPlan(plan(this.d.packages, c.cluster, this.d.objective), c.cluster);
+    let decision = decideSwitch(this.switchState, now, { hash: dep.doc.planHash, latencyMs: current.latencyMs },
+      { hash: bestDoc.planHash, latencyMs: bestDoc.predicted.latencyMs }, rule);
+    const avoidUntil = this.avoid.get(bestDoc.planHash);
+    if (decision.action === 'switch' && avoidUntil !== undefined && avoidUntil > now) {
+      decision = { action: 'stay', state: { lastSwitchAt: this.switchState.lastSwitchAt },
+        why: `${bestDoc.planHash} is predicted faster but measured slower when last tried (not again for ${((avoidUntil - now) / 1000).toFixed(0)} s)` };
+    }
+    // The trial of the last switch: judged once the new plan has served a full window.
+    const t = this.trial;
+    let reverting = false;
+    if (t && (t.toHash !== dep.doc.planHash || now - t.at > 120_000)) this.trial = undefined;
+    else if (t && router && router.requests >= minRuns && now - t.at >= 10_000) {
+      this.trial = undefined;
+      if (router.requestMsP50 > t.fromMs * (1 + rule.margin)) {
+        this.avoid.set(t.toHash, now + 300_000);
+        bestDoc = t.from;
+        reverting = true;
+        decision = { action: 'switch', state: { lastSwitchAt: now },
+          why: `${t.toHash} measured ${router.requestMsP50.toFixed(2)} ms in the router, worse than the ${t.fromMs.toFixed(2)} ms of ${t.from.planHash} it replaced: back to it` };
+      }
+    }
     this.switchState = decision.state;
     const record: LiveDecision = {
       at: new Date(now).toISOString(), action: decision.action, why: decision.why,
@@ -144,7 +173,9 @@ export class LiveLoop {
     this.d.onDecision?.(record);
     if (decision.action === 'switch') {
       const slow = c.notes.filter((n) => n.why.length).map((n) => `${n.node}: ${n.why.join(', ')}`).join('; ');
-      await this.d.target.switchTo(bestDoc, `live calibration: ${decision.why}${slow ? ` (${slow})` : ''}`, record);
+      if (!reverting && router && router.requests >= minRuns) this.trial = { from: dep.doc, fromMs: router.requestMsP50, toHash: bestDoc.planHash, at: now };
+      await this.d.target.switchTo(bestDoc, `live calibration: ${decision.why}${slow && !reverting ? ` (${slow})` : ''}`, record);
+      if (this.trial) this.trial.at = this.now();
       // The new plan's partitions start with empty windows: give them a full dwell before judging again.
       this.switchState = { lastSwitchAt: this.now() };
     }

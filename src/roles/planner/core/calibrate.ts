@@ -88,7 +88,7 @@ export interface CalibrationOptions {
 }
 
 export const DEFAULT_CALIBRATION: CalibrationOptions = {
-  minRuns: 20, minPushes: 20, alpha: 0.5, minWireMs: 1, wireShare: 0.4, staleAfterMs: 30_000, gflopsRange: 3, maxBaseMs: 5, baseRise: 0.05,
+  minRuns: 20, minPushes: 20, alpha: 0.5, minWireMs: 1, wireShare: 0.4, staleAfterMs: 60_000, gflopsRange: 3, maxBaseMs: 5, baseRise: 0.05,
 };
 
 /** A fresh state: every node as labelled. */
