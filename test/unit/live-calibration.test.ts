@@ -39,9 +39,9 @@ describe('live calibration (pure)', () => {
 
   it('should estimate a node\'s GFLOPS from its partitions\' compute, smoothed and kept within the range', () => {
     const o = { ...DEFAULT_CALIBRATION, alpha: 0.5 };
-    // 3.5 ms for 7e6 FLOPs = 2 GFLOPS; half way from the label 1 -> 1.5.
+    // 3.5 ms for 7e6 FLOPs = 2 GFLOPS; half way from the label 1 -> 1.5. The unmeasured node c is scaled alike.
     const r = calibrate(cluster, initialCalibration(cluster, o), pkg, [0, 1], live(3.5, 3), 0, o);
-    assert.deepEqual(r.cluster.nodes.map((n) => n.gflops), [1.5, 1.5, 1]);
+    assert.deepEqual(r.cluster.nodes.map((n) => n.gflops), [1.5, 1.5, 1.5]);
     // 0.1 ms would be 70 GFLOPS: clamped to 3x the label, then smoothed.
     const fast = calibrate(cluster, initialCalibration(cluster, o), pkg, [0, 1], live(0.1, 3), 0, o);
     assert.equal(fast.cluster.nodes[0].gflops, 2);
@@ -58,14 +58,15 @@ describe('live calibration (pure)', () => {
     const router = { requests: 50, requestMsP50: 12, partitions: [
       { partition: 0, count: 50, rttMsP50: 9, overheadMsP50: 2.53 }, { partition: 1, count: 50, rttMsP50: 10, overheadMsP50: 4.03 }] };
     const r = calibrate(withCosts, initialCalibration(withCosts, o), pkg, [0, 1], [], 0, o, router);
-    assert.deepEqual(r.cluster.nodes.map((n) => n.perRequestOverheadMs), [2, 3.5, undefined]);
+    // c, unmeasured, gets its label shifted like the measured nodes (median shift, upper middle: +3.5 ms).
+    assert.deepEqual(r.cluster.nodes.map((n) => n.perRequestOverheadMs), [2, 3.5, 3.5]);
     assert.deepEqual(r.notes[1].why, ['service path 3.50 ms per request measured']);
     // The router's own cost stays as measured from a client's side.
     assert.deepEqual(r.cluster.router, withCosts.router);
     // 3 ms more on partition 1's round trips: its node's link, not its service path (375 B in 3 ms = 1 Mbit/s).
     const slower = { ...router, partitions: [router.partitions[0], { ...router.partitions[1], overheadMsP50: 7 }] };
     const s = calibrate(withCosts, r.state, pkg, [0, 1], [], 1000, o, slower);
-    assert.deepEqual(s.cluster.nodes.map((n) => [n.bandwidthMbps, n.perRequestOverheadMs]), [[100, 2], [1, 3.5], [100, undefined]]);
+    assert.deepEqual(s.cluster.nodes.map((n) => [n.bandwidthMbps, n.perRequestOverheadMs]), [[100, 2], [1, 3.5], [100, 3.5]]);
     assert.deepEqual(s.notes[1].why, ['link 1.0 Mbit/s measured (label 100)']);
   });
 

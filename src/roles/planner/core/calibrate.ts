@@ -48,6 +48,8 @@ export interface RouterLive {
 
 export interface NodeEstimate {
   gflops: number;
+  /** gflops comes from this node's own partitions (else from its label, scaled like the measured nodes'). */
+  gflopsMeasured?: boolean;
   /** The service path of one Run on this node (the model's perRequestOverheadMs), once measured. */
   perRequestOverheadMs?: number;
   /** When it was last measured: unmeasured for staleAfterMs, the prior's figure comes back. */
@@ -161,6 +163,7 @@ export function calibrate(prior: Cluster, state: CalibrationState, pkg: PackageM
     const g = sorted[Math.floor(sorted.length / 2)];
     const clamped = Math.min(spec.gflops * o.gflopsRange, Math.max(spec.gflops / o.gflopsRange, g));
     prev.gflops = round(o.alpha * clamped + (1 - o.alpha) * prev.gflops, 3);
+    prev.gflopsMeasured = true;
     why[name].push(`compute ${g.toFixed(2)} GFLOPS measured`);
   }
   // The router's own per-request cost stays as measured at start from a client's side (edge-emulator.sh measure):
@@ -271,11 +274,24 @@ export function calibrate(prior: Cluster, state: CalibrationState, pkg: PackageM
       why[n.name].push(`link unmeasured for ${((now - e.linkSeenAt) / 1000).toFixed(0)} s: back to its label ${n.bandwidthMbps} Mbit/s`);
     }
   }
+  // Nodes no plan has measured keep their labels, but shifted like the measured ones: the start-up fit and the live
+  // figures measure differently (a fan-out of four Runs after a warm-up vs. the serving pipeline), and without this an
+  // unmeasured node looks better or worse than a measured twin by that difference alone, which invites a switch.
+  const measured = prior.nodes.filter((n) => next[n.name].gflopsMeasured);
+  const ratio = measured.length ? mid(measured.map((n) => next[n.name].gflops / n.gflops)) : 1;
+  const served = prior.nodes.filter((n) => next[n.name].perRequestOverheadMs !== undefined);
+  const shift = served.length ? mid(served.map((n) => next[n.name].perRequestOverheadMs! - (n.perRequestOverheadMs ?? 0))) : 0;
   const cluster: Cluster = { ...prior,
-    nodes: prior.nodes.map((n) => ({ ...n, gflops: next[n.name].gflops, bandwidthMbps: next[n.name].bandwidthMbps,
-      ...(next[n.name].perRequestOverheadMs !== undefined ? { perRequestOverheadMs: next[n.name].perRequestOverheadMs } : {}) })) };
-  const notes = prior.nodes.map((n) => ({ node: n.name, gflops: next[n.name].gflops, bandwidthMbps: next[n.name].bandwidthMbps, why: why[n.name] }));
+    nodes: prior.nodes.map((n) => {
+      const e = next[n.name];
+      return { ...n, gflops: e.gflopsMeasured ? e.gflops : round(n.gflops * ratio, 3), bandwidthMbps: e.bandwidthMbps,
+        ...(e.perRequestOverheadMs !== undefined ? { perRequestOverheadMs: e.perRequestOverheadMs }
+          : served.length ? { perRequestOverheadMs: round(Math.max(0, (n.perRequestOverheadMs ?? 0) + shift), 3) } : {}) };
+    }) };
+  const notes = cluster.nodes.map((n) => ({ node: n.name, gflops: n.gflops, bandwidthMbps: n.bandwidthMbps, why: why[n.name] }));
   return { state: { nodes: next, pairs }, cluster, notes };
 }
 
 const round = (x: number, d: number) => Math.round(x * 10 ** d) / 10 ** d;
+/** The median (the upper middle of an even count). */
+const mid = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
