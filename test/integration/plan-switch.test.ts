@@ -19,6 +19,14 @@ import { freePort } from '../../src/tools/cli/stack.ts';
 
 const HOST = '127.0.0.1';
 
+async function until(f: () => boolean, what: string, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!f()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** The planner core's plan for one catalog package on the four local nodes. */
 async function planFor(name: string): Promise<Plan> {
   const { packages } = await loadCatalog(join(MODELS_DIR, 'catalog.json'));
@@ -95,5 +103,14 @@ describe('plan switch on the local stack (per-plan partitions, router moved once
     ps.close();
     assert.ok(d.runs > 0 && d.pushes.length === 1 && d.pushes[0].peer === 1 && d.pushes[0].bytesMean > 0, JSON.stringify(d));
     health.close();
+  });
+
+  it('should start a killed partition of the serving plan again on its port', async () => {
+    const [pid] = deployer!.pids();
+    const address = deployer!.deployed()!.addresses[0];
+    process.kill(pid!, 'SIGKILL');
+    await until(() => deployer!.pids()[0] !== pid, 'a new process', 30_000);
+    await waitServing(address, '', 60_000);
+    assert.notEqual(deployer!.pids()[0], pid);
   });
 });

@@ -46,6 +46,8 @@ export interface ClosedLoop {
   loop: LiveLoop;
   /** Stops the loop, the router and every partition. Idempotent. */
   stop(): Promise<void>;
+  /** Call on a stop signal, before the children see it: their exits are then not restarted. */
+  quiesce(): void;
 }
 
 export async function startClosedLoop(o: ClosedLoopOptions): Promise<ClosedLoop> {
@@ -65,6 +67,7 @@ export async function startClosedLoop(o: ClosedLoopOptions): Promise<ClosedLoop>
   let routerStats: GrpcRouterStats | undefined;
   let stopping: Promise<void> | undefined;
   const stop = () => (stopping ??= (async () => {
+    deployer.quiesce();
     await loop?.shutdown();
     stats.close();
     routerStats?.close();
@@ -92,5 +95,5 @@ export async function startClosedLoop(o: ClosedLoopOptions): Promise<ClosedLoop>
     await stop();
     throw e;
   }
-  return { router, deployer, loop, stop };
+  return { router, deployer, loop, stop, quiesce: () => deployer.quiesce() };
 }

@@ -27,6 +27,7 @@ export class LocalLauncher implements NodeLauncher {
     void c.exited.then(() => { done = true; });
     return {
       exited: c.exited,
+      pid: c.proc.pid,
       alive: () => !done,
       stop: async () => {
         if (done) return;
@@ -86,7 +87,7 @@ export class EmulatorLauncher implements NodeLauncher {
       return `${name} (pid ${pid}) exited; log ${log}`;
     })();
     return {
-      exited, alive,
+      exited, alive, pid,
       stop: async () => {
         try { process.kill(-pid, 'SIGTERM'); } catch { /* gone */ }
         for (let i = 0; i < 50 && alive(); i++) await sleep(100);

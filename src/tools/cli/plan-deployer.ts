@@ -8,11 +8,14 @@ import { join, resolve } from 'node:path';
 import { waitServing } from '../../runtime/health-client.ts';
 import { serializePlan, type Plan } from '../../runtime/plan.ts';
 import type { LiveDecision, PlanTarget } from '../../roles/planner/live-loop.ts';
+import { backoffMs } from './stack.ts';
 
 /** A serving process started on a node. */
 export interface Launched {
   /** Resolves when the process has exited (with a description). */
   exited: Promise<string>;
+  /** Its process id (for tools and tests). */
+  pid?: number;
   alive(): boolean;
   stop(): Promise<void>;
 }
@@ -46,6 +49,9 @@ interface Deployed {
   doc: Plan;
   addresses: string[];
   procs: Launched[];
+  /** Set when the plan is being removed: its processes' exits are expected, not restarted. */
+  stopped: boolean;
+  timers: Set<NodeJS.Timeout>;
 }
 
 export interface LocalPlanDeployerOptions {
@@ -76,6 +82,11 @@ export class LocalPlanDeployer implements PlanTarget {
 
   deployed(): { doc: Plan; addresses: string[] } | undefined {
     return this.current ? { doc: this.current.doc, addresses: this.current.addresses } : undefined;
+  }
+
+  /** The deployed plan's partition process ids, in partition order (for tools and tests). */
+  pids(): (number | undefined)[] {
+    return this.current?.procs.map((p) => p.pid) ?? [];
   }
 
   /** The first plan: start its partitions, then write the router's plan file. */
@@ -112,7 +123,7 @@ export class LocalPlanDeployer implements PlanTarget {
     this.current = next;
     // Requests the router sent to the old plan just before it switched finish there.
     await new Promise((r) => setTimeout(r, 1000));
-    await Promise.all(old.procs.map((p) => p.stop()));
+    await this.stopPlan(old);
     this.o.onEvent?.({ event: 'switched', at: new Date().toISOString(), from: old.doc.planHash, to: doc.planHash, package: doc.package,
       nodes: doc.assignments.map((a) => a.node), reason, readyS, ...(routerS !== undefined ? { routerS } : {}), doneS: secs(), decision });
   }
@@ -124,16 +135,49 @@ export class LocalPlanDeployer implements PlanTarget {
     const file = join(this.o.dir, `plan-${doc.planHash}.json`);
     this.writeAtomic(file, serializePlan({ ...doc, peers: addresses }));
     const pkgDir = resolve(this.o.modelsDir, doc.packagePath);
-    const procs = doc.assignments.map((a, i) => L.start(a.node, `${doc.planHash} partition ${a.partition}`, ['serve', 'partition',
+    const specs = doc.assignments.map((a, i) => ({ node: a.node, name: `${doc.planHash} partition ${a.partition}`, args: ['serve', 'partition',
       '--package', pkgDir, '--index', String(a.partition), '--plan', file, '--host', L.host(a.node),
-      '--port', addresses[i].slice(addresses[i].lastIndexOf(':') + 1), ...(this.o.partitionArgs ?? [])]));
+      '--port', addresses[i].slice(addresses[i].lastIndexOf(':') + 1), ...(this.o.partitionArgs ?? [])] }));
+    const procs = specs.map((s) => L.start(s.node, s.name, s.args));
     try {
       await Promise.all(addresses.map((addr, i) => waitServing(addr, '', this.o.readyTimeoutMs ?? 120_000, () => procs[i].alive())));
     } catch (e) {
       await Promise.all(procs.map((p) => p.stop()));
       throw e;
     }
-    return { doc, addresses, procs };
+    const d: Deployed = { doc, addresses, procs, stopped: false, timers: new Set() };
+    specs.forEach((s, i) => this.supervise(d, i, s, 0));
+    return d;
+  }
+
+  /**
+   * As a kubelet would: a partition of a serving plan that exits is started again on its port (its peers and the
+   * router address it there) after a back-off (1 s, doubling to 30 s while it keeps exiting quickly); meanwhile the
+   * router answers degraded.
+   */
+  private supervise(d: Deployed, i: number, s: { node: string; name: string; args: string[] }, failures: number): void {
+    const startedAt = Date.now();
+    void d.procs[i].exited.then((why) => {
+      if (d.stopped || this.closed) return;
+      const n = Date.now() - startedAt >= 10_000 ? 0 : failures;
+      const delay = backoffMs(n);
+      this.o.log?.(`${why}; restarting it in ${(delay / 1000).toFixed(1)} s`);
+      const t = setTimeout(() => {
+        d.timers.delete(t);
+        if (d.stopped || this.closed) return;
+        d.procs[i] = this.o.launcher.start(s.node, s.name, s.args);
+        this.o.log?.(`${s.name} restarted`);
+        this.supervise(d, i, s, n + 1);
+      }, delay);
+      d.timers.add(t);
+    });
+  }
+
+  private async stopPlan(d: Deployed): Promise<void> {
+    d.stopped = true;
+    for (const t of d.timers) clearTimeout(t);
+    d.timers.clear();
+    await Promise.all(d.procs.map((p) => p.stop()));
   }
 
   private writeAtomic(path: string, text: string): void {
@@ -141,10 +185,15 @@ export class LocalPlanDeployer implements PlanTarget {
     renameSync(`${path}.tmp`, path);
   }
 
+  /** From now on an exiting partition is expected (the stack is stopping): nothing is restarted. Synchronous. */
+  quiesce(): void {
+    if (this.current) this.current.stopped = true;
+  }
+
   /** Stops every partition of the deployed plan. Idempotent. */
   async shutdown(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.all((this.current?.procs ?? []).map((p) => p.stop()));
+    if (this.current) await this.stopPlan(this.current);
   }
 }

@@ -67,8 +67,12 @@ async function runPlanner(values: Record<string, unknown>, io: Io): Promise<numb
     log: (line) => io.stderr(`edgesplit up: ${line}`),
   });
   const stopped = new Promise<void>((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
+    const onSignal = () => {
+      loop.quiesce();
+      resolve();
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
   });
   try {
     const d = loop.deployer.deployed()!;
