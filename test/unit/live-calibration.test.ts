@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { calibrate, DEFAULT_CALIBRATION, initialCalibration, type LivePartition } from '../../src/roles/planner/core/calibrate.ts';
+import { calibrate, DEFAULT_CALIBRATION, emptyCalibration, type LivePartition } from '../../src/roles/planner/core/calibrate.ts';
 import { decideSwitch, type SwitchRule } from '../../src/roles/planner/core/hysteresis.ts';
 import type { Cluster } from '../../src/roles/planner/core/types.ts';
 import { LiveStats } from '../../src/roles/partition/live-stats.ts';
@@ -20,7 +20,7 @@ const live = (computeMs: number, transferMs: number, runs = 50): LivePartition[]
 describe('live calibration (pure)', () => {
   it('should learn a link pair\'s base at first sight and call the link slow only when the time beyond it stands out', () => {
     const o = { ...DEFAULT_CALIBRATION, alpha: 1 };
-    let s = initialCalibration(cluster, o);
+    let s = emptyCalibration();
     // 1250 B at 100 Mbit/s: 0.1 ms on the wire; the rest (2.9 ms) is learned as the pair's base.
     let r = calibrate(cluster, s, pkg, [0, 1], live(7, 3), 0, o);
     assert.deepEqual(r.state.pairs, { 'a>b': 2.9, 'b>a': 2.9 });
@@ -40,13 +40,13 @@ describe('live calibration (pure)', () => {
   it('should estimate a node\'s GFLOPS from its partitions\' compute, smoothed and kept within the range', () => {
     const o = { ...DEFAULT_CALIBRATION, alpha: 0.5 };
     // 3.5 ms for 7e6 FLOPs = 2 GFLOPS; half way from the label 1 -> 1.5. The unmeasured node c is scaled alike.
-    const r = calibrate(cluster, initialCalibration(cluster, o), pkg, [0, 1], live(3.5, 3), 0, o);
+    const r = calibrate(cluster, emptyCalibration(), pkg, [0, 1], live(3.5, 3), 0, o);
     assert.deepEqual(r.cluster.nodes.map((n) => n.gflops), [1.5, 1.5, 1.5]);
     // 0.1 ms would be 70 GFLOPS: clamped to 3x the label, then smoothed.
-    const fast = calibrate(cluster, initialCalibration(cluster, o), pkg, [0, 1], live(0.1, 3), 0, o);
+    const fast = calibrate(cluster, emptyCalibration(), pkg, [0, 1], live(0.1, 3), 0, o);
     assert.equal(fast.cluster.nodes[0].gflops, 2);
     // Too few runs: left alone.
-    const few = calibrate(cluster, initialCalibration(cluster, o), pkg, [0, 1], live(3.5, 3, 5), 0, o);
+    const few = calibrate(cluster, emptyCalibration(), pkg, [0, 1], live(3.5, 3, 5), 0, o);
     assert.deepEqual(few.cluster.nodes.map((n) => n.gflops), [1, 1, 1]);
   });
 
@@ -57,7 +57,7 @@ describe('live calibration (pure)', () => {
     // Image 125 B + features 250 B at 100 Mbit/s: 0.03 ms on the wire; 2 x 0.25 ms of router messages.
     const router = { requests: 50, requestMsP50: 12, partitions: [
       { partition: 0, count: 50, rttMsP50: 9, overheadMsP50: 2.53 }, { partition: 1, count: 50, rttMsP50: 10, overheadMsP50: 4.03 }] };
-    const r = calibrate(withCosts, initialCalibration(withCosts, o), pkg, [0, 1], [], 0, o, router);
+    const r = calibrate(withCosts, emptyCalibration(), pkg, [0, 1], [], 0, o, router);
     // c, unmeasured, gets its label shifted like the measured nodes (median shift, upper middle: +3.5 ms).
     assert.deepEqual(r.cluster.nodes.map((n) => n.perRequestOverheadMs), [2, 3.5, 3.5]);
     assert.deepEqual(r.notes[1].why, ['service path 3.50 ms per request measured']);
@@ -72,7 +72,7 @@ describe('live calibration (pure)', () => {
 
   it('should fall back to the label when a slow link is no longer measured, waiting twice as long after each relapse', () => {
     const o = { ...DEFAULT_CALIBRATION, alpha: 1, staleAfterMs: 10_000 };
-    let r = calibrate(cluster, initialCalibration(cluster, o), pkg, [0, 1], live(7, 3), 0, o);
+    let r = calibrate(cluster, emptyCalibration(), pkg, [0, 1], live(7, 3), 0, o);
     r = calibrate(cluster, r.state, pkg, [0, 1], live(7, 12.9), 1000, o);
     assert.equal(r.cluster.nodes[1].bandwidthMbps, 1);
     // The plan moves to a and c: b is no longer measured.

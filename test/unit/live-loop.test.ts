@@ -12,21 +12,25 @@ const cluster: Cluster = { sharedMedium: false, router: { kind: 'own', gflops: 1
 // One package, P=2, that exchanges 12,500 B per tensor after block 0: 1 ms at 100 Mbit/s, 100 ms at 1 Mbit/s.
 const pkg = syntheticPackage({ partitions: 2, name: 'two', exchanges: [{ ...EXCHANGE_AFTER_BLOCK0, bytes: 12_500 }] });
 
+/** Partitions of a P=2 plan whose pushes take 3 ms, plus 100 ms when either end is on a slow node; compute as modelled. */
+function pushSource(deployed: () => Plan, slow: Set<string>): PartitionStatsSource {
+  return {
+    describe: async (address) => {
+      const i = Number(address.split(':')[1]);
+      const me = deployed().assignments[i].node;
+      const peer = deployed().assignments[1 - i].node;
+      return { runs: 50, computeMsP50: 7, pushes: [{ peer: 1 - i, count: 50, bytesMean: 12_500, transferMsP50: 3 + (slow.has(me) || slow.has(peer) ? 100 : 0) }] };
+    },
+  };
+}
+
 describe('live calibration loop', () => {
   it('should move the plan off a slow link once it is measured long enough, and record why', async () => {
     let now = 100_000;
     let deployed: Plan = toPlan(plan([pkg], cluster), cluster);
     const first = deployed.assignments.map((a) => a.node);
     const slow = new Set<string>();
-    // Pushes take 2 ms plus 100 ms when either end is slow; compute as modelled.
-    const source: PartitionStatsSource = {
-      describe: async (address) => {
-        const i = Number(address.split(':')[1]);
-        const me = deployed.assignments[i].node;
-        const peer = deployed.assignments[1 - i].node;
-        return { runs: 50, computeMsP50: 7, pushes: [{ peer: 1 - i, count: 50, bytesMean: 12_500, transferMsP50: 3 + (slow.has(me) || slow.has(peer) ? 100 : 0) }] };
-      },
-    };
+    const source = pushSource(() => deployed, slow);
     const switches: { doc: Plan; reason: string; decision: LiveDecision }[] = [];
     const target: PlanTarget = {
       deployed: () => ({ doc: deployed, addresses: ['p:0', 'p:1'] }),
@@ -67,14 +71,7 @@ describe('live calibration loop: a switch on trial', () => {
     let deployed: Plan = toPlan(plan([pkg], cluster), cluster);
     const initial = deployed.planHash;
     const slow = new Set<string>([deployed.assignments[0].node]);
-    const source: PartitionStatsSource = {
-      describe: async (address) => {
-        const i = Number(address.split(':')[1]);
-        const me = deployed.assignments[i].node;
-        const peer = deployed.assignments[1 - i].node;
-        return { runs: 50, computeMsP50: 7, pushes: [{ peer: 1 - i, count: 50, bytesMean: 12_500, transferMsP50: 3 + (slow.has(me) || slow.has(peer) ? 100 : 0) }] };
-      },
-    };
+    const source = pushSource(() => deployed, slow);
     // The model is wrong about the alternative: the router measures it at 50 ms against 20.
     const router: RouterStatsSource = {
       live: async () => ({ planHash: deployed.planHash, requests: 50, requestMsP50: deployed.planHash === initial ? 20 : 50, partitions: [] }),

@@ -2,7 +2,7 @@
 // the deployed plan and re-plan on the calibrated cluster, and switch when the hysteresis rule says so. The same
 // loop drives Kubernetes (the controller's staged switch) and the local stack (src/tools/cli/plan-deployer.ts).
 import type { Plan } from '../../runtime/plan.ts';
-import { calibrate, DEFAULT_CALIBRATION, type CalibrationNote, type CalibrationOptions,
+import { calibrate, DEFAULT_CALIBRATION, emptyCalibration, type CalibrationNote, type CalibrationOptions,
   type CalibrationState, type LivePartition, type RouterLive } from './core/calibrate.ts';
 import { decideSwitch, DEFAULT_SWITCH_RULE, type SwitchRule, type SwitchState } from './core/hysteresis.ts';
 import { predictLatency } from './core/latency-model.ts';
@@ -74,8 +74,8 @@ export class LiveLoop {
   last: LiveDecision | undefined;
 
   private constructor(private readonly d: LiveLoopDeps) {
-    // Nodes get their labelled figures when first seen (calibrate), so the priors may change or be empty at start.
-    this.state = { nodes: {}, pairs: {} };
+    // Nodes get their labelled figures when first seen, so the priors may change or be empty at start.
+    this.state = emptyCalibration();
     this.switchState = { lastSwitchAt: this.now() };
   }
 

@@ -1,6 +1,6 @@
 // The benchmark: one emulated edge cluster (scripts/edge-emulator.sh), every configuration side by side at
 // every bandwidth, measured through the real router and partition services, next to the planner's prediction.
-import { calibrate, DEFAULT_CALIBRATION, type LivePartition, type RouterLive } from '../../roles/planner/core/calibrate.ts';
+import { calibrate, DEFAULT_CALIBRATION, emptyCalibration, type LivePartition, type RouterLive } from '../../roles/planner/core/calibrate.ts';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import type { Cluster, PackageModel } from '../../roles/planner/core/types.ts';
 import { ensureBuilt, repoPath } from '../../runtime/paths.ts';
 import { quantile } from '../../runtime/stats.ts';
 import { SERVE_NODE_FLAGS } from '../cli/stack.ts';
+import { stopProcessGroup } from '../cli/launchers.ts';
 import { groupByFamily, mirroredOrder, poolPasses, splitCount } from './interleave.ts';
 
 export const REPO = repoPath() + '/';
@@ -162,12 +163,7 @@ export class Emulator {
   }
 
   async stop(pid: number): Promise<void> {
-    try { process.kill(-pid, 'SIGTERM'); } catch { /* gone */ }
-    for (let i = 0; i < 50; i++) {
-      try { process.kill(pid, 0); } catch { this.pids.delete(pid); return; }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ }
+    await stopProcessGroup(pid);
     this.pids.delete(pid);
   }
 
@@ -484,7 +480,7 @@ interface LiveFigures {
 /** One-shot calibration (every estimate from this window, alpha 1) and the model's prediction on it. */
 export function calibratedPrediction(pm: PackageModel, cluster: Cluster, assignment: number[], live: LiveFigures) {
   const o = { ...DEFAULT_CALIBRATION, alpha: 1, minRuns: 10, minPushes: 10 };
-  const c = calibrate(cluster, { nodes: {}, pairs: {} }, pm, assignment, live.partitions, Date.now(), o, live.router);
+  const c = calibrate(cluster, emptyCalibration(), pm, assignment, live.partitions, Date.now(), o, live.router);
   return predictLatency(pm, c.cluster, assignment);
 }
 

@@ -5,9 +5,27 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoPath } from '../../runtime/paths.ts';
 import type { Launched, NodeLauncher } from './plan-deployer.ts';
-import { BIN, freePort, launch, SERVE_NODE_FLAGS } from './stack.ts';
+import { BIN, freePort, launch, SERVE_NODE_FLAGS, stopAll } from './stack.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Whether a process exists (signal 0). */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** SIGTERM to a process group, SIGKILL after 5 s if its leader is still there (processes started with setsid). */
+export async function stopProcessGroup(pid: number): Promise<void> {
+  const alive = () => running(pid);
+  try { process.kill(-pid, 'SIGTERM'); } catch { /* gone */ }
+  for (let i = 0; i < 50 && alive(); i++) await sleep(100);
+  if (alive()) try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ }
+}
 
 /** Every node is this machine: processes on `host`, free ports. */
 export class LocalLauncher implements NodeLauncher {
@@ -29,13 +47,7 @@ export class LocalLauncher implements NodeLauncher {
       exited: c.exited,
       pid: c.proc.pid,
       alive: () => !done,
-      stop: async () => {
-        if (done) return;
-        c.proc.kill('SIGTERM');
-        const t = setTimeout(() => c.proc.kill('SIGKILL'), 10_000);
-        await c.exited;
-        clearTimeout(t);
-      },
+      stop: () => stopAll([c], 10_000),
     };
   }
 }
@@ -74,25 +86,14 @@ export class EmulatorLauncher implements NodeLauncher {
   start(node: string, name: string, args: string[]): Launched {
     const log = join(this.logDir, `${name.replace(/[^A-Za-z0-9]+/g, '_')}.log`);
     const pid = Number(this.sh(['spawn', node, log, '--', process.execPath, ...SERVE_NODE_FLAGS, BIN, ...args]).trim());
-    const alive = () => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
+    const alive = () => running(pid);
     const exited = (async () => {
       while (alive()) await sleep(250);
       return `${name} (pid ${pid}) exited; log ${log}`;
     })();
     return {
       exited, alive, pid,
-      stop: async () => {
-        try { process.kill(-pid, 'SIGTERM'); } catch { /* gone */ }
-        for (let i = 0; i < 50 && alive(); i++) await sleep(100);
-        try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ }
-      },
+      stop: () => stopProcessGroup(pid),
     };
   }
 }

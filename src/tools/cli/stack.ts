@@ -155,7 +155,7 @@ export function launch(name: string, args: string[], log?: (line: string) => voi
   return { name, proc, exited, tail, startedAt: Date.now() };
 }
 
-async function stopAll(children: Child[], graceMs: number): Promise<void> {
+export async function stopAll(children: Child[], graceMs: number): Promise<void> {
   await Promise.all(children.map(async (c) => {
     if (c.proc.exitCode !== null || c.proc.signalCode !== null) return;
     c.proc.kill('SIGTERM');

@@ -93,11 +93,8 @@ export const DEFAULT_CALIBRATION: CalibrationOptions = {
   minRuns: 20, minPushes: 20, alpha: 0.5, minWireMs: 1, wireShare: 0.4, staleAfterMs: 60_000, gflopsRange: 3, maxBaseMs: 5, baseRise: 0.05,
 };
 
-/** A fresh state: every node as labelled. */
-export function initialCalibration(prior: Cluster, o: CalibrationOptions = DEFAULT_CALIBRATION): CalibrationState {
-  return { nodes: Object.fromEntries(prior.nodes.map((n) => [n.name, { gflops: n.gflops, bandwidthMbps: n.bandwidthMbps, staleAfterMs: o.staleAfterMs }])),
-    pairs: {} };
-}
+/** A fresh state: every node gets its labelled figures when first seen (the priors may change between steps). */
+export const emptyCalibration = (): CalibrationState => ({ nodes: {}, pairs: {} });
 
 /**
  * A base moves down at once and up slowly (like a minimum round trip): a link that slows down gradually (a window's
@@ -123,6 +120,31 @@ const perMbMs = (from: NodeSpec, to: NodeSpec, bytes: number) => (bytes / 1e6) *
 /** The model's non-wire time of a push before anything was learned: both ends' per-message CPU and the ack's way back. */
 const modelBaseMs = (from: NodeSpec, to: NodeSpec) => (from.perMessageOverheadMs ?? 0) + (to.perMessageOverheadMs ?? 0) + 2 * Math.max(from.latencyMs, to.latencyMs);
 
+/**
+ * One observed message series on a link (a push between two nodes, or the router's round trip to a node): learns or
+ * tracks its base (`key` in `pairs`) and says whether the time beyond the base makes the link slow, and how slow.
+ * `ms` is the observed time without the model's per-MB CPU; `atLabelMs` the wire time at the label; `modelBase` the
+ * base to assume before one is learned; `atLabel` whether both ends are believed at their labels.
+ */
+function judgeLink(pairs: Record<string, number>, key: string, x: { ms: number; atLabelMs: number; modelBase: number; atLabel: boolean;
+  bytes: number; nominal: number }, o: CalibrationOptions): { mbps: number; slow: boolean } {
+  // What this window says the base is if the link runs at its label; capped, so that a plan that starts on an
+  // already slow link cannot learn a large message's slowness as its base.
+  const learned = Math.min(o.maxBaseMs + x.modelBase, Math.max(0, x.ms - x.atLabelMs));
+  if (pairs[key] === undefined && x.atLabel) {
+    pairs[key] = round(learned, 4);
+    return { mbps: x.nominal, slow: false };
+  }
+  const base = pairs[key] ?? x.modelBase;
+  const extra = x.ms - base;
+  // Called slow at a clear margin, and back to normal only at half of it: no flicker around one threshold.
+  const k = x.atLabel ? 1 : 0.5;
+  if (extra > k * o.minWireMs && extra > k * o.wireShare * base) return { mbps: Math.min(x.nominal, (x.bytes * 8) / 1000 / extra), slow: true };
+  // Learn only while the ends are believed at their labels, and only from messages that looked normal.
+  if (x.atLabel) pairs[key] = trackBase(base, learned, o);
+  return { mbps: x.nominal, slow: false };
+}
+
 /** onnxruntime calls per request of one partition of `pkg`. */
 const callsOf = (pkg: PackageModel) => (pkg.unitCalls ? pkg.unitCalls.reduce((s, c) => s + c, 0) : 1 + pkg.blockFlops.length);
 
@@ -147,11 +169,11 @@ export function calibrate(prior: Cluster, state: CalibrationState, pkg: PackageM
   }
   // Compute: one estimate per partition, the median of a node's partitions.
   const gEst = new Map<string, number[]>();
+  const calls = callsOf(pkg);
+  const flops = pkg.stemFlops + pkg.blockFlops.reduce((s, f) => s + f, 0);
   for (const p of live) {
     const node = prior.nodes[assignment[p.index]];
     if (!node || p.runs < o.minRuns || !(p.computeMsP50 > 0)) continue;
-    const calls = callsOf(pkg);
-    const flops = pkg.stemFlops + pkg.blockFlops.reduce((s, f) => s + f, 0);
     const onnxMs = Math.max(p.computeMsP50 - calls * node.perCallOverheadMs, 0.05);
     const g = flops / (onnxMs * 1e6);
     gEst.set(node.name, [...(gEst.get(node.name) ?? []), g]);
@@ -159,15 +181,12 @@ export function calibrate(prior: Cluster, state: CalibrationState, pkg: PackageM
   for (const [name, gs] of gEst) {
     const prev = next[name];
     const spec = prior.nodes.find((n) => n.name === name)!;
-    const sorted = [...gs].sort((a, b) => a - b);
-    const g = sorted[Math.floor(sorted.length / 2)];
+    const g = mid(gs);
     const clamped = Math.min(spec.gflops * o.gflopsRange, Math.max(spec.gflops / o.gflopsRange, g));
     prev.gflops = round(o.alpha * clamped + (1 - o.alpha) * prev.gflops, 3);
     prev.gflopsMeasured = true;
     why[name].push(`compute ${g.toFixed(2)} GFLOPS measured`);
   }
-  // The router's own per-request cost stays as measured at start from a client's side (edge-emulator.sh measure):
-  // the router's live figure is taken inside it and misses the client-facing gRPC call, about 2 ms of that cost.
   // Links: goodput per observed link, then each node's link = the fastest link it was seen on.
   const pairs = { ...state.pairs };
   const seen = new Map<string, { mbps: number; bytes: number }[]>();
@@ -178,25 +197,9 @@ export function calibrate(prior: Cluster, state: CalibrationState, pkg: PackageM
       if (!from || !to || from.name === to.name || s.count < o.minPushes) continue;
       const bytes = s.bytesMean + (prior.messageOverheadBytes ?? 0);
       const nominal = Math.min(from.bandwidthMbps, to.bandwidthMbps);
-      const atLabel = (bytes * 8) / 1000 / nominal;
-      const key = `${from.name}>${to.name}`;
-      const bothAtLabel = next[from.name].bandwidthMbps >= from.bandwidthMbps && next[to.name].bandwidthMbps >= to.bandwidthMbps;
-      // What this window says the base is if the link runs at its label; capped, so that a plan that starts on an
-      // already slow link cannot learn a large push's slowness as its base.
-      const learned = Math.min(o.maxBaseMs + modelBaseMs(from, to), Math.max(0, s.transferMsP50 - perMbMs(from, to, s.bytesMean) - atLabel));
-      let mbps = nominal;
-      if (pairs[key] === undefined && bothAtLabel) {
-        pairs[key] = round(learned, 4);
-      } else {
-        const base = pairs[key] ?? modelBaseMs(from, to);
-        const extra = s.transferMsP50 - perMbMs(from, to, s.bytesMean) - base;
-        // Called slow at a clear margin, and back to normal only at half of it: no flicker around one threshold.
-        const k = bothAtLabel ? 1 : 0.5;
-        const slow = extra > k * o.minWireMs && extra > k * o.wireShare * base;
-        if (slow) mbps = Math.min(nominal, (bytes * 8) / 1000 / extra);
-        // Learn only while both links are believed at their labels, and only from pushes that looked normal.
-        else if (bothAtLabel) pairs[key] = trackBase(base, learned, o);
-      }
+      const { mbps } = judgeLink(pairs, `${from.name}>${to.name}`, { ms: s.transferMsP50 - perMbMs(from, to, s.bytesMean),
+        atLabelMs: (bytes * 8) / 1000 / nominal, modelBase: modelBaseMs(from, to), bytes, nominal,
+        atLabel: next[from.name].bandwidthMbps >= from.bandwidthMbps && next[to.name].bandwidthMbps >= to.bandwidthMbps }, o);
       for (const n of [from.name, to.name]) seen.set(n, [...(seen.get(n) ?? []), { mbps, bytes }]);
     }
   }
@@ -204,7 +207,9 @@ export function calibrate(prior: Cluster, state: CalibrationState, pkg: PackageM
   // ends' service path. Its base is learned per node while the node's link is at its label, like a push's; time
   // beyond the base is the link's (the router's link is not the one that drops here: it is the node's), otherwise
   // what the model charges beyond the wire and per-MB terms is the node's perRequestOverheadMs (as
-  // src/tools/bench/measure-request.ts defines it at start-up).
+  // src/tools/bench/measure-request.ts defines it at start-up). The router's own per-request cost stays as measured at
+  // start from a client's side (edge-emulator.sh measure): its live figure is taken inside the router and misses the
+  // client-facing gRPC call, about 2 ms of that cost.
   const r = prior.router;
   const routerCosts = r.kind === 'own' ? r : prior.nodes.find((n) => n.name === r.node)!;
   const routerBw = r.kind === 'own' ? r.bandwidthMbps : Infinity;
@@ -217,22 +222,8 @@ export function calibrate(prior: Cluster, state: CalibrationState, pkg: PackageM
     const bytes = pkg.imageBytes + pkg.featureBytes + 2 * framing;
     const nominal = Math.min(routerBw, node.bandwidthMbps);
     const mb = ((pkg.imageBytes + pkg.featureBytes) / 1e6) * ((node.cpuMsPerMB ?? 0) + (routerCosts.cpuMsPerMB ?? 0));
-    const atLabel = (bytes * 8) / 1000 / nominal;
-    const key = `router>${node.name}`;
-    const atItsLabel = next[node.name].bandwidthMbps >= node.bandwidthMbps;
-    const learned = Math.min(o.maxBaseMs + routerMsgMs + (node.perRequestOverheadMs ?? 0), Math.max(0, c.overheadMsP50 - mb - atLabel));
-    let slow = false;
-    let mbps = nominal;
-    if (pairs[key] === undefined && atItsLabel) {
-      pairs[key] = round(learned, 4);
-    } else {
-      const base = pairs[key] ?? routerMsgMs + (node.perRequestOverheadMs ?? 0);
-      const extra = c.overheadMsP50 - mb - base;
-      const k = atItsLabel ? 1 : 0.5;
-      slow = extra > k * o.minWireMs && extra > k * o.wireShare * base;
-      if (slow) mbps = Math.min(nominal, (bytes * 8) / 1000 / extra);
-      else if (atItsLabel) pairs[key] = trackBase(base, learned, o);
-    }
+    const { mbps, slow } = judgeLink(pairs, `router>${node.name}`, { ms: c.overheadMsP50 - mb, atLabelMs: (bytes * 8) / 1000 / nominal,
+      modelBase: routerMsgMs + (node.perRequestOverheadMs ?? 0), atLabel: next[node.name].bandwidthMbps >= node.bandwidthMbps, bytes, nominal }, o);
     seen.set(node.name, [...(seen.get(node.name) ?? []), { mbps, bytes }]);
     if (slow) continue;
     const wire = (bytes * 8) / 1000 / Math.min(routerBw, next[node.name].bandwidthMbps);
@@ -240,7 +231,7 @@ export function calibrate(prior: Cluster, state: CalibrationState, pkg: PackageM
   }
   for (const [name, xs] of perReq) {
     const e = next[name];
-    const m = [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const m = mid(xs);
     e.perRequestOverheadMs = round(e.perRequestOverheadMs === undefined ? m : o.alpha * m + (1 - o.alpha) * e.perRequestOverheadMs, 3);
     e.perRequestSeenAt = now;
     why[name].push(`service path ${m.toFixed(2)} ms per request measured`);
