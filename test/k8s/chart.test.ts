@@ -157,6 +157,22 @@ describe('helm chart charts/edgesplit (helm lint and template)', function () {
       { '--strict': 'true', '--max-in-flight': '16', '--breaker-failures': '5' });
   });
 
+  it("should pass the router's dynamic batching values, on by default", async () => {
+    const flags = ['--dynamic-batching', '--batch-max-size', '--batch-preferred-sizes', '--batch-max-queue-delay-us', '--batch-instances'];
+    const routerArgs = (objs: Obj[]) => {
+      const a: string[] = objs.find((o) => o.kind === 'Deployment' && o.metadata.name === 'edgesplit-router')!.spec.template.spec.containers[0].args;
+      return Object.fromEntries(flags.map((f) => [f, a[a.indexOf(f) + 1]]));
+    };
+    assert.deepEqual(routerArgs(await render()), { '--dynamic-batching': 'true', '--batch-max-size': '16', '--batch-preferred-sizes': '',
+      '--batch-max-queue-delay-us': '0', '--batch-instances': '2' }, 'router defaults (src/roles/router/config.ts)');
+    assert.deepEqual(routerArgs(await render(['--set', 'router.batching.enabled=false', '--set', 'router.batching.maxBatchSize=8',
+      '--set', 'router.batching.preferredBatchSizes={4,8}', '--set', 'router.batching.maxQueueDelayUs=500', '--set', 'router.batching.instances=1'])),
+    { '--dynamic-batching': 'false', '--batch-max-size': '8', '--batch-preferred-sizes': '4,8', '--batch-max-queue-delay-us': '500', '--batch-instances': '1' });
+    const bad = await helm(['template', RELEASE, CHART, '--set', 'router.batching.maxBatchSize=0']);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /maxBatchSize/);
+  });
+
   it('should mount one TLS Secret into router, planner and every partition, with TCP probes on TLS ports', async () => {
     const tlsDir = '/etc/edgesplit/tls';
     const secret = 'edgesplit-cluster-tls';

@@ -83,7 +83,7 @@ describe('edgesplit CLI: one parser for every command', () => {
     [['up', '--planner', '--package', P4], '--package'], [['up', '--planner', '--cluster', '/no/such/cluster.yaml'], '--cluster'],
     [['up', '--planner', '--emulator-prefix', 'bad prefix'], '--emulator-prefix'], [['up', '--planner', '--interval-ms', '5'], '--interval-ms'],
     [['up', '--planner', '--accuracy-floor', '1.5'], '--accuracy-floor'], [['bench', '--scenario', 'flood'], '--scenario'],
-    [['bench', '--scenario', 'link-drop', '--drop-mbps', '0'], '--drop-mbps'],
+    [['bench', '--scenario', 'link-drop', '--drop-mbps', '0'], '--drop-mbps'], [['bench', '--scenario', 'batching', '--clients', '0,4'], '--clients'],
   ];
   for (const [args, flag] of BAD) {
     it(`should reject 'edgesplit ${args.join(' ')}' with one line naming ${flag} and exit code 2`, async () => {
@@ -137,6 +137,24 @@ describe('role configuration: flags and EDGESPLIT_* variables', () => {
       d.maxInFlight, d.breakerFailures, d.planPollMs, d.partitionCalls], ['0.0.0.0', 8001, 64, 5000, 4 * 1024 * 1024, false, 1, 1000, 64, 3, 2000, 'stream']);
     // The chart's form: --strict "false" / "true".
     assert.equal(routerConfig(['--package', P4, '--partitions', PEERS, '--strict', 'false'], { EDGESPLIT_STRICT: 'true' }).strict, false);
+  });
+
+  it("should read the router's dynamic batching settings from flags and the environment, on by default", () => {
+    const base = ['--package', P4, '--partitions', PEERS];
+    assert.deepEqual(routerConfig(base, {}).batching, { maxBatchSize: 16, preferredBatchSizes: [], maxQueueDelayUs: 0, instances: 2 });
+    const flags = routerConfig([...base, '--batch-max-size', '8', '--batch-preferred-sizes', '4, 8', '--batch-max-queue-delay-us', '500',
+      '--batch-instances', '1'], {});
+    const env = routerConfig(base, { EDGESPLIT_BATCH_MAX_SIZE: '8', EDGESPLIT_BATCH_PREFERRED_SIZES: '4,8', EDGESPLIT_BATCH_MAX_QUEUE_DELAY_US: '500',
+      EDGESPLIT_BATCH_INSTANCES: '1' });
+    assert.deepEqual(flags.batching, { maxBatchSize: 8, preferredBatchSizes: [4, 8], maxQueueDelayUs: 500, instances: 1 });
+    assert.deepEqual(env.batching, flags.batching);
+    assert.equal(routerConfig([...base, '--dynamic-batching', 'false'], {}).batching, undefined);
+    assert.equal(routerConfig(base, { EDGESPLIT_DYNAMIC_BATCHING: 'off' }).batching, undefined);
+    assert.throws(() => routerConfig([...base, '--batch-max-size', '0'], {}), usage('--batch-max-size'));
+    assert.throws(() => routerConfig([...base, '--batch-preferred-sizes', '4,x'], {}), usage('--batch-preferred-sizes'));
+    assert.throws(() => routerConfig(base, { EDGESPLIT_BATCH_MAX_QUEUE_DELAY_US: '-1' }), usage('EDGESPLIT_BATCH_MAX_QUEUE_DELAY_US'));
+    assert.throws(() => routerConfig(base, { EDGESPLIT_BATCH_INSTANCES: '0' }), usage('EDGESPLIT_BATCH_INSTANCES'));
+    assert.throws(() => routerConfig(base, { EDGESPLIT_DYNAMIC_BATCHING: 'maybe' }), usage('EDGESPLIT_DYNAMIC_BATCHING'));
   });
 
   it('should give the planner the same config from flags and from the environment', () => {

@@ -16,7 +16,7 @@ export class GrpcRouterStats implements RouterStatsSource {
     this.client = new Svc(address, grpc.credentials.createInsecure());
   }
 
-  live(timeoutMs: number): Promise<RouterLive & { planHash: string }> {
+  live(timeoutMs: number): Promise<RouterLive & { planHash: string; batches: number; batchedRequests: number }> {
     return new Promise((resolve, reject) => {
       this.client.Live({}, { deadline: Date.now() + timeoutMs }, (err, res) => {
         if (err || !res) {
@@ -24,7 +24,8 @@ export class GrpcRouterStats implements RouterStatsSource {
           return;
         }
         resolve({ planHash: res.planHash, requests: Number(res.requests), requestMsP50: res.requestMsP50,
-          partitions: res.partitions.map((p) => ({ partition: p.partition, count: Number(p.count), rttMsP50: p.rttMsP50, overheadMsP50: p.overheadMsP50 })) });
+          partitions: res.partitions.map((p) => ({ partition: p.partition, count: Number(p.count), rttMsP50: p.rttMsP50, overheadMsP50: p.overheadMsP50 })),
+          batches: Number(res.batches), batchedRequests: Number(res.batchedRequests) });
       });
     });
   }

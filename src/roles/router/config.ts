@@ -4,6 +4,7 @@ import { loadPackage, resolvePackageDir, MODELS_DIR, type ModelPackage } from '.
 import { peersOf, readPlanFile, type Plan } from '../../runtime/plan.ts';
 import { boolText, loadSettings, roleSettings, TLS_SETTINGS, tlsFromSettings, UsageError, type Env } from '../../runtime/config.ts';
 import type { TlsMaterial } from '../../runtime/tls.ts';
+import type { BatchingSettings } from './batcher.ts';
 
 export interface RouterConfig {
   pkg: ModelPackage;
@@ -34,6 +35,8 @@ export interface RouterConfig {
   planPollMs: number;
   /** How Runs reach the partitions: 'stream' (one RunStream each, the default) or 'unary' (one call per Run). */
   partitionCalls: 'stream' | 'unary';
+  /** Dynamic batching of concurrent requests (batcher.ts); undefined: off (--dynamic-batching false). */
+  batching?: BatchingSettings;
 }
 
 /** Every flag of `edgesplit serve router`; each also reads EDGESPLIT_<FLAG> (--timeout-ms: EDGESPLIT_TIMEOUT_MS). */
@@ -54,6 +57,12 @@ export const SETTINGS = roleSettings({
   planPollMs: { flag: 'plan-poll-ms', arg: 'MS', description: 'how often --plan is checked for changes', default: '2000' },
   partitionCalls: { flag: 'partition-calls', arg: 'MODE', description: 'how Runs reach the partitions: stream or unary', default: 'stream' },
   modelsDir: { flag: 'models-dir', arg: 'DIR', description: "where the plan's package paths are resolved", default: MODELS_DIR },
+  // Dynamic batching (Triton's dynamic_batching): defaults from `bench --scenario batching` (bench/README.md).
+  dynamicBatching: { flag: 'dynamic-batching', kind: 'optional', arg: 'BOOL', description: 'group concurrent requests into one pass through the partitions', default: 'true' },
+  batchMaxSize: { flag: 'batch-max-size', arg: 'N', description: "images in one batch at most, 1..4096 (keep it within the partitions' --max-batch)", default: '16' },
+  batchPreferredSizes: { flag: 'batch-preferred-sizes', arg: 'N,...', description: 'batch sizes dispatched without waiting out the queue delay', default: '' },
+  batchMaxQueueDelayUs: { flag: 'batch-max-queue-delay-us', arg: 'US', description: 'how long a queued request may wait for a fuller batch once a slot is free (0: never)', default: '0' },
+  batchInstances: { flag: 'batch-instances', arg: 'N', description: 'batches in flight at once; further requests queue and form the next batch', default: '2' },
   ...TLS_SETTINGS,
 });
 
@@ -79,6 +88,12 @@ const schema = z.object({
   planPollMs: int(50, 600_000),
   partitionCalls: z.enum(['stream', 'unary']),
   modelsDir: text,
+  dynamicBatching: z.string().transform(boolText),
+  batchMaxSize: int(1, 4096),
+  batchPreferredSizes: z.string().transform((s) => s.split(',').map((p) => p.trim()).filter(Boolean))
+    .pipe(z.array(z.coerce.number().int().min(1).max(4096))),
+  batchMaxQueueDelayUs: int(0, 10_000_000),
+  batchInstances: int(1, 1024),
 });
 
 /** What the router needs before it knows its package and partitions: enough to listen and answer NOT_SERVING. */
@@ -102,7 +117,9 @@ function serverSettings(c: z.infer<typeof schema>, tls: TlsMaterial | undefined)
   return { host: c.host, port: c.port, maxBatch: c.maxBatch, defaultTimeoutMs: c.timeoutMs,
     maxMessageBytes: c.maxMessageBytes, strict: c.strict, headThreads: c.headThreads, healthIntervalMs: c.healthIntervalMs,
     maxInFlight: c.maxInFlight, breakerFailures: c.breakerFailures, tls, planPollMs: c.planPollMs,
-    partitionCalls: c.partitionCalls };
+    partitionCalls: c.partitionCalls,
+    ...(c.dynamicBatching ? { batching: { maxBatchSize: c.batchMaxSize, preferredBatchSizes: c.batchPreferredSizes,
+      maxQueueDelayUs: c.batchMaxQueueDelayUs, instances: c.batchInstances } } : {}) };
 }
 
 /**

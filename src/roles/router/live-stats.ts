@@ -8,6 +8,9 @@ export interface RouterLiveSnapshot {
   requests: number;
   requestMsP50: number;
   partitions: { partition: number; count: number; rttMsP50: number; runMsP50: number; overheadMsP50: number }[];
+  /** Dynamic batching since the pipeline started: batches dispatched and the requests they carried (absent: off). */
+  batches?: number;
+  batchedRequests?: number;
 }
 
 export class RouterLiveStats {

@@ -7,6 +7,8 @@ import { assembleFeatures, partitionDeadline } from './degrade.ts';
 import { runWithSafeRetry } from './retry.ts';
 import type { PartitionClient, PartitionRunResult } from './partition-client.ts';
 import type { InferResult } from './oip-response.ts';
+import { DynamicBatcher, type Batch, type BatchingSettings } from './batcher.ts';
+import { batchContext, inBatchTrace, type BatchTraceContext } from './batch-trace.ts';
 
 /** The head (or anything that maps [N, W3] features to logits and probabilities). */
 export interface InferenceEngine {
@@ -29,6 +31,15 @@ export interface PipelineOptions {
   breakerFailures?: number;
   /** Where batch-1 timings go (RouterStats.Live); absent: not kept. */
   live?: RouterLiveStats;
+  /** Dynamic batching of concurrent requests (batcher.ts); absent: every request travels alone. */
+  batching?: BatchingSettings;
+}
+
+/** One request waiting in (or travelling with) a batch. */
+interface Queued {
+  images: Buffer;
+  n: number;
+  trace: BatchTraceContext;
 }
 
 /**
@@ -41,17 +52,23 @@ export class RouterPipeline {
   /** One circuit per partition, fed by calls and by the health monitor's probes. */
   readonly breakers: PartitionBreakers;
   private inFlight = 0;
+  private readonly batcher: DynamicBatcher<Queued, InferResult> | undefined;
 
   constructor(private readonly o: PipelineOptions) {
     this.breakers = new PartitionBreakers(o.clients.length, { failureThreshold: o.breakerFailures ?? 3 });
+    this.batcher = o.batching && new DynamicBatcher(o.batching, (b) => this.runBatch(b));
   }
 
   get partitions(): number {
     return this.o.clients.length;
   }
 
-  stats(): { inFlight: number } {
-    return { inFlight: this.inFlight };
+  /**
+   * Requests admitted and not yet answered (queued for a batch included); with batching, the batcher's queue,
+   * running batches and, since the start, batches dispatched and the requests they carried.
+   */
+  stats(): { inFlight: number; batching?: ReturnType<DynamicBatcher<Queued, InferResult>['stats']> } {
+    return { inFlight: this.inFlight, ...(this.batcher ? { batching: this.batcher.stats() } : {}) };
   }
 
   async infer(images: Buffer, n: number, deadlineMs: number, signal?: AbortSignal): Promise<InferResult> {
@@ -62,12 +79,35 @@ export class RouterPipeline {
     this.inFlight++;
     const t0 = performance.now();
     try {
-      const r = await this.inferInner(images, n, deadlineMs, signal);
+      const r = this.batcher ? await this.batcher.submit({ images, n, trace: batchContext() }, n, deadlineMs, signal)
+        : await this.inferInner(images, n, deadlineMs, signal);
       if (n === 1 && !r.degraded) this.o.live?.recordRequest(performance.now() - t0);
       return r;
     } finally {
       this.inFlight--;
     }
+  }
+
+  /**
+   * One batch as one request through the partitions (one Run per partition, one push per peer and point), the
+   * answer cut back into each member's rows. Degradation is the batch's: every member of a degraded batch is marked.
+   */
+  private async runBatch(b: Batch<Queued>): Promise<InferResult[]> {
+    const traces = b.items.map((q) => q.trace);
+    if (b.items.length === 1) return [await inBatchTrace(traces, b.total, () => this.inferInner(b.items[0].images, b.total, b.deadlineMs, b.signal))];
+    const images = Buffer.concat(b.items.map((q) => q.images));
+    const r = await inBatchTrace(traces, b.total,
+      () => this.inferInner(images, b.total, b.deadlineMs, b.signal));
+    const k = r.logits.length / b.total;
+    let row = 0;
+    return b.items.map((q) => {
+      const part = (a: Float32Array) => a.slice(row * k, (row + q.n) * k);
+      const out = { ...r, logits: part(r.logits), probabilities: part(r.probabilities),
+        // Every image of a batch puts the same bytes on the wire (one uint8 scale per image): the share is exact.
+        exchangedBytes: Math.round(r.exchangedBytes * q.n / b.total) };
+      row += q.n;
+      return out;
+    });
   }
 
   private async inferInner(images: Buffer, n: number, deadlineMs: number, signal?: AbortSignal): Promise<InferResult> {

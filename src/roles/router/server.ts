@@ -14,6 +14,7 @@ import type { TlsMaterial } from '../../runtime/tls.ts';
 import { repoPath } from '../../runtime/paths.ts';
 import { StreamRegistry } from '../../runtime/stream-registry.ts';
 import { imageInputOf, uint8Shape } from '../../runtime/image-input.ts';
+import type { BatchingSettings } from './batcher.ts';
 
 export const SERVICE_NAME = 'inference.GRPCInferenceService';
 
@@ -32,6 +33,8 @@ export interface RouterDeps {
   maxInFlight?: number;
   /** Consecutive failures that open a partition's circuit (default 3). */
   breakerFailures?: number;
+  /** Dynamic batching (batcher.ts); undefined: every request travels alone. */
+  batching?: BatchingSettings;
   /** TLS for the OIP port and mTLS towards the partitions (src/runtime/tls.ts); undefined: plaintext. */
   tls?: TlsMaterial;
   /**
@@ -108,7 +111,8 @@ export function createServer(deps: RouterDeps | PendingRouterDeps): RouterServer
     const live = new RouterLiveStats(d.clients.length, d.planHash ?? '');
     const pipeline = new RouterPipeline({ clients: d.clients, head: d.head, packageName: d.model.packageName,
       imageShape: uint8Shape(d.model.input, 1).slice(1),
-      width: d.width, strict: d.strict, maxInFlight: d.maxInFlight, breakerFailures: d.breakerFailures, live });
+      width: d.width, strict: d.strict, maxInFlight: d.maxInFlight, breakerFailures: d.breakerFailures, live,
+      ...(d.batching ? { batching: fitBatching(d.batching, d.model.input.pixels, d.maxMessageBytes) } : {}) });
     const g: Generation = { deps: d, pipeline, monitor: undefined as unknown as HealthMonitor, live };
     g.monitor = new HealthMonitor(d.clients, pipeline.breakers, d.healthIntervalMs, (all, healthy) => {
       if (!accepting || g !== gen) return;
@@ -139,8 +143,11 @@ export function createServer(deps: RouterDeps | PendingRouterDeps): RouterServer
   }, {
     // The plan's live figures for the planner's calibration (no telemetry hooks: polled every few seconds).
     definition: routerProto().edgesplit.v1.RouterStats.service,
-    handlers: { Live: (_call: unknown, cb: grpc.sendUnaryData<RouterLiveSnapshot>) => cb(null, gen ? gen.live.snapshot()
-      : { windowS: 0, planHash: '', requests: 0, requestMsP50: 0, partitions: [] }) },
+    handlers: { Live: (_call: unknown, cb: grpc.sendUnaryData<RouterLiveSnapshot>) => {
+      const b = gen?.pipeline.stats().batching;
+      cb(null, gen ? { ...gen.live.snapshot(), ...(b ? { batches: b.batches, batchedRequests: b.requests } : {}) }
+        : { windowS: 0, planHash: '', requests: 0, requestMsP50: 0, partitions: [] });
+    } },
   }] });
 
   let stopped: Promise<void> | undefined;
@@ -195,6 +202,15 @@ export function createServer(deps: RouterDeps | PendingRouterDeps): RouterServer
   };
 }
 
+/**
+ * A batch travels to each partition as one message, which the router's send limit (its --max-message-bytes) bounds
+ * like any request: the batch size is capped to what fits, with room for the frame's other fields.
+ */
+export function fitBatching(b: BatchingSettings, pixelsPerImage: number, maxMessageBytes: number): BatchingSettings {
+  const fits = Math.max(1, Math.floor((maxMessageBytes - 16 * 1024) / Math.max(1, pixelsPerImage)));
+  return { ...b, maxBatchSize: Math.min(b.maxBatchSize, fits) };
+}
+
 /** The real dependencies for a config: one gRPC client per partition and the package's head. */
 export async function routerDepsFromConfig(c: RouterConfig, HeadCtor: { create(pkg: RouterConfig['pkg'], threads?: number): Promise<InferenceEngine> }): Promise<RouterDeps> {
   const m = c.pkg.manifest;
@@ -207,6 +223,7 @@ export async function routerDepsFromConfig(c: RouterConfig, HeadCtor: { create(p
     head, width, maxBatch: c.maxBatch, defaultTimeoutMs: c.defaultTimeoutMs, maxMessageBytes: c.maxMessageBytes,
     strict: c.strict, healthIntervalMs: c.healthIntervalMs, version: packageVersion(),
     maxInFlight: c.maxInFlight, breakerFailures: c.breakerFailures, tls: c.tls,
+    ...(c.batching ? { batching: c.batching } : {}),
     ...(c.plan ? { planHash: c.plan.planHash } : {}),
   };
 }

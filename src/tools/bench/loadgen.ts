@@ -1,21 +1,21 @@
 // Load generator for the benchmark; runs in the emulator's ctl namespace next to the router and talks to it
 // with the Open Inference Protocol v2 gRPC API, like any client. Every loop is bounded in count and time.
 //   --router HOST:PORT --latency-n N --throughput-n N --concurrency C --accuracy-n N --max-seconds S
-// Prints one JSON line: {latencyMs[], exchangedBytes[], throughput:{images, seconds, perSecond}, accuracy:{n, correct}}
+// Prints one JSON line: {latencyMs[], exchangedBytes[], throughput:{images, seconds, perSecond, p50Ms, p99Ms}, accuracy:{n, correct}}
 import * as grpc from '@grpc/grpc-js';
 import { inferenceProto } from '../../runtime/proto.ts';
 import { benchImages, batchOf, type BenchImages } from './images.ts';
 import { imageShapeOf } from '../cli/oip-client.ts';
 import type { ModelMetadataResponse__Output } from '../../runtime/generated/inference/ModelMetadataResponse.ts';
 import type { GRPCInferenceServiceClient } from '../../runtime/generated/inference/GRPCInferenceService.ts';
-import { argmax } from '../../runtime/stats.ts';
+import { argmax, quantile } from '../../runtime/stats.ts';
 import type { ModelInferResponse__Output } from '../../runtime/generated/inference/ModelInferResponse.ts';
 import { z } from 'zod';
 import { writeFileSync } from 'node:fs';
 import { GrpcPartitionStats } from '../../roles/planner/partition-stats.ts';
 import { GrpcRouterStats } from '../../roles/planner/router-stats.ts';
 import { scriptArgs } from '../cli/usage.ts';
-import { intValue } from '../cli/commands/options.ts';
+import { intValue, switchValue } from '../cli/commands/options.ts';
 
 const opts = scriptArgs({ name: 'loadgen', program: 'src/tools/bench/loadgen.ts',
   summary: "latency, throughput and accuracy through a router's OIP API (the bench's client)",
@@ -32,11 +32,13 @@ const opts = scriptArgs({ name: 'loadgen', program: 'src/tools/bench/loadgen.ts'
     steadySeconds: { flag: 'steady-seconds', arg: 'S', description: 'first a steady batch-1 load for S seconds, 0..3600 (the link-drop scenario)', default: '0' },
     steadyIntervalMs: { flag: 'steady-interval-ms', arg: 'MS', description: 'one request started every MS (or when the last one ends, if later)', default: '50' },
     timeline: { flag: 'timeline', arg: 'FILE', description: 'with --steady-seconds: every request as {t, ms, code, degraded, package} (JSON)' },
+    batchStats: { flag: 'batch-stats', kind: 'switch', description: "the router's dynamic batching over the throughput requests (RouterStats.Live: batches and the requests they carried), as `batching` in the JSON" },
     live: { flag: 'live', arg: 'HOST:PORT,...', description: "after the latency requests, the partitions' Describe live figures (these addresses) and the router's RouterStats.Live, as `live` in the JSON" },
   } }, z.object({ router: z.string().min(1), latencyN: intValue(0, 10_000), throughputN: intValue(0, 100_000), concurrency: intValue(1, 64),
   accuracyN: intValue(0, 1000), accuracyBatch: intValue(1, 64), maxSeconds: intValue(1, 1800), warmup: intValue(0, 100), timeoutMs: intValue(1),
-  steadySeconds: intValue(0, 3600), steadyIntervalMs: intValue(1, 60_000), timeline: z.string().optional(), live: z.string().optional() }));
-const { router, latencyN, throughputN, concurrency, accuracyN, accuracyBatch, maxSeconds, warmup, timeoutMs, steadySeconds, steadyIntervalMs, timeline, live } = opts;
+  steadySeconds: intValue(0, 3600), steadyIntervalMs: intValue(1, 60_000), timeline: z.string().optional(), live: z.string().optional(),
+  batchStats: switchValue }));
+const { router, latencyN, throughputN, concurrency, accuracyN, accuracyBatch, maxSeconds, warmup, timeoutMs, steadySeconds, steadyIntervalMs, timeline, live, batchStats } = opts;
 
 const hardStop = setTimeout(() => { console.error(`loadgen: hard time limit ${maxSeconds + steadySeconds + 30}s reached`); process.exit(3); },
   (maxSeconds + steadySeconds + 30) * 1000);
@@ -138,17 +140,27 @@ if (live) {
   }
 }
 
+const routerStats = batchStats ? new GrpcRouterStats(router) : undefined;
+const batchesBefore = await routerStats?.live(5000);
 let done = 0;
 let issued = 0;
+const throughputMs: number[] = [];
 const t0 = performance.now();
 await Promise.all(Array.from({ length: concurrency }, async () => {
   while (issued < throughputN && inTime()) {
     const i = issued++;
+    const s = performance.now();
     await infer(i, 1);
+    throughputMs.push(performance.now() - s);
     done++;
   }
 }));
 const seconds = (performance.now() - t0) / 1000;
+throughputMs.sort((a, b) => a - b);
+const batchesAfter = await routerStats?.live(5000);
+routerStats?.close();
+const batching = batchesBefore && batchesAfter ? { batches: batchesAfter.batches - batchesBefore.batches,
+  requests: batchesAfter.batchedRequests - batchesBefore.batchedRequests } : undefined;
 
 let correct = 0;
 let n = 0;
@@ -164,7 +176,8 @@ for (let first = 0; labels && first < Math.min(accuracyN, bench.count) && inTime
   }
 }
 clearTimeout(hardStop);
-console.log(JSON.stringify({ latencyMs, exchangedBytes, throughput: { images: done, seconds, perSecond: done / seconds },
-  accuracy: { n, correct }, ...(liveFigures ? { live: liveFigures } : {}) }));
+console.log(JSON.stringify({ latencyMs, exchangedBytes, throughput: { images: done, seconds, perSecond: done / seconds,
+  ...(done ? { p50Ms: quantile(throughputMs, 0.5), p99Ms: quantile(throughputMs, 0.99) } : {}) },
+  accuracy: { n, correct }, ...(liveFigures ? { live: liveFigures } : {}), ...(batching ? { batching } : {}) }));
 client.close();
 process.exit(0);

@@ -529,10 +529,10 @@ export function writeResults(dir: string, rows: Row[], meta: Record<string, unkn
   return f;
 }
 
-/** Spawns a process and resolves with its exit code (for the plot). */
-export function runPlot(json: string, png: string): Promise<number> {
+/** Runs a plot script of src/tools/bench (json in, png out) and resolves with its exit code. */
+export function runPlot(json: string, png: string, script = 'plot.py'): Promise<number> {
   return new Promise((res) => {
-    const p = spawn('/usr/bin/python3', [join(REPO, 'src', 'tools', 'bench', 'plot.py'), json, png], { stdio: 'inherit' });
+    const p = spawn('/usr/bin/python3', [join(REPO, 'src', 'tools', 'bench', script), json, png], { stdio: 'inherit' });
     p.on('exit', (c) => res(c ?? 1));
     p.on('error', () => res(1));
   });

@@ -1,4 +1,5 @@
 import { runLinkDrop } from '../../bench/link-drop.ts';
+import { runBatchingBench } from '../../bench/batching.ts';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -60,7 +61,8 @@ cgroup CPU quota each (scripts/edge-emulator.sh). Prints a table; --json prints 
     out: { flag: 'out', arg: 'DIR', description: 'where cluster files, logs and bench.json go (default: bench/results, or a temp dir with --quick)' },
     plot: { flag: 'plot', kind: 'switch', description: 'also draw latency-vs-bandwidth.png into --out (python3 + matplotlib)' },
     accuracyFloor: { flag: 'accuracy-floor', arg: 'X', description: "the planner's accuracy floor for its pick, 0..1 (default: within 0.5 points of the best package; 0.92 for --scenario link-drop)" },
-    scenario: { flag: 'scenario', arg: 'NAME', description: 'link-drop: the closed-loop planner under a steady load while two device links drop and come back (JSON summary)' },
+    scenario: { flag: 'scenario', arg: 'NAME', description: 'link-drop: the closed-loop planner under a steady load while two device links drop and come back (JSON summary); batching: throughput and p99 as clients grow, dynamic batching on and off, P=1 and P=4' },
+    clients: { flag: 'clients', arg: 'N,...', description: 'with --scenario batching: the concurrent client counts', default: '1,2,4,8,16,32' },
     dropMbps: { flag: 'drop-mbps', arg: 'MBPS', description: 'with --scenario link-drop: the dropped links\' speed', default: '10' },
     allPackages: { flag: 'all-packages', kind: 'switch', description: 'with --scenario link-drop: plan with every package, not only those whose policy exchanges' },
   },
@@ -80,7 +82,9 @@ const schema = z.object({
   out: z.string().optional(),
   plot: switchValue,
   accuracyFloor: fraction('a fraction in 0..1').pipe(z.number().max(1, 'expected a fraction in 0..1')).optional(),
-  scenario: z.enum(['link-drop']).optional(),
+  scenario: z.enum(['link-drop', 'batching']).optional(),
+  clients: z.string().regex(/^\s*\d+\s*(,\s*\d+\s*)*$/, 'expected client counts 1..64 separated by commas')
+    .transform((s) => s.split(',').map(Number)).pipe(z.array(z.number().int().min(1, 'expected client counts 1..64').max(64, 'expected client counts 1..64'))),
   dropMbps: z.string().regex(/^\d+$/, 'expected an integer 1..10000').transform(Number).pipe(z.number().min(1).max(10000)),
   allPackages: switchValue,
 });
@@ -114,6 +118,23 @@ export async function run(argv: string[], io: Io): Promise<number> {
         dropMbps: o.dropMbps, dropBurstBytes: o.dropBurstBytes, seconds: { before: o.beforeS, during: o.duringS, after: o.afterS }, ...s };
       writeFileSync(join(dir, 'link-drop.json'), JSON.stringify(result, null, 2) + '\n');
       log(`results: ${join(dir, 'link-drop.json')} (timeline.json, events.jsonl and the logs beside it)`);
+      io.stdout(JSON.stringify(result));
+      return 0;
+    }
+    if (v.scenario === 'batching') {
+      const dir = v.out ?? join(tmpdir(), `edgesplit-batching-${process.pid}`);
+      mkdirSync(dir, { recursive: true });
+      const mbps = Number(bandwidths[bandwidths.length - 1]);
+      const r = await runBatchingBench({ outDir: dir, cpu, mbps: v.bandwidths ? mbps : 1000, clients: v.clients, quick, log });
+      const result = { scenario: 'batching', command: `edgesplit bench ${argv.join(' ')}`.trim(), started, finished: new Date().toISOString(),
+        node: process.version, cpuPerDevice: cpu, devices: 4, mbps: v.bandwidths ? mbps : 1000, quick, ...r };
+      const file = join(dir, 'batching.json');
+      writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+      log(`results: ${file}`);
+      if (v.plot) {
+        const code = await runPlot(file, join(dir, 'batching.png'), 'plot-batching.py');
+        if (code !== 0) log('edgesplit bench: the plot failed (python3 with matplotlib needed); the numbers are in batching.json');
+      }
       io.stdout(JSON.stringify(result));
       return 0;
     }

@@ -9,6 +9,8 @@ export interface RouterLive {
   'requests'?: (number | string | Long);
   'requestMsP50'?: (number | string);
   'partitions'?: (_edgesplit_v1_PartitionCalls)[];
+  'batches'?: (number | string | Long);
+  'batchedRequests'?: (number | string | Long);
 }
 
 export interface RouterLive__Output {
@@ -17,4 +19,6 @@ export interface RouterLive__Output {
   'requests': (number);
   'requestMsP50': (number);
   'partitions': (_edgesplit_v1_PartitionCalls__Output)[];
+  'batches': (number);
+  'batchedRequests': (number);
 }
