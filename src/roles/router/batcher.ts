@@ -105,16 +105,24 @@ export class DynamicBatcher<T, R> {
     if (deadlineMs <= now) return Promise.reject(new DeadlineExceededError('the request deadline passed before it was queued'));
     return new Promise<R>((resolve, reject) => {
       const m: Member<T, R> = { item, size, deadlineMs, enqueuedAt: performance.now(), settled: false, resolve, reject, signal };
-      m.timer = setTimeout(() => this.leave(m, new DeadlineExceededError(m.batch
-        ? 'the request deadline passed while its batch ran' : 'the request deadline passed while it waited for a batch')),
-      deadlineMs - now);
       if (signal) {
         m.onAbort = () => this.leave(m, new CancelledError('cancelled by the client'));
         signal.addEventListener('abort', m.onAbort, { once: true });
       }
       this.queue.push(m);
       this.schedule();
+      // Still queued: its deadline must reach it in the queue. (A request dispatched at once, alone, needs no timer:
+      // its batch runs to its own deadline.)
+      if (!m.batch) this.armDeadline(m);
     });
+  }
+
+  /** Answers `m` with DEADLINE_EXCEEDED at its own deadline unless it was answered before. */
+  private armDeadline(m: Member<T, R>): void {
+    if (m.timer || m.settled) return;
+    m.timer = setTimeout(() => this.leave(m, new DeadlineExceededError(m.batch
+      ? 'the request deadline passed while its batch ran' : 'the request deadline passed while it waited for a batch')),
+    Math.max(0, m.deadlineMs - Date.now()));
   }
 
   /** Fails every queued request with `err` and refuses new ones (running batches finish). */
@@ -153,6 +161,8 @@ export class DynamicBatcher<T, R> {
       items: members.map((m) => m.item), sizes: members.map((m) => m.size), total: members.reduce((s, m) => s + m.size, 0),
       deadlineMs: Math.max(...members.map((m) => m.deadlineMs)), signal: batch.abort.signal,
     };
+    // A member whose deadline comes before the batch's is answered at its own.
+    for (const m of members) if (m.deadlineMs < b.deadlineMs) this.armDeadline(m);
     let out: Promise<R[]>;
     try {
       out = this.run(b);
