@@ -74,4 +74,23 @@ describe('edgesplit bench (e2e, emulated edge cluster)', function () {
     assert.equal(base.exchangedBytesPerImage, 702464);
     assert.deepEqual(leftovers(), []);
   });
+
+  it('should measure --scenario batching at one client count with batching on and off, the JSON last, and clean up', function () {
+    if (!canEmulate) skipBecause(this, NO_EMULATION);
+    this.timeout(420_000);
+    const r = spawnSync('node', [CLI, 'bench', '--scenario', 'batching', '--quick', '--clients', '8'], { encoding: 'utf8', timeout: 400_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { rows: { config: string; batching: boolean; clients: number;
+      throughputPerS: number; p50Ms: number; p99Ms: number; requests: number; meanBatch: number | null }[]; summary: Record<string, unknown> };
+    assert.deepEqual(out.rows.map((x) => `${x.config} ${x.batching}`).sort(), ['P=1 false', 'P=1 true', 'P=4 false', 'P=4 true']);
+    for (const row of out.rows) {
+      assert.equal(row.clients, 8);
+      assert.ok(row.throughputPerS > 0 && row.p99Ms >= row.p50Ms && row.requests > 0, JSON.stringify(row));
+      // The router with batching off reports no batches; with it on every request went in some batch.
+      if (row.batching) assert.ok(row.meanBatch !== null && row.meanBatch >= 1, JSON.stringify(row));
+      else assert.equal(row.meanBatch, null);
+    }
+    assert.deepEqual(Object.keys(out.summary).sort(), ['p4BatchingGainAt16', 'p4OneClientP50Ratio', 'p4OverP1At16', 'p4OverP1NoBatchingAt16']);
+    assert.deepEqual(leftovers(), []);
+  });
 });

@@ -131,7 +131,7 @@ export async function runBatchingBench(o: BatchingBenchOptions): Promise<{ rows:
       join(REPO, 'dist', 'src', 'tools', 'bench', 'loadgen.js'), '--router', c.router, '--latency-n', '0', '--accuracy-n', '0', ...args,
       '--max-seconds', String(seconds)], (seconds + 120) * 1000)));
     // V8 runs the request path unoptimised for the first hundred or so requests: warm every router and partition.
-    for (const c of cands) loadgen(c, ['--throughput-n', '200', '--concurrency', '8', '--warmup', '20'], 60);
+    for (const c of cands) loadgen(c, ['--throughput-n', o.quick ? '80' : '200', '--concurrency', '8', '--warmup', '20'], 60);
     o.log(`${stamp()} warmed; order per client count: ${mirroredOrder(cands.map((_, i) => String.fromCharCode(65 + i)), 2).map((s) => s.item).join(' ')} ` +
       `(${cands.map((c, i) => `${String.fromCharCode(65 + i)} ${c.config} batching ${c.batching ? 'on' : 'off'}`).join(', ')})`);
 
