@@ -203,7 +203,7 @@ umoci insert --image "$ref" --history.created_by "edgesplit $VERSION app, produc
 umoci config --image "$ref" \
   --config.user 10001:10001 \
   --config.workingdir /app \
-  --config.entrypoint node --config.entrypoint /app/bin/edgesplit.mjs \
+  --config.entrypoint node --config.entrypoint=--no-concurrent-recompilation --config.entrypoint /app/bin/edgesplit.mjs \
   --config.cmd --help \
   --config.env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
   --config.env NODE_ENV=production --config.env NODE_OPTIONS=--max-semi-space-size=1 \

@@ -370,14 +370,14 @@ measure_service() { # package-dir n
   for ((i = 0; i < parts; i++)); do addrs+=("$(dev_ip $i):7190"); done
   local joined; joined=$(IFS=,; echo "${addrs[*]}")
   for ((i = 0; i < parts; i++)); do
-    pids+=("$("$0" --prefix "$PREFIX" spawn "dev$i" "$logs/p$i.log" -- node --max-semi-space-size=1 "$REPO/bin/edgesplit.mjs" serve partition --package "$pkg" \
+    pids+=("$("$0" --prefix "$PREFIX" spawn "dev$i" "$logs/p$i.log" -- node --max-semi-space-size=1 --no-concurrent-recompilation "$REPO/bin/edgesplit.mjs" serve partition --package "$pkg" \
       --index "$i" --host "$(dev_ip $i)" --port 7190 --peers "$joined" --measure false --default-timeout-ms 60000)")
   done
   local direct e2e rc=0
   direct=$(ip netns exec "$(ns_of ctl)" node "$REPO/dist/src/tools/bench/measure-request.js" --addrs "$joined" \
     --package "$name" --package-dir "$pkg" --n "$n" | tail -1) || rc=1
   if [ $rc = 0 ]; then
-    pids+=("$("$0" --prefix "$PREFIX" spawn ctl "$logs/router.log" -- node --max-semi-space-size=1 "$REPO/bin/edgesplit.mjs" serve router --package "$pkg" \
+    pids+=("$("$0" --prefix "$PREFIX" spawn ctl "$logs/router.log" -- node --max-semi-space-size=1 --no-concurrent-recompilation "$REPO/bin/edgesplit.mjs" serve router --package "$pkg" \
       --partitions "$joined" --host "$CTL_IP" --port 8091 --timeout-ms 60000)")
     e2e=$(ip netns exec "$(ns_of ctl)" node "$REPO/dist/src/tools/bench/loadgen.js" --router "$CTL_IP:8091" \
       --latency-n "$n" --throughput-n 0 --accuracy-n 0 --warmup 3 --max-seconds 60 | tail -1) || rc=1

@@ -28,6 +28,23 @@ const freePort = (): Promise<number> => new Promise((resolve, reject) => {
 const kib = (pid: number, field: string): number =>
   Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
 
+/** RSS by mapping (the node binary, onnxruntime, malloc's heap, anonymous: V8's heap and mmapped blocks), MB. */
+function rssByMapping(pid: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  let name = '';
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head) {
+      const file = head[1];
+      name = file === '' ? '[anon]' : file.startsWith('[') ? file : file.split('/').pop()!;
+    } else if (line.startsWith('Rss:')) {
+      out[name] = (out[name] ?? 0) + Number(line.split(/\s+/)[1]) / 1024;
+    }
+  }
+  return Object.fromEntries(Object.entries(out).filter(([, v]) => v >= 0.5).sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => [k, Number(v.toFixed(1))]));
+}
+
 const ports = await Promise.all(Array.from({ length: P }, freePort));
 const peers = ports.map((p) => `127.0.0.1:${p}`).join(',');
 const root = new URL('../../../', import.meta.url).pathname;
@@ -63,6 +80,7 @@ try {
   const batch1Ms = (Date.now() - t0) / requests;
   const hwm = (): number => Math.max(...ready.map((r) => kib(r.pid, 'VmHWM'))) / 1024;
   const phases: Record<string, number> = { afterBatch1: +hwm().toFixed(1) };
+  const rssByMappingAfterBatch1 = rssByMapping(ready[0].pid);
   for (let i = 0; i < 5; i++) await runAll(`b64-${i}`, 64, (i * 64) % 900);
   phases.afterSequentialBatch64 = +hwm().toFixed(1);
   // Four concurrent batch-64 requests: the worst case a router with a small fan-in produces.
@@ -72,7 +90,7 @@ try {
   const out = ready.map((r, index) => ({ index, pid: r.pid, gflops: Number(r.gflops.toFixed(2)),
     rssAfterStartMB: +(r.rssAfterStartKiB / 1024).toFixed(1), peakRssMB: +(kib(r.pid, 'VmHWM') / 1024).toFixed(1) }));
   console.log(JSON.stringify({ package: name, nodeFlags: process.env.PARTITION_NODE_FLAGS ?? '', mallocArenaMax: process.env.MALLOC_ARENA_MAX ?? null, partitions: P, requests, batch1MsMean: +batch1Ms.toFixed(2),
-    maxPeakRssMB: Math.max(...out.map((o) => o.peakRssMB)), peakRssMBByPhase: phases, processes: out }));
+    maxPeakRssMB: Math.max(...out.map((o) => o.peakRssMB)), peakRssMBByPhase: phases, rssByMappingAfterBatch1, processes: out }));
 } finally {
   for (const c of children) c.kill('SIGTERM');
 }

@@ -11,13 +11,16 @@ import { repoPath } from '../../runtime/paths.ts';
 export const BIN = repoPath('bin', 'edgesplit.mjs');
 
 /**
- * Node.js flags for serving processes (also NODE_OPTIONS in the image). A 1 MB young generation instead of V8's
- * 16 MB: a partition's garbage is short-lived (activations, frames), so scavenges stay cheap and cache-warm, and
- * V8 no longer answers ONNX output buffers with full collections. Measured on the local stack after 500 batch-1
- * requests: partition peak RSS 130 MB (16 MB) -> 114 MB (4 MB) -> 99 MB (1 MB); CPU per request changed less than
- * the run-to-run noise (src/tools/bench/profile-runtime.ts --no-profile, 800 requests each).
+ * Node.js flags for serving processes (the image sets the same: NODE_OPTIONS and its entrypoint). A 1 MB young
+ * generation instead of V8's 16 MB: a partition's garbage is short-lived (activations, frames), so scavenges stay
+ * cheap and cache-warm, and V8 no longer answers ONNX output buffers with full collections (partition peak RSS
+ * 130 -> 99 MB at the time, CPU per request within the noise). No concurrent recompilation: TurboFan otherwise
+ * compiles on V8's worker threads, whose zones (20 MB at peak) each leave pages in that thread's malloc arena; on
+ * the main thread they go back to the one heap (src/tools/bench/partition-rss.ts, 600 batch-1 requests on Node 24:
+ * anonymous RSS 46 -> 26 MB, peak 148 -> 120 MB). The compiles it moves onto the main thread happen during the
+ * warm-up; NODE_OPTIONS does not allow the flag, so the image passes it in its entrypoint.
  */
-export const SERVE_NODE_FLAGS = ['--max-semi-space-size=1'];
+export const SERVE_NODE_FLAGS = ['--max-semi-space-size=1', '--no-concurrent-recompilation'];
 
 /**
  * The default package of a models directory: among those with the most partitions (P=4 for the shipped models),

@@ -1,10 +1,10 @@
 import type { Io } from '../main.ts';
 import { z } from 'zod';
-import { imagesOf, loadSample, sampleDirFor } from '../../../runtime/sample.ts';
+import { loadSample, sampleDirFor } from '../../../runtime/sample.ts';
 import type { ModelPackage } from '../../../runtime/manifest.ts';
 import { OipClient } from '../oip-client.ts';
 import { baselineBytes, resolvePackageFlag, startStack, type Stack } from '../stack.ts';
-import { quantile } from '../../../runtime/stats.ts';
+import { measure } from '../measure.ts';
 import { parseArgv, withUsage, type CommandSpec } from '../usage.ts';
 import { intValue, PACKAGE_SETTINGS, switchValue } from './options.ts';
 import { appendFileSync, existsSync } from 'node:fs';
@@ -87,27 +87,14 @@ async function runPlanner(values: Record<string, unknown>, io: Io): Promise<numb
 
 async function summary(stack: Stack, io: Io, pkg: ModelPackage, modelsDir: string | undefined): Promise<void> {
   const pkgBaseline = baselineBytes(pkg);
-  const sampleDir = sampleDirFor(pkg);
-  const sample = loadSample(sampleDir);
-  const client = new OipClient(stack.router, { imageShape: sample.imageShape });
+  const client = new OipClient(stack.router, { imageShape: loadSample(sampleDirFor(pkg)).imageShape });
   try {
-    const n = Math.min(100, sample.count);
-    const lat: number[] = [];
-    let correct = 0;
-    let bytes = 0;
-    let pkgName = '';
-    for (let i = 0; i < n; i++) {
-      const t0 = performance.now();
-      const r = await client.classify(imagesOf(sample, i, i + 1), 1);
-      lat.push(performance.now() - t0);
-      if (r.labels[0] === sample.classes[sample.labels[i]]) correct++;
-      bytes += r.exchangedBytes;
-      pkgName = r.package;
-    }
-    const per = bytes / n;
+    // The demo's measurement (warm-up first), so that `npm start` and `demo` report the same thing: the router's cost.
+    const s = await measure(client, pkg, 100);
+    const per = s.exchangedBytesPerImage;
     const cut = pkgBaseline > 0 ? ` (${(100 * (1 - per / pkgBaseline)).toFixed(1)}% less than the baseline policy's ${pkgBaseline} B)` : '';
-    io.stdout(`edgesplit is serving ${pkgName} on ${stack.partitions.length} partition processes; router (OIP v2 gRPC) at ${stack.router}`);
-    io.stdout(`  ${n} sample images: accuracy ${(100 * correct / n).toFixed(1)}%, p50 latency ${quantile(lat, 0.5).toFixed(2)} ms`);
+    io.stdout(`edgesplit is serving ${s.package} on ${stack.partitions.length} partition processes; router (OIP v2 gRPC) at ${stack.router}`);
+    io.stdout(`  ${s.images} sample images: accuracy ${(100 * s.accuracy).toFixed(1)}%, p50 latency ${s.p50Ms.toFixed(2)} ms`);
     io.stdout(`  bytes exchanged between partitions per image: ${per.toFixed(0)}${cut}`);
     io.stdout(`  try: node bin/edgesplit.mjs classify --router ${stack.router} --samples 0:20${modelsDir ? ` --models-dir ${modelsDir}` : ''}`);
     io.stdout(`   or: node bin/edgesplit.mjs classify --router ${stack.router} IMAGE.png|IMAGE.jpg|FOLDER ...`);
