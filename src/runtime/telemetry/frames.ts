@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
 import { performance } from 'node:perf_hooks';
 import { hrNow } from './clock.ts';
 import { activeSpan, callEventAttributes, eventIfOpen, type CallEvent } from './events.ts';
@@ -21,6 +21,19 @@ const codeOf = (err: unknown): number =>
 /** The empty carrier: nothing travels (tracing off, or a call whose callee records no span). Never written to. */
 const NO_CARRIER: Carrier = Object.freeze({}) as Carrier;
 
+// The router sends a request's P Runs from one context: its trace context is injected once and the carrier shared
+// (frames only read it).
+let injected: { ctx: Context; carrier: Carrier } | undefined;
+
+function carrierOf(ctx: Context): Carrier {
+  if (injected?.ctx !== ctx) {
+    const carrier: Carrier = {};
+    propagation.inject(ctx, carrier);
+    injected = { ctx, carrier };
+  }
+  return injected.carrier;
+}
+
 /**
  * Sends one multiplexed request (`fn` puts the carrier in its frame) and records its duration in
  * rpc.client.call.duration. There is no CLIENT span: on this path a span per call cost more than the rest of the
@@ -37,8 +50,7 @@ export function clientRequest<T>(service: string, method: string, fn: (carrier: 
   let carrier = NO_CARRIER;
   let start = 0;
   if (span) {
-    carrier = {};
-    propagation.inject(context.active(), carrier);
+    carrier = carrierOf(context.active());
     start = hrNow();
   }
   const end = (code: number, message?: string) => {

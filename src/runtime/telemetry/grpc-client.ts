@@ -23,7 +23,7 @@ export function hostPort(target: string): Attributes {
 export type CallTracing = 'span' | 'none' | CallEvent;
 
 /**
- * Client interceptors for a stub talking to `target`: each unary call is traced as `tracing` says for its method
+ * Client interceptors for a stub talking to `target`: each unary call (streams pass through) is traced as `tracing` says for its method
  * name (rpc.* attributes, status from the gRPC code; W3C trace context injected into the metadata) and its duration
  * goes into rpc.client.call.duration. Decided per call (enabled.ts): with telemetry off a call passes straight
  * through. Pass as the stub's `interceptors` channel option.
@@ -31,8 +31,11 @@ export type CallTracing = 'span' | 'none' | CallEvent;
 export function clientInterceptors(target: string, tracing: Readonly<Record<string, CallTracing>> = {}): grpc.Interceptor[] {
   const server = hostPort(target);
   const interceptor: grpc.Interceptor = (options, nextCall) => {
-    if (!instrumented()) return nextCall(options) as grpc.InterceptingCall;
-    const [service, method] = splitPath(options.method_definition.path);
+    // Streams pass straight through: a long-lived stream carries many requests (frames.ts traces those), and a
+    // wrapper would cost every message on it a detour.
+    const def = options.method_definition;
+    if (def.requestStream || def.responseStream || !instrumented()) return nextCall(options) as grpc.InterceptingCall;
+    const [service, method] = splitPath(def.path);
     const how = tracing[method] ?? 'span';
     const event = typeof how === 'object' ? how : undefined;
     const base: Attributes = { [ATTR.rpcSystem]: 'grpc', [ATTR.rpcService]: service, [ATTR.rpcMethod]: method };
