@@ -27,7 +27,7 @@ export function echoServer(opts: { maxMessageBytes?: number; telemetry?: boolean
       });
     } },
     ...(opts.telemetry ? { telemetry: { Say: { attributes: (r: { text: string }) => ({ 'test.text': r.text }),
-      onResponse: (res: { n: number }, span) => span.setAttribute('test.n', res.n) } } } : {}),
+      onResponse: (res: { n: number }, span) => span?.setAttribute('test.n', res.n) } } } : {}),
   }] });
   return { role, calls: () => calls };
 }

@@ -12,6 +12,8 @@ export interface JaegerSpan {
   /** microseconds */
   duration: number;
   tags: JaegerTag[];
+  /** The span's events: each a timestamp (microseconds since the epoch) and fields, the name under `event`. */
+  logs?: { timestamp: number; fields: JaegerTag[] }[];
   processID: string;
 }
 export interface JaegerTrace {
@@ -43,12 +45,30 @@ export const tag = (s: JaegerSpan, key: string): unknown => s.tags.find((t) => t
 export const service = (t: JaegerTrace, s: JaegerSpan): string => t.processes[s.processID]?.serviceName ?? '?';
 export const parentOf = (s: JaegerSpan): string | undefined => s.references.find((r) => r.refType === 'CHILD_OF')?.spanID;
 
+export interface JaegerEvent { name: string; timestamp: number; attributes: Record<string, unknown> }
+
+/** A span's events (OpenTelemetry span events arrive as Jaeger logs), optionally only those named `name`. */
+export function eventsOf(s: JaegerSpan, name?: string): JaegerEvent[] {
+  return (s.logs ?? []).map((l) => ({ timestamp: l.timestamp,
+    name: String(l.fields.find((f) => f.key === 'event')?.value ?? ''),
+    attributes: Object.fromEntries(l.fields.filter((f) => f.key !== 'event').map((f) => [f.key, f.value])) }))
+    .filter((e) => name === undefined || e.name === name);
+}
+
 const SHOWN = ['edgesplit.partition', 'edgesplit.point', 'edgesplit.peer', 'edgesplit.bytes', 'edgesplit.precision',
-  'edgesplit.batch', 'edgesplit.exchanged_bytes', 'edgesplit.degraded', 'edgesplit.predicted_latency_ms', 'rpc.grpc.status_code'];
+  'edgesplit.batch', 'edgesplit.exchanged_bytes', 'edgesplit.degraded', 'edgesplit.predicted_latency_ms', 'rpc.grpc.status_code',
+  'edgesplit.unit', 'edgesplit.duration_ms', 'edgesplit.compute_ms', 'edgesplit.wait_ms', 'edgesplit.merged'];
+
+const shown = (get: (k: string) => unknown): string => SHOWN.filter((k) => get(k) !== undefined && !(k === 'rpc.grpc.status_code' && get(k) === 0))
+  .map((k) => {
+    const v = get(k);
+    return `${k.replace('edgesplit.', '')}=${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(2) : v}`;
+  }).join(' ');
 
 /**
  * One line per span, children under their parent in start order: offset from the trace's start, duration, a bar on a
- * shared time axis, service, name and the edgesplit.* attributes that matter.
+ * shared time axis, service, name and the edgesplit.* attributes that matter; under each span its events (pushes,
+ * merges, the partitions' Runs as the router saw them, the head), a `*` at their time.
  */
 export function waterfall(t: JaegerTrace, width = 40): string {
   const spans = [...t.spans].sort((a, b) => a.startTime - b.startTime);
@@ -69,10 +89,15 @@ export function waterfall(t: JaegerTrace, width = 40): string {
     const b = Math.max(a + 1, Math.round(((s.startTime - t0 + s.duration) / total) * width));
     const bar = ' '.repeat(a) + '#'.repeat(Math.min(width, b) - a) + ' '.repeat(Math.max(0, width - b));
     const kind = tag(s, 'span.kind');
-    const attrs = SHOWN.filter((k) => tag(s, k) !== undefined && !(k === 'rpc.grpc.status_code' && tag(s, k) === 0))
-      .map((k) => `${k.replace('edgesplit.', '')}=${tag(s, k)}`).join(' ');
+    const attrs = shown((k) => tag(s, k));
     lines.push(`${ms(s.startTime - t0).padStart(8)} ${ms(s.duration).padStart(8)} ms |${bar}| ${'  '.repeat(depth)}` +
       `${s.operationName}${kind && kind !== 'internal' ? ` [${kind}]` : ''} (${service(t, s)})${attrs ? `  ${attrs}` : ''}`);
+    for (const e of eventsOf(s).sort((x, y) => x.timestamp - y.timestamp)) {
+      const at = Math.min(width - 1, Math.floor(((e.timestamp - t0) / total) * width));
+      const mark = ' '.repeat(at) + '*' + ' '.repeat(width - at - 1);
+      const ea = shown((k) => e.attributes[k]);
+      lines.push(`${ms(e.timestamp - t0).padStart(8)} ${''.padStart(8)}    |${mark}| ${'  '.repeat(depth + 1)}. ${e.name}${ea ? `  ${ea}` : ''}`);
+    }
     for (const k of kids.get(s.spanID) ?? []) walk(k, depth + 1);
   };
   for (const r of roots) walk(r, 0);

@@ -9,9 +9,9 @@ import { BIN, freePort, startStack, type Stack } from '../../src/tools/cli/stack
 import { loadProto } from '../../src/runtime/proto.ts';
 import type { ProtoGrpcType } from '../../src/runtime/generated/planner.ts';
 import { loadPackage, resolvePackageDir } from '../../src/runtime/manifest.ts';
-import { activePoints, sendTo, sessionName, sessionRuns } from '../../src/runtime/policy.ts';
+import { activePoints, receiveFrom, sendTo, sessionName, sessionRuns } from '../../src/runtime/policy.ts';
 import { loadSample } from '../../src/runtime/sample.ts';
-import { parentOf, service, tag, waitForTraces, waterfall, type JaegerSpan, type JaegerTrace } from '../helpers/jaeger-query.ts';
+import { eventsOf, parentOf, service, tag, waitForTraces, waterfall, type JaegerSpan, type JaegerTrace } from '../helpers/jaeger-query.ts';
 import { haveJaeger, missingJaegerMessage, startJaeger, type Jaeger } from './harness/jaeger.ts';
 import { skipBecause } from '../skip.ts';
 
@@ -30,9 +30,8 @@ describe('traces in Jaeger (real collector, real stack)', function () {
   const pkg = loadPackage(resolvePackageDir(PACKAGE));
   const P = pkg.manifest.partitions;
   const points = activePoints(pkg.manifest);
-  // One span per onnxruntime session: the package's fused runs of units, each unit elsewhere (src/runtime/unit-chain.ts).
+  // One compute event per onnxruntime session: the package's fused runs of units, each unit elsewhere (src/runtime/unit-chain.ts).
   const sessions = sessionRuns(pkg.manifest).map(sessionName);
-  const units = sessions.length;
   const answers: { exchangedBytes: number }[] = [];
   let traces: JaegerTrace[] = [];
   const logs: string[] = [];
@@ -47,7 +46,7 @@ describe('traces in Jaeger (real collector, real stack)', function () {
       // Jaeger takes traces only; metrics are covered by the Prometheus test.
       OTEL_METRICS_EXPORTER: 'none',
       OTEL_BSP_SCHEDULE_DELAY: '200',
-      // One span per ONNX unit is opt-in (it costs more than a small model's units); this test asks for them.
+      // One event per onnxruntime session run is opt-in; this test asks for them.
       EDGESPLIT_TRACE_UNITS: 'true',
     } });
     const client = new OipClient(stack.router);
@@ -59,7 +58,9 @@ describe('traces in Jaeger (real collector, real stack)', function () {
     } finally {
       client.close();
     }
-    const spansPerTrace = 1 + 2 * P + P * units + 2 * P * points.length + 1;
+    // The router's request span and one Run span per partition: pushes, merges, the head and the session runs are
+    // events on them (docs/tracing.md).
+    const spansPerTrace = 1 + P;
     traces = await waitForTraces(jaeger.queryUrl, { service: 'edgesplit-router', operation: 'inference.GRPCInferenceService/ModelInfer' },
       (ts) => ts.length >= REQUESTS && ts.every((t) => t.spans.length >= spansPerTrace), 30_000);
   });
@@ -69,7 +70,7 @@ describe('traces in Jaeger (real collector, real stack)', function () {
     await jaeger?.stop();
   });
 
-  it('should record one trace per request, rooted at the router span', () => {
+  it('should record one trace per request, rooted at the router span, and nothing but the Run spans under it', () => {
     assert.equal(traces.length, REQUESTS, `traces: ${traces.map((t) => `${t.traceID}(${t.spans.length})`).join(' ')}\n${jaeger!.logs()}`);
     for (const t of traces) {
       const roots = t.spans.filter((s) => !parentOf(s));
@@ -78,56 +79,58 @@ describe('traces in Jaeger (real collector, real stack)', function () {
       assert.equal(kindOf(roots[0]), 'server');
       assert.equal(service(t, roots[0]), 'edgesplit-router');
       assert.equal(tag(roots[0], 'rpc.grpc.status_code'), 0);
-      assert.equal(named(t, 'edgesplit.head').length, 1, 'one head span');
+      assert.equal(t.spans.length, 1 + P, waterfall(t));
+      assert.equal(eventsOf(roots[0], 'edgesplit.head').length, 1, 'one head event');
     }
   });
 
-  it('should hold every partition\'s Run (client at the router, server at the partition) and every unit', () => {
+  it('should hold every partition\'s Run (a server span at the partition, an event at the router) and every session run', () => {
     for (const t of traces) {
-      const clients = named(t, 'edgesplit.v1.Partition/Run', 'client');
+      const root = t.spans.find((s) => !parentOf(s))!;
       const servers = named(t, 'edgesplit.v1.Partition/Run', 'server');
-      assert.equal(clients.length, P, waterfall(t));
       assert.deepEqual(servers.map((s) => tag(s, 'edgesplit.partition')).sort(), Array.from({ length: P }, (_, i) => i));
-      const clientIds = new Set(clients.map((s) => s.spanID));
+      assert.deepEqual(eventsOf(root, 'edgesplit.run').map((e) => e.attributes['edgesplit.partition']).sort(),
+        Array.from({ length: P }, (_, i) => i), waterfall(t));
       for (const s of servers) {
-        assert.ok(clientIds.has(parentOf(s)!), 'a partition Run span is the child of the router\'s Run client span');
+        assert.equal(parentOf(s), root.spanID, 'a partition Run span is the child of the router\'s request span');
         assert.equal(service(t, s), 'edgesplit-partition');
+        assert.deepEqual(eventsOf(s, 'edgesplit.compute').map((e) => e.attributes['edgesplit.unit']), sessions);
       }
-      const computes = t.spans.filter((s) => s.operationName.startsWith('compute '));
-      assert.equal(computes.length, P * units);
-      for (let i = 0; i < P; i++) {
-        const mine = computes.filter((s) => tag(s, 'edgesplit.partition') === i);
-        assert.deepEqual(mine.map((s) => tag(s, 'edgesplit.unit')).sort(), [...sessions].sort());
-      }
+      assert.equal(named(t, 'edgesplit.v1.Partition/Run').length, P);
     }
   });
 
-  it('should hold every push, sent and received, with its point, peer, precision and byte count', () => {
+  it('should hold every push, sent and merged, with its point, peer, precision and byte count', () => {
     for (const t of traces) {
-      const sent = named(t, 'edgesplit.v1.Partition/Push', 'client');
-      const received = named(t, 'edgesplit.v1.Partition/Push', 'server');
+      const runs = named(t, 'edgesplit.v1.Partition/Run', 'server');
+      const sent = runs.flatMap((s) => eventsOf(s, 'edgesplit.push').map((e) => ({ e, from: Number(tag(s, 'edgesplit.partition')) })));
+      const merged = runs.flatMap((s) => eventsOf(s, 'edgesplit.merge').map((e) => ({ e, to: Number(tag(s, 'edgesplit.partition')) })));
       assert.equal(sent.length, P * points.length, waterfall(t));
-      assert.equal(received.length, P * points.length);
-      const sentIds = new Set(sent.map((s) => s.spanID));
-      for (const r of received) assert.ok(sentIds.has(parentOf(r)!), 'a received push is the child of the sender\'s push');
-      for (const s of sent) {
-        for (const k of ['edgesplit.point', 'edgesplit.peer', 'edgesplit.bytes', 'edgesplit.precision', 'edgesplit.partition']) {
-          assert.notEqual(tag(s, k), undefined, `push span lacks ${k}`);
+      assert.equal(merged.length, P * points.length);
+      for (const { e, from } of sent) {
+        for (const k of ['edgesplit.point', 'edgesplit.peer', 'edgesplit.bytes', 'edgesplit.precision']) {
+          assert.notEqual(e.attributes[k], undefined, `push event lacks ${k}`);
         }
-        const pt = points.find((p) => p.point === tag(s, 'edgesplit.point'));
-        assert.ok(pt, `push at an inactive point ${tag(s, 'edgesplit.point')}`);
-        assert.equal(tag(s, 'edgesplit.precision'), pt.precision);
-        assert.equal(tag(s, 'edgesplit.peer'), sendTo(Number(tag(s, 'edgesplit.partition')), pt.shift, P));
+        const pt = points.find((p) => p.point === e.attributes['edgesplit.point']);
+        assert.ok(pt, `push at an inactive point ${e.attributes['edgesplit.point']}`);
+        assert.equal(e.attributes['edgesplit.precision'], pt.precision);
+        assert.equal(e.attributes['edgesplit.peer'], sendTo(from, pt.shift, P));
+      }
+      for (const { e, to } of merged) {
+        const pt = points.find((p) => p.point === e.attributes['edgesplit.point']);
+        assert.ok(pt, `merge at an inactive point ${e.attributes['edgesplit.point']}`);
+        assert.equal(e.attributes['edgesplit.peer'], receiveFrom(to, pt.shift, P));
+        assert.equal(e.attributes['edgesplit.merged'], true);
       }
     }
   });
 
-  it('should sum the push spans\' bytes to the manifest\'s exchangedBytes per image x N', () => {
+  it('should sum the push events\' bytes, sent and merged, to the manifest\'s exchangedBytes per image x N', () => {
     const expected = pkg.manifest.metrics.exchangedBytes * N;
     for (const t of traces) {
-      const sum = (spans: JaegerSpan[]) => spans.reduce((a, s) => a + Number(tag(s, 'edgesplit.bytes')), 0);
-      assert.equal(sum(named(t, 'edgesplit.v1.Partition/Push', 'client')), expected);
-      assert.equal(sum(named(t, 'edgesplit.v1.Partition/Push', 'server')), expected);
+      const sum = (name: string) => t.spans.flatMap((s) => eventsOf(s, name)).reduce((a, e) => a + Number(e.attributes['edgesplit.bytes']), 0);
+      assert.equal(sum('edgesplit.push'), expected);
+      assert.equal(sum('edgesplit.merge'), expected);
     }
     for (const a of answers) assert.equal(a.exchangedBytes, expected);
   });

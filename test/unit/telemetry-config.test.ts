@@ -23,12 +23,12 @@ describe('telemetry configuration from OTEL_* variables', () => {
     assert.equal(telemetryWanted(c), false);
   });
 
-  it('should make spans per ONNX unit only when traces are on and EDGESPLIT_TRACE_UNITS=true', () => {
+  it('should make events per ONNX session run only when traces are on and EDGESPLIT_TRACE_UNITS=true', () => {
     const endpoint = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' };
-    assert.equal(telemetryConfig(endpoint).unitSpans, false);
-    assert.equal(telemetryConfig({ ...endpoint, EDGESPLIT_TRACE_UNITS: 'true' }).unitSpans, true);
-    assert.equal(telemetryConfig({ ...endpoint, EDGESPLIT_TRACE_UNITS: 'true', OTEL_TRACES_EXPORTER: 'none' }).unitSpans, false);
-    assert.equal(telemetryConfig({ EDGESPLIT_TRACE_UNITS: 'true' }).unitSpans, false);
+    assert.equal(telemetryConfig(endpoint).unitEvents, false);
+    assert.equal(telemetryConfig({ ...endpoint, EDGESPLIT_TRACE_UNITS: 'true' }).unitEvents, true);
+    assert.equal(telemetryConfig({ ...endpoint, EDGESPLIT_TRACE_UNITS: 'true', OTEL_TRACES_EXPORTER: 'none' }).unitEvents, false);
+    assert.equal(telemetryConfig({ EDGESPLIT_TRACE_UNITS: 'true' }).unitEvents, false);
   });
 
   it('should turn everything off with OTEL_SDK_DISABLED=true', () => {

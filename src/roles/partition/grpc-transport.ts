@@ -61,7 +61,8 @@ export class GrpcTransport implements PeerTransport {
       'grpc.keepalive_time_ms': this.opts.keepaliveMs ?? 30_000,
       'grpc.keepalive_timeout_ms': 10_000,
       'grpc.keepalive_permit_without_calls': 1,
-      interceptors: clientInterceptors(addr),
+      // A push records no span of its own (it is an event on both partitions' Run spans): nothing travels with it.
+      interceptors: clientInterceptors(addr, { Push: 'none' }),
     });
     this.clients.set(to, c);
     return c;
@@ -96,7 +97,7 @@ export class GrpcTransport implements PeerTransport {
       return Promise.reject(err);
     }
     const t = msg.tensor;
-    return clientRequest('edgesplit.v1.Partition', 'Push', this.peers[to], {}, (traceContext) => s.request(
+    return clientRequest('edgesplit.v1.Partition', 'Push', (traceContext) => s.request(
       pushKey(msg.requestId, msg.point), {
         requestId: msg.requestId, point: msg.point, fromPartition: msg.from, package: msg.package,
         tensor: { shape: t.shape, precision: toProtoPrecision(t.precision), data: t.data, scales: t.scales, rawUint8: false },

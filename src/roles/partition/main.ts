@@ -22,7 +22,7 @@ export async function servePartition(argv: string[]): Promise<void> {
         unary: cfg.pushCalls === 'unary' });
       const runner = await PartitionRunner.create({ pkg, index: cfg.index, transport, intraOpThreads: cfg.intraOpThreads, fuseUnits: cfg.fuseUnits,
         maxInFlight: cfg.maxInFlight, maxBatch: cfg.maxBatch, earlyPushTtlMs: cfg.earlyPushTtlMs, measure: cfg.measure,
-        observer: partitionObserver(cfg.index, { unitSpans: telemetry.config.unitSpans === true }),
+        observer: partitionObserver(cfg.index, { unitEvents: telemetry.config.unitEvents === true }),
         onPushError: (err, to, point) => log.warn({ to, point, error: errorText(err) }, 'push failed') });
       const srv = createServer({ runner, peers: () => cfg.peers, defaultTimeoutMs: cfg.defaultTimeoutMs,
         maxMessageBytes: cfg.maxMessageBytes, tls });

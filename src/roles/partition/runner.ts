@@ -84,7 +84,7 @@ export interface RunnerOptions {
   mergeMarginFraction?: number;
   /** Called when a push to a peer fails (the peer then merges nothing for that point). */
   onPushError?: (err: unknown, to: number, point: number) => void;
-  /** Tracing hooks around each unit, push and wait (default: none). */
+  /** Tracing hooks around each session run and push, and at each merge (default: none). */
   observer?: RunObserver;
 }
 
@@ -259,22 +259,28 @@ export class PartitionRunner {
     if (!slice) {
       if (missing.has(p.receiveFrom)) {
         missedPoints.push(p.point);
-        received.push({ point: p.point, peer: p.receiveFrom, bytes: 0, transferMs: 0, merged: false, waitMs: 0 });
+        this.received(received, { point: p.point, peer: p.receiveFrom, bytes: 0, transferMs: 0, merged: false, waitMs: 0 });
         return;
       }
-      slice = await this.obs.wait({ point: p.point, peer: p.receiveFrom }, () => waitSlice(slots, p.point, ctx));
+      slice = await waitSlice(slots, p.point, ctx);
       if (!slice) {
         // The peer is late or dead: go on without its merge so the answer (degraded) still beats the deadline.
         missedPoints.push(p.point);
-        received.push({ point: p.point, peer: p.receiveFrom, bytes: 0, transferMs: 0, merged: false,
+        this.received(received, { point: p.point, peer: p.receiveFrom, bytes: 0, transferMs: 0, merged: false,
           waitMs: performance.now() - t });
         return;
       }
     }
     const [n, c, h, w] = y.dims;
     mergeInto(y.data, slice.values, n, c, h * w, p.k);
-    received.push({ point: p.point, peer: p.receiveFrom, bytes: slice.wireBytes, transferMs: 0, merged: true,
+    this.received(received, { point: p.point, peer: p.receiveFrom, bytes: slice.wireBytes, transferMs: 0, merged: true,
       waitMs: performance.now() - t });
+  }
+
+  /** Notes what arrived at a point, in the answer's stats and for the observer (the trace's merge event). */
+  private received(received: PointStat[], stat: PointStat): void {
+    received.push(stat);
+    this.obs.merge({ point: stat.point, peer: stat.peer, bytes: stat.bytes, merged: stat.merged, waitMs: stat.waitMs });
   }
 
   /**

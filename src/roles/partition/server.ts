@@ -52,7 +52,7 @@ export function createServer(deps: PartitionServerDeps): PartitionServer {
       Push: pushHandler(deps),
       Describe: describeHandler(deps),
       RunStream: runStreamHandler(deps, streams, hooks.Run),
-      PushStream: pushStreamHandler(deps, streams, hooks.Push),
+      PushStream: pushStreamHandler(deps, streams),
     },
     telemetry: hooks,
   }] });

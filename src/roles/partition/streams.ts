@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { AlreadyExistsError, InvalidArgumentError, toGrpcStatus } from '../../runtime/errors.ts';
 import { isMalformed } from '../../runtime/malformed.ts';
-import { serverRequest } from '../../runtime/telemetry/frames.ts';
+import { serverCallMetrics, serverRequest } from '../../runtime/telemetry/frames.ts';
 import type { PushAck } from '../../runtime/generated/edgesplit/v1/PushAck.ts';
 import type { PushRequest__Output } from '../../runtime/generated/edgesplit/v1/PushRequest.ts';
 import type { RunFrame__Output } from '../../runtime/generated/edgesplit/v1/RunFrame.ts';
@@ -69,7 +69,7 @@ export function runStreamHandler(d: HandlerDeps, registry: StreamRegistry,
       const budget = req.timeoutMs > 0 ? req.timeoutMs : d.defaultTimeoutMs;
       const deadlineMs = Date.now() + budget;
       serverRequest<RunResponse>(SERVICE, 'Run', req.traceContext, () => hooks?.attributes?.(req) ?? {},
-        () => executeRun(d, req, deadlineMs, ac.signal), (res, span) => { if (span) hooks?.onResponse?.(res, span, req); })
+        () => executeRun(d, req, deadlineMs, ac.signal), (res, span) => hooks?.onResponse?.(res, span, req))
         .then((response) => reply({ requestId: id, response }), (err) => reply({ requestId: id, error: statusOf(err) }))
         .finally(() => {
           inFlight.delete(id);
@@ -92,8 +92,7 @@ export function runStreamHandler(d: HandlerDeps, registry: StreamRegistry,
  * PushStream: a peer's pushes on one stream, each validated and delivered like a unary Push and acknowledged by
  * (request id, point) with `accepted` (false: its request already finished) or the error a unary Push would give.
  */
-export function pushStreamHandler(d: HandlerDeps, registry: StreamRegistry,
-  hooks?: MethodHooks): grpc.handleBidiStreamingCall<PushRequest__Output, PushAck> {
+export function pushStreamHandler(d: HandlerDeps, registry: StreamRegistry): grpc.handleBidiStreamingCall<PushRequest__Output, PushAck> {
   return (call) => {
     const close = halfCloser(call, () => 0);
     const unregister = registry.add({ end: () => close.request() });
@@ -106,8 +105,8 @@ export function pushStreamHandler(d: HandlerDeps, registry: StreamRegistry,
       const ack = (a: PushAck) => {
         if (!close.ended && !gone) call.write(a);
       };
-      serverRequest(SERVICE, 'Push', req.traceContext, () => hooks?.attributes?.(req) ?? {},
-        async () => d.runner.acceptPush(decodePush(req)) !== 'dropped')
+      // No span (the push is an event on the Run spans of both partitions): only the call metrics.
+      serverCallMetrics(SERVICE, 'Push', async () => d.runner.acceptPush(decodePush(req)) !== 'dropped')
         .then((accepted) => ack({ requestId: req.requestId, point: req.point, accepted }),
           (err) => ack({ requestId: req.requestId, point: req.point, accepted: false, error: statusOf(err) }));
     });

@@ -60,7 +60,7 @@ export function tracedPlanner<D extends PlanLike, P extends PlannerLike<D>>(plan
 /** rpc.* SERVER spans for Plan and Apply (the plan/apply spans above nest inside them). */
 export function plannerRpcHooks(): Record<string, MethodHooks> {
   return {
-    Plan: { onResponse: (res: { predictedLatencyMs?: number; package?: string }, span: Span) => span.setAttributes({
+    Plan: { onResponse: (res: { predictedLatencyMs?: number; package?: string }, span: Span | undefined) => span?.setAttributes({
       [ATTR.predictedLatencyMs]: Number(res.predictedLatencyMs ?? 0), [ATTR.package]: res.package ?? '' }) },
     Apply: {},
   };

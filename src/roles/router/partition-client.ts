@@ -4,6 +4,8 @@ import { EdgesplitError, DeadlineExceededError } from '../../runtime/errors.ts';
 import { HealthChecker } from '../../runtime/health-client.ts';
 import { channelCredentials, channelTlsOptions, RECONNECT_OPTIONS, type TlsMaterial } from '../../runtime/tls.ts';
 import { clientInterceptors } from '../../runtime/telemetry/grpc-client.ts';
+import type { CallEvent } from '../../runtime/telemetry/events.ts';
+import { ATTR, EVENT } from '../../runtime/telemetry/names.ts';
 import type { PartitionClient as PartitionStub } from '../../runtime/generated/edgesplit/v1/Partition.ts';
 import type { RunResponse__Output } from '../../runtime/generated/edgesplit/v1/RunResponse.ts';
 import type { RunFrame } from '../../runtime/generated/edgesplit/v1/RunFrame.ts';
@@ -58,9 +60,12 @@ export class GrpcPartitionClient implements PartitionClient {
   private readonly stub: PartitionStub;
   private readonly health: HealthChecker;
   private readonly stream: MuxStream<RunFrame, RunResult__Output>;
+  /** How a Run shows in the request's trace: an event on the router's request span (the partition's span is its child). */
+  private readonly runEvent: CallEvent;
 
   constructor(readonly index: number, readonly address: string, readonly width: number, maxMessageBytes: number,
     tls?: TlsMaterial, private readonly opts: { unary?: boolean } = {}) {
+    this.runEvent = { name: EVENT.run, attributes: { [ATTR.partition]: index } };
     const Partition = partitionProto().edgesplit.v1.Partition;
     this.stub = new Partition(address, channelCredentials(tls), {
       ...RECONNECT_OPTIONS,
@@ -69,7 +74,8 @@ export class GrpcPartitionClient implements PartitionClient {
       'grpc.keepalive_timeout_ms': 10_000,
       'grpc.max_receive_message_length': maxMessageBytes,
       'grpc.max_send_message_length': maxMessageBytes,
-      interceptors: clientInterceptors(address),
+      // No CLIENT span per Run: the call is an event on the request's span (this partition, status, duration).
+      interceptors: clientInterceptors(address, { Run: this.runEvent }),
     });
     // Share the stub's channel: one connection per partition.
     this.health = new HealthChecker(address, this.stub.getChannel() as grpc.Channel, channelCredentials(tls));
@@ -82,14 +88,13 @@ export class GrpcPartitionClient implements PartitionClient {
 
   run(req: PartitionRunRequest, deadlineMs: number, signal?: AbortSignal): Promise<PartitionRunResult> {
     if (this.opts.unary) return this.runUnary(req, deadlineMs, signal);
-    return clientRequest('edgesplit.v1.Partition', 'Run', this.address, { 'edgesplit.partition': this.index,
-      'edgesplit.request_id': req.requestId }, (traceContext) => this.stream.request(req.requestId, {
+    return clientRequest('edgesplit.v1.Partition', 'Run', (traceContext) => this.stream.request(req.requestId, {
       run: {
         requestId: req.requestId, package: req.package, missingPartitions: req.missing,
         images: { shape: [req.n, ...req.imageShape], precision: 'UINT8', rawUint8: true, data: req.images },
         timeoutMs: Math.max(1, deadlineMs - Date.now()), traceContext,
       },
-    }, deadlineMs, signal, () => ({ cancel: { requestId: req.requestId } }))).then((r) => {
+    }, deadlineMs, signal, () => ({ cancel: { requestId: req.requestId } })), this.runEvent).then((r) => {
       if (r.error && r.error.code !== 0) {
         const where = `partition ${this.index} at ${this.address}`;
         if (r.error.code === grpc.status.DEADLINE_EXCEEDED) throw new DeadlineExceededError(`${where}: deadline exceeded`);

@@ -10,10 +10,10 @@ export interface TelemetryConfig {
   /** Problems found in the variables; each is warned about once and the value ignored. */
   problems: string[];
   /**
-   * One span per ONNX unit run (EDGESPLIT_TRACE_UNITS=true). Off by default: a request runs about 10 units per
-   * partition, and their spans cost more than the units of a small model.
+   * One event per onnxruntime session run on the partition's Run span (EDGESPLIT_TRACE_UNITS=true). Off by default:
+   * a few per partition per request (one per unit with --fuse-units false), each costing tracing time.
    */
-  unitSpans?: boolean;
+  unitEvents?: boolean;
 }
 
 const list = (v: string | undefined): string[] | undefined =>
@@ -50,7 +50,7 @@ export function telemetryConfig(env: NodeJS.ProcessEnv): TelemetryConfig {
       problems.push(`EDGESPLIT_PROMETHEUS_PORT: expected a port 1..65535, got ${JSON.stringify(portText)}`);
     }
   }
-  return { traces, metricExporters, prometheus, problems, unitSpans: traces && isTrue(env.EDGESPLIT_TRACE_UNITS) };
+  return { traces, metricExporters, prometheus, problems, unitEvents: traces && isTrue(env.EDGESPLIT_TRACE_UNITS) };
 }
 
 /** True when the config starts anything (traces or at least one metric reader). */

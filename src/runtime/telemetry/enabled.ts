@@ -1,4 +1,4 @@
-import { createNoopMeter, metrics, ProxyTracerProvider, trace, type MeterProvider, type Tracer } from '@opentelemetry/api';
+import { createNoopMeter, metrics, ProxyTracerProvider, trace, type MeterProvider, type Tracer, type TracerProvider } from '@opentelemetry/api';
 import { TRACER_NAME } from './names.ts';
 
 // Whether telemetry is on is asked of the OpenTelemetry API itself, per call, never remembered at creation: the
@@ -6,14 +6,26 @@ import { TRACER_NAME } from './names.ts';
 // is replaced then. So servers, clients and wrappers made before the SDK starts trace once it has started, and with
 // no SDK every check below is a few property reads and the serving path does no telemetry work.
 
-/** Spans are recorded: an SDK registered a TracerProvider behind the API's ProxyTracerProvider. */
-export function tracingOn(): boolean {
+// The tracer is looked up again only when the provider behind the API changed (the SDK started or stopped): a
+// lookup builds a key string and searches the SDK's map, and the serving path asks several times per request.
+let resolved: { provider: TracerProvider; tracer: Tracer | undefined } | undefined;
+
+function delegateTracer(): Tracer | undefined {
   const p = trace.getTracerProvider();
-  return !(p instanceof ProxyTracerProvider) || p.getDelegateTracer(TRACER_NAME) !== undefined;
+  const provider = p instanceof ProxyTracerProvider ? p.getDelegate() : p;
+  if (resolved?.provider !== provider) {
+    resolved = { provider, tracer: p instanceof ProxyTracerProvider ? p.getDelegateTracer(TRACER_NAME) : p.getTracer(TRACER_NAME) };
+  }
+  return resolved.tracer;
 }
 
-/** The tracer for edgesplit's spans, looked up per use (a tracer kept from before the SDK started stays a no-op). */
-export const tracer = (): Tracer => trace.getTracer(TRACER_NAME);
+/** Spans are recorded: an SDK registered a TracerProvider behind the API's ProxyTracerProvider. */
+export function tracingOn(): boolean {
+  return delegateTracer() !== undefined;
+}
+
+/** The tracer for edgesplit's spans (a no-op one while no SDK is started). */
+export const tracer = (): Tracer => delegateTracer() ?? trace.getTracer(TRACER_NAME);
 
 const NoopMeter = createNoopMeter().constructor;
 let probed: { provider: MeterProvider; on: boolean } | undefined;

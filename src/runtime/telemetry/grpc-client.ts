@@ -1,26 +1,12 @@
 import * as grpc from '@grpc/grpc-js';
-import { context, createContextKey, propagation, SpanKind, SpanStatusCode, trace, type Attributes, type Context } from '@opentelemetry/api';
+import { context, propagation, SpanKind, SpanStatusCode, trace, type Attributes, type Context } from '@opentelemetry/api';
 import { performance } from 'node:perf_hooks';
 import { hrNow } from './clock.ts';
+import { activeSpan, callEventAttributes, eventIfOpen, type CallEvent } from './events.ts';
 import { metadataSetter, splitPath } from './grpc-metadata.ts';
 import { instruments } from './metrics.ts';
 import { ATTR } from './names.ts';
-import { instrumented, tracer } from './enabled.ts';
-
-const CALL_ATTRIBUTES = createContextKey('edgesplit.rpc.client.attributes');
-
-/** Runs `fn` so that the gRPC calls it starts carry `attrs` on their CLIENT spans (e.g. a push's point and bytes). */
-export function withCallAttributes<T>(attrs: Attributes, fn: () => T): T {
-  if (!instrumented()) return fn();
-  const ctx = context.active();
-  const prior = ctx.getValue(CALL_ATTRIBUTES) as Attributes | undefined;
-  return context.with(ctx.setValue(CALL_ATTRIBUTES, { ...prior, ...attrs }), fn);
-}
-
-/** The attributes `withCallAttributes` set for calls started in the active context (for multiplexed requests). */
-export function callAttributes(): Attributes | undefined {
-  return context.active().getValue(CALL_ATTRIBUTES) as Attributes | undefined;
-}
+import { instrumented, metricsOn, tracer, tracingOn } from './enabled.ts';
 
 /** server.address / server.port of a gRPC target (dns:///host:port, host:port, [v6]:port). */
 export function hostPort(target: string): Attributes {
@@ -30,35 +16,52 @@ export function hostPort(target: string): Attributes {
 }
 
 /**
- * Client interceptors for a stub talking to `target`: each unary call gets a CLIENT span (rpc.* attributes, status from
- * the gRPC code), its W3C trace context injected into the metadata, and a duration in rpc.client.call.duration.
- * Decided per call (enabled.ts): with telemetry off a call passes straight through. Pass as the stub's
- * `interceptors` channel option.
+ * How a unary method is traced at the caller: 'span' (a CLIENT span, the default), a CallEvent (no span of its own:
+ * the call is that event on the caller's active span, and the caller's context travels, so the callee's SERVER span
+ * is the caller's child) or 'none' (nothing travels: the callee records no span either).
  */
-export function clientInterceptors(target: string): grpc.Interceptor[] {
+export type CallTracing = 'span' | 'none' | CallEvent;
+
+/**
+ * Client interceptors for a stub talking to `target`: each unary call (streams pass through) is traced as `tracing` says for its method
+ * name (rpc.* attributes, status from the gRPC code; W3C trace context injected into the metadata) and its duration
+ * goes into rpc.client.call.duration. Decided per call (enabled.ts): with telemetry off a call passes straight
+ * through. Pass as the stub's `interceptors` channel option.
+ */
+export function clientInterceptors(target: string, tracing: Readonly<Record<string, CallTracing>> = {}): grpc.Interceptor[] {
   const server = hostPort(target);
   const interceptor: grpc.Interceptor = (options, nextCall) => {
-    if (!instrumented()) return nextCall(options) as grpc.InterceptingCall;
-    const [service, method] = splitPath(options.method_definition.path);
+    // Streams pass straight through: a long-lived stream carries many requests (frames.ts traces those), and a
+    // wrapper would cost every message on it a detour.
+    const def = options.method_definition;
+    if (def.requestStream || def.responseStream || !instrumented()) return nextCall(options) as grpc.InterceptingCall;
+    const [service, method] = splitPath(def.path);
+    const how = tracing[method] ?? 'span';
+    const event = typeof how === 'object' ? how : undefined;
     const base: Attributes = { [ATTR.rpcSystem]: 'grpc', [ATTR.rpcService]: service, [ATTR.rpcMethod]: method };
     const parent: Context = context.active();
-    const extra = parent.getValue(CALL_ATTRIBUTES) as Attributes | undefined;
-    const span = tracer().startSpan(`${service}/${method}`, { kind: SpanKind.CLIENT,
-      attributes: { ...base, ...server, ...extra }, startTime: hrNow() }, parent);
-    const ctx = trace.setSpan(parent, span);
+    const caller = event ? activeSpan() : undefined;
+    const span = how === 'span' && tracingOn() ? tracer().startSpan(`${service}/${method}`, { kind: SpanKind.CLIENT,
+      attributes: { ...base, ...server }, startTime: hrNow() }, parent) : undefined;
+    const ctx = span ? trace.setSpan(parent, span) : parent;
+    const start = hrNow();
     const t0 = performance.now();
     let ended = false;
     const end = (code: number, details: string) => {
       if (ended) return;
       ended = true;
-      span.setAttribute(ATTR.rpcStatus, code);
-      if (code !== grpc.status.OK) span.setStatus({ code: SpanStatusCode.ERROR, message: details });
-      span.end(hrNow());
-      instruments().clientDuration.record((performance.now() - t0) / 1000, { ...base, [ATTR.rpcStatus]: code });
+      const ms = performance.now() - t0;
+      if (span) {
+        span.setAttribute(ATTR.rpcStatus, code);
+        if (code !== grpc.status.OK) span.setStatus({ code: SpanStatusCode.ERROR, message: details });
+        span.end(hrNow());
+      }
+      if (caller && event) eventIfOpen(caller, event.name, callEventAttributes(event, code, ms, code === grpc.status.OK ? undefined : details), start);
+      if (metricsOn()) instruments().clientDuration.record(ms / 1000, { ...base, [ATTR.rpcStatus]: code });
     };
     return new grpc.InterceptingCall(nextCall(options), {
       start(metadata, listener, next) {
-        propagation.inject(ctx, metadata, metadataSetter);
+        if (how !== 'none') propagation.inject(ctx, metadata, metadataSetter);
         next(metadata, {
           onReceiveStatus(status, nextStatus) {
             end(status.code, status.details);

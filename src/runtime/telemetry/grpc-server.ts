@@ -3,15 +3,18 @@ import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, ty
 import { performance } from 'node:perf_hooks';
 import { isMalformed } from '../malformed.ts';
 import { hrNow } from './clock.ts';
-import { instrumented, tracer } from './enabled.ts';
+import { instrumented, metricsOn, tracer, tracingOn } from './enabled.ts';
 import { metadataGetter, splitPath } from './grpc-metadata.ts';
 import { recordServerCall } from './metrics.ts';
 import { ATTR } from './names.ts';
 
 /** Per-method enrichment: attributes from the request, and a look at the response (metrics, attributes). */
 export interface MethodHooks<Req = any, Res = any> {
+  /** false: no SERVER span, only the call metrics (a push: an event on the Run spans records it instead). */
+  span?: false;
   attributes?: (req: Req) => Attributes;
-  onResponse?: (res: Res, span: Span, req: Req) => void;
+  /** `span` is undefined when the call has none (tracing off, or `span: false`): metrics are still recorded here. */
+  onResponse?: (res: Res, span: Span | undefined, req: Req) => void;
 }
 
 /** Hooks by full method path ('/pkg.Service/Method'); the methods named here are the ones traced. */
@@ -43,15 +46,19 @@ function tracedUnary(path: string, h: MethodHooks, call: grpc.ServerIntercepting
   let request: unknown;
   let span: Span | undefined;
   let ctx: Context | undefined;
+  let started = false;
   let t0 = 0;
   const end = (code: number, details: string) => {
-    if (!span) return;
+    if (!started) return;
+    started = false;
     const s = span;
     span = undefined;
-    s.setAttribute(ATTR.rpcStatus, code);
-    if (SERVER_ERRORS.has(code)) s.setStatus({ code: SpanStatusCode.ERROR, message: details });
-    s.end(hrNow());
-    recordServerCall({ ...base, [ATTR.rpcStatus]: code }, (performance.now() - t0) / 1000);
+    if (s) {
+      s.setAttribute(ATTR.rpcStatus, code);
+      if (SERVER_ERRORS.has(code)) s.setStatus({ code: SpanStatusCode.ERROR, message: details });
+      s.end(hrNow());
+    }
+    if (metricsOn()) recordServerCall({ ...base, [ATTR.rpcStatus]: code }, (performance.now() - t0) / 1000);
   };
   return new grpc.ServerInterceptingCall(call, {
     start(next) {
@@ -67,6 +74,11 @@ function tracedUnary(path: string, h: MethodHooks, call: grpc.ServerIntercepting
           }
           request = msg;
           t0 = performance.now();
+          started = true;
+          if (h.span === false || !tracingOn()) {
+            nextMsg(msg);
+            return;
+          }
           const parent = metadata ? propagation.extract(ROOT_CONTEXT, metadata, metadataGetter) : ROOT_CONTEXT;
           let extra: Attributes = {};
           try {
@@ -91,7 +103,7 @@ function tracedUnary(path: string, h: MethodHooks, call: grpc.ServerIntercepting
       });
     },
     sendMessage(message, nextMessage) {
-      if (span) {
+      if (started) {
         try {
           h.onResponse?.(message, span, request);
         } catch {

@@ -20,6 +20,8 @@ export const ATTR = {
   package: 'edgesplit.package',
   computeMs: 'edgesplit.compute_ms',
   waitMs: 'edgesplit.wait_ms',
+  durationMs: 'edgesplit.duration_ms',
+  errorMessage: 'exception.message',
   merged: 'edgesplit.merged',
   degraded: 'edgesplit.degraded',
   exchangedBytes: 'edgesplit.exchanged_bytes',
@@ -30,11 +32,25 @@ export const ATTR = {
 } as const;
 
 export const SPAN = {
-  unit: (name: string) => `compute ${name}`,
-  wait: 'edgesplit.wait',
-  head: 'edgesplit.head',
   plan: 'edgesplit.plan',
   apply: 'edgesplit.apply',
+} as const;
+
+/**
+ * Span events: the steps of one request that were child spans before (a span costs about ten times an event, and a
+ * request made about 20 of them; docs/tracing.md, "Overhead").
+ */
+export const EVENT = {
+  /** On the router's request span: one partition's Run answered (or failed), as the router saw it. */
+  run: 'edgesplit.run',
+  /** On the router's request span: the head ran. */
+  head: 'edgesplit.head',
+  /** On a partition's Run span: a slice sent to a peer. */
+  push: 'edgesplit.push',
+  /** On a partition's Run span: a peer's slice merged (or given up on), after waiting for it if it was late. */
+  merge: 'edgesplit.merge',
+  /** On a partition's Run span: one onnxruntime session run (EDGESPLIT_TRACE_UNITS=true). */
+  compute: 'edgesplit.compute',
 } as const;
 
 export const METRIC = {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import type { Io } from '../main.ts';
 import { z } from 'zod';
 import { runCommand, type CommandSpec } from '../usage.ts';
-import { switchValue } from './options.ts';
+import { intValue, switchValue } from './options.ts';
 import { DEFAULT_WIDE_DIR, EMULATOR, REPO, formatTable, measurementNote, runBench, runPlot, serviceCosts, writeResults } from '../../bench/run.ts';
 import { formatRuntime, runRuntimeBench } from '../../bench/runtime.ts';
 import { resolvePackageFlag } from '../stack.ts';
@@ -24,17 +24,20 @@ clients, peak partition RSS.`,
     json: { flag: 'json', kind: 'switch', description: 'print the result as one JSON object on the last line of stdout' },
     package: { flag: 'package', arg: 'NAME|DIR', description: "a package name under models/ or a directory (default: the demo's P = 4 package)" },
     noUnary: { flag: 'no-unary', kind: 'switch', description: 'skip the pre-stream path' },
+    tracingExportDelay: { flag: 'tracing-export-delay', arg: 'MS', description: "the traced stack's OTEL_BSP_SCHEDULE_DELAY (default: the SDK's 5000)" },
     out: { flag: 'out', arg: 'FILE', description: 'where the JSON is written (default: bench/results/runtime.json in the checkout)' },
   },
 } satisfies CommandSpec;
 
-const runtimeSchema = z.object({ quick: switchValue, json: switchValue, package: z.string().optional(), noUnary: switchValue, out: z.string().min(1).optional() });
+const runtimeSchema = z.object({ quick: switchValue, json: switchValue, package: z.string().optional(), noUnary: switchValue,
+  tracingExportDelay: intValue(1).optional(), out: z.string().min(1).optional() });
 
 async function runtime(argv: string[], io: Io): Promise<number> {
   return runCommand(runtimeSpec, runtimeSchema, argv, io, async (v) => {
     const pkg = resolvePackageFlag(v.package);
     const out = v.out ?? join(REPO, 'bench', 'results', 'runtime.json');
-    const r = await runRuntimeBench({ pkg, quick: v.quick, compareUnary: !v.noUnary, log: (l) => io.stderr(l) });
+    const r = await runRuntimeBench({ pkg, quick: v.quick, compareUnary: !v.noUnary, tracingExportDelayMs: v.tracingExportDelay,
+      log: (l) => io.stderr(l) });
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, JSON.stringify(r, null, 2) + '\n');
     io.stdout(formatRuntime(r));
