@@ -81,7 +81,7 @@ export function summarizeBatching(rows: readonly BatchingRow[]): BatchingSummary
 }
 
 /** Requests per point: enough for a p99 at every client count, bounded in time by loadgen's --max-seconds. */
-export const requestsAt = (clients: number, quick: boolean) => (quick ? 60 + 10 * clients : 120 + 20 * clients);
+export const requestsAt = (clients: number, quick: boolean) => (quick ? 100 + 20 * clients : 200 + 40 * clients);
 
 export async function runBatchingBench(o: BatchingBenchOptions): Promise<{ rows: BatchingRow[]; summary: BatchingSummary; packages: Record<string, string> }> {
   ensureBuilt(o.log);
@@ -130,8 +130,11 @@ export async function runBatchingBench(o: BatchingBenchOptions): Promise<{ rows:
     const loadgen = (c: Candidate, args: string[], seconds: number) => JSON.parse(lastLine(emu.execIn('ctl', ['node',
       join(REPO, 'dist', 'src', 'tools', 'bench', 'loadgen.js'), '--router', c.router, '--latency-n', '0', '--accuracy-n', '0', ...args,
       '--max-seconds', String(seconds)], (seconds + 120) * 1000)));
-    // V8 runs the request path unoptimised for the first hundred or so requests: warm every router and partition.
-    for (const c of cands) loadgen(c, ['--throughput-n', o.quick ? '80' : '200', '--concurrency', '8', '--warmup', '20'], 60);
+    // V8 runs the request path unoptimised for the first hundred or so requests, and onnxruntime plans its memory
+    // for each batch size it meets: warm every router and partition at the largest client count (so every batch
+    // size is seen) before anything is timed.
+    const most = Math.max(...o.clients);
+    for (const c of cands) loadgen(c, ['--throughput-n', String((o.quick ? 10 : 20) * Math.max(8, most)), '--concurrency', String(most), '--warmup', '20'], 90);
     o.log(`${stamp()} warmed; order per client count: ${mirroredOrder(cands.map((_, i) => String.fromCharCode(65 + i)), 2).map((s) => s.item).join(' ')} ` +
       `(${cands.map((c, i) => `${String.fromCharCode(65 + i)} ${c.config} batching ${c.batching ? 'on' : 'off'}`).join(', ')})`);
 
