@@ -1,12 +1,11 @@
 // One inference = one trace holding every partition and every push with its bytes, as the real processes (router
 // and P partitions) export it over OTLP/HTTP (JSON, read back by a test sink). Nothing here builds spans.
 import assert from 'node:assert/strict';
-import { OipClient } from '../../src/tools/cli/oip-client.ts';
 import { startStack, type Stack } from '../../src/tools/cli/stack.ts';
 import { loadPackage, resolvePackageDir } from '../../src/runtime/manifest.ts';
 import { activePoints, receiveFrom, sendTo, sessionName, sessionRuns } from '../../src/runtime/policy.ts';
-import { loadSample } from '../../src/runtime/sample.ts';
 import { startOtlpJsonSink, type OtlpJsonSink, type SinkEvent, type SinkSpan } from '../helpers/otlp-json-sink.ts';
+import { classifySample } from '../helpers/classify-sample.ts';
 
 const PACKAGE = 'fmnist-p4-1au-1au-1au-2cf-2au-1au';
 const REQUESTS = 3;
@@ -32,15 +31,7 @@ describe('the trace of one inference (real processes, OTLP/HTTP JSON)', function
     stack = await startStack({ pkg, host: '127.0.0.1', log: (l) => logs.push(l), env: {
       OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_METRICS_EXPORTER: 'none',
       OTEL_TRACES_SAMPLER: 'always_on', OTEL_BSP_SCHEDULE_DELAY: '100', EDGESPLIT_TRACE_UNITS: 'true' } });
-    const client = new OipClient(stack.router);
-    const s = loadSample();
-    try {
-      for (let r = 0; r < REQUESTS; r++) {
-        answers.push(await client.classify(s.images.subarray(r * N * 784, (r + 1) * N * 784), N, { timeoutMs: 30_000 }));
-      }
-    } finally {
-      client.close();
-    }
+    answers.push(...await classifySample(stack.router, REQUESTS, N));
     // Every process exports on its own schedule: wait until each request's partition spans are in.
     const complete = () => {
       traces = new Map(roots().map((r) => [r.traceId, sink!.spans.filter((s) => s.traceId === r.traceId)]));

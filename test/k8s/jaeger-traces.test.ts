@@ -4,16 +4,15 @@ import * as grpc from '@grpc/grpc-js';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { OipClient } from '../../src/tools/cli/oip-client.ts';
 import { BIN, freePort, startStack, type Stack } from '../../src/tools/cli/stack.ts';
 import { loadProto } from '../../src/runtime/proto.ts';
 import type { ProtoGrpcType } from '../../src/runtime/generated/planner.ts';
 import { loadPackage, resolvePackageDir } from '../../src/runtime/manifest.ts';
 import { activePoints, receiveFrom, sendTo, sessionName, sessionRuns } from '../../src/runtime/policy.ts';
-import { loadSample } from '../../src/runtime/sample.ts';
 import { eventsOf, parentOf, service, tag, waitForTraces, waterfall, type JaegerSpan, type JaegerTrace } from '../helpers/jaeger-query.ts';
 import { haveJaeger, missingJaegerMessage, startJaeger, type Jaeger } from './harness/jaeger.ts';
 import { skipBecause } from '../skip.ts';
+import { classifySample } from '../helpers/classify-sample.ts';
 
 const PACKAGE = 'fmnist-p4-1au-1au-1au-2cf-2au-1au';
 const REQUESTS = 3;
@@ -49,15 +48,7 @@ describe('traces in Jaeger (real collector, real stack)', function () {
       // One event per onnxruntime session run is opt-in; this test asks for them.
       EDGESPLIT_TRACE_UNITS: 'true',
     } });
-    const client = new OipClient(stack.router);
-    const s = loadSample();
-    try {
-      for (let r = 0; r < REQUESTS; r++) {
-        answers.push(await client.classify(s.images.subarray(r * N * 784, (r + 1) * N * 784), N, { timeoutMs: 30_000 }));
-      }
-    } finally {
-      client.close();
-    }
+    answers.push(...await classifySample(stack.router, REQUESTS, N));
     // The router's request span and one Run span per partition: pushes, merges, the head and the session runs are
     // events on them (docs/tracing.md).
     const spansPerTrace = 1 + P;

@@ -2,14 +2,13 @@
 // dynamic batching on and off, for P = 1 on one emulated device and the default P = 4 package on four. Both routers of
 // a package front the same partition processes; every client count measures the four candidates in mirrored passes
 // (A B C D D C B A), so a slow phase of the shared machine lands on all of them alike.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadPackage, resolvePackageDir, type ModelPackage } from '../../runtime/manifest.ts';
-import { ensureBuilt } from '../../runtime/paths.ts';
 import { quantile } from '../../runtime/stats.ts';
 import { SERVE_NODE_FLAGS, defaultPackageName } from '../cli/stack.ts';
 import { mirroredOrder } from './interleave.ts';
-import { Emulator, REPO } from './run.ts';
+import { Emulator, REPO, waitForLine, withEmulator } from './run.ts';
 
 export interface BatchingBenchOptions {
   outDir: string;
@@ -56,17 +55,6 @@ interface Candidate {
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 const lastLine = (s: string) => s.trim().split('\n').pop() ?? '';
 
-async function waitForLine(file: string, needle: string, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    let text = '';
-    try { text = readFileSync(file, 'utf8'); } catch { /* not yet written */ }
-    if (text.includes(needle)) return;
-    if (Date.now() > until) throw new Error(`${file}: no ${needle} after ${timeoutMs / 1000} s:\n${text.slice(-2000)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 /** The figures the issue asks for, from the rows (null where a row is missing). */
 export function summarizeBatching(rows: readonly BatchingRow[]): BatchingSummary {
   const at = (config: string, batching: boolean, clients: number) =>
@@ -83,14 +71,13 @@ export function summarizeBatching(rows: readonly BatchingRow[]): BatchingSummary
 /** Requests per point: enough for a p99 at every client count, bounded in time by loadgen's --max-seconds. */
 export const requestsAt = (clients: number, quick: boolean) => (quick ? 100 + 20 * clients : 200 + 40 * clients);
 
-export async function runBatchingBench(o: BatchingBenchOptions): Promise<{ rows: BatchingRow[]; summary: BatchingSummary; packages: Record<string, string> }> {
-  ensureBuilt(o.log);
-  const emu = new Emulator(o.log);
-  const onExit = () => emu.down();
-  process.once('exit', onExit);
-  const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-  const onSignal = (sig: NodeJS.Signals) => { emu.down(); process.kill(process.pid, sig); };
-  for (const s of sigs) process.once(s, onSignal);
+type BatchingResult = { rows: BatchingRow[]; summary: BatchingSummary; packages: Record<string, string> };
+
+export function runBatchingBench(o: BatchingBenchOptions): Promise<BatchingResult> {
+  return withEmulator(o.log, (emu) => batchingInside(emu, o));
+}
+
+async function batchingInside(emu: Emulator, o: BatchingBenchOptions): Promise<BatchingResult> {
   const t0 = Date.now();
   const stamp = () => `[${((Date.now() - t0) / 1000).toFixed(0)}s]`;
   const pids: number[] = [];
@@ -170,8 +157,5 @@ export async function runBatchingBench(o: BatchingBenchOptions): Promise<{ rows:
     return { rows, summary: summarizeBatching(rows), packages: { 'P=1': p1.manifest.name, 'P=4': p4.manifest.name } };
   } finally {
     for (const pid of pids) await emu.stop(pid).catch(() => {});
-    emu.down();
-    for (const s of sigs) process.removeListener(s, onSignal);
-    process.removeListener('exit', onExit);
   }
 }

@@ -6,9 +6,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MODELS_DIR } from '../../runtime/manifest.ts';
-import { ensureBuilt } from '../../runtime/paths.ts';
 import { SERVE_NODE_FLAGS } from '../cli/stack.ts';
-import { Emulator, REPO } from './run.ts';
+import { Emulator, REPO, withEmulator } from './run.ts';
 import { summarizeLinkDrop, type LinkDropSummary, type TimelineRow, type LoopEvent } from './link-drop-summary.ts';
 
 export interface LinkDropOptions {
@@ -48,17 +47,14 @@ async function waitFor<T>(what: string, f: () => T | undefined, timeoutMs: numbe
 
 const read = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8') : '');
 
-export async function runLinkDrop(o: LinkDropOptions): Promise<LinkDropSummary & { dropNodes: string[]; planNodesBefore: string[] }> {
-  ensureBuilt(o.log);
-  const emu = new Emulator(o.log);
-  const onExit = () => emu.down();
-  process.once('exit', onExit);
-  const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-  const onSignal = (sig: NodeJS.Signals) => { emu.down(); process.kill(process.pid, sig); };
-  for (const s of sigs) process.once(s, onSignal);
+export function runLinkDrop(o: LinkDropOptions): Promise<LinkDropSummary & { dropNodes: string[]; planNodesBefore: string[] }> {
+  return withEmulator(o.log, (emu) => linkDropInside(emu, o));
+}
+
+async function linkDropInside(emu: Emulator, o: LinkDropOptions): Promise<LinkDropSummary & { dropNodes: string[]; planNodesBefore: string[] }> {
   const t0 = Date.now();
   const stamp = () => `[${((Date.now() - t0) / 1000).toFixed(0)}s]`;
-  try {
+  {
     o.log(`${stamp()} emulator up: 4 devices, ${o.cpu} core each, ${o.startMbps} Mbit/s (prefix ${emu.prefix})`);
     emu.up(4, o.startMbps, o.cpu);
     const catalog = JSON.parse(readFileSync(join(MODELS_DIR, 'catalog.json'), 'utf8')) as { packages: { name: string; path: string }[] };
@@ -121,9 +117,5 @@ export async function runLinkDrop(o: LinkDropOptions): Promise<LinkDropSummary &
     o.log(`${stamp()} done: ${s.requests} requests, ${s.failedRequests} failed, ${s.degradedRequests} degraded; ` +
       `switched after ${s.switchedAfterS ?? '-'} s, back after ${s.switchedBackAfterS ?? '-'} s; p50 ${s.p50BeforeMs} -> ${s.p50DuringMs} ms (predicted ${s.predictedDuringMs})`);
     return { ...s, dropNodes, planNodesBefore: deployedNodes };
-  } finally {
-    emu.down();
-    process.removeListener('exit', onExit);
-    for (const s of sigs) process.removeListener(s, onSignal);
   }
 }

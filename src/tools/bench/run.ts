@@ -203,22 +203,29 @@ function modelOf(dir: string): PackageModel {
   return packageModel(m as unknown as Parameters<typeof packageModel>[0], dir);
 }
 
-export async function runBench(o: BenchOptions): Promise<Row[]> {
-  // The devices run the compiled helpers (dist/), as the image does.
-  ensureBuilt(o.log);
-  const emu = new Emulator(o.log);
+/**
+ * Runs `fn` on a fresh emulator (its devices run the compiled helpers, dist/, as the image does) that is torn down
+ * however the run ends: returned, thrown, a signal or the process exiting.
+ */
+export async function withEmulator<T>(log: (s: string) => void, fn: (emu: Emulator) => Promise<T>): Promise<T> {
+  ensureBuilt(log);
+  const emu = new Emulator(log);
   const onSignal = (sig: NodeJS.Signals) => { emu.down(); process.kill(process.pid, sig); };
   const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const s of sigs) process.once(s, onSignal);
   const onExit = () => emu.down();
   process.once('exit', onExit);
   try {
-    return await benchInside(emu, o);
+    return await fn(emu);
   } finally {
     emu.down();
     for (const s of sigs) process.removeListener(s, onSignal);
     process.removeListener('exit', onExit);
   }
+}
+
+export function runBench(o: BenchOptions): Promise<Row[]> {
+  return withEmulator(o.log, (emu) => benchInside(emu, o));
 }
 
 async function benchInside(emu: Emulator, o: BenchOptions): Promise<Row[]> {
@@ -489,7 +496,8 @@ function compactLive(l: LiveFigures): NonNullable<Row['live']> {
     routerOverheadMs: ((o) => (o ? round(o.overheadMsP50) : null))(l.router.partitions.find((x) => x.partition === p.index && x.count > 0)) }));
 }
 
-async function waitForLine(file: string, needle: string, timeoutMs: number): Promise<void> {
+/** Resolves once `file` holds `needle` (a process's ready line); throws with the file's tail after `timeoutMs`. */
+export async function waitForLine(file: string, needle: string, timeoutMs: number): Promise<void> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     let text = '';
