@@ -93,11 +93,10 @@ export class RouterPipeline {
    * answer cut back into each member's rows. Degradation is the batch's: every member of a degraded batch is marked.
    */
   private async runBatch(b: Batch<Queued>): Promise<InferResult[]> {
-    const traces = b.items.map((q) => q.trace);
-    if (b.items.length === 1) return [await inBatchTrace(traces, b.total, () => this.inferInner(b.items[0].images, b.total, b.deadlineMs, b.signal))];
-    const images = Buffer.concat(b.items.map((q) => q.images));
-    const r = await inBatchTrace(traces, b.total,
+    const images = b.items.length === 1 ? b.items[0].images : Buffer.concat(b.items.map((q) => q.images));
+    const r = await inBatchTrace(b.items.map((q) => q.trace), b.total,
       () => this.inferInner(images, b.total, b.deadlineMs, b.signal));
+    if (b.items.length === 1) return [r];
     const k = r.logits.length / b.total;
     let row = 0;
     return b.items.map((q) => {
